@@ -1,0 +1,4 @@
+from .base import DenseBackbone
+from .transxnet import TransXNet, TransXNetBlock
+
+__all__ = ['DenseBackbone', 'TransXNet', 'TransXNetBlock']

@@ -1,0 +1,241 @@
+"""TransXNet backbone (Lou et al., "TransXNet: Learning Both Global and Local Dynamics with a
+Dual Dynamic Token Mixer for Visual Recognition", IEEE TNNLS 2025, arXiv 2310.19380).
+
+Numerically the same network as the official ``models/transxnet.py``; parameter names are the
+official ones, so its ImageNet and dense checkpoints load without renaming:
+``patch_embed``, ``relative_pos_enc.{0..3}``, ``network.{0,2,4,6}`` (stages) and
+``network.{1,3,5}`` (downsampling), output norms ``norm{0,2,4,6}`` (named by network index).
+"""
+import math
+from typing import List, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmcv.cnn import build_norm_layer
+from mmcv.cnn.bricks import DropPath
+
+from mmtokenmix.registry import MODELS
+from ..layers import ConvPatchEmbed, LayerScale2d, stochastic_depth_rates
+from ..layers.ms_ffn import MultiScaleFFN
+from ..mixers.d_mixer import DMixer, IDConv, resize_relative_pos_enc
+from .base import DenseBackbone
+
+
+class TransXNetBlock(nn.Module):
+    """One TransXNet block: ``x += dw7x7(x)`` (conditional position encoding), then
+    ``x += DropPath(LayerScale(DMixer(GN(x), rpe)))`` and ``x += DropPath(LayerScale(MS-FFN(GN(x))))``.
+
+    Args:
+        channels: block width.
+        kernel_size / num_groups: IDConv settings.
+        num_heads / sr_ratio: OSRA settings.
+        mlp_ratio: MS-FFN expansion.
+        norm_cfg: the two pre-norms (GroupNorm with one group upstream).
+        bn_cfg / act_cfg: BatchNorm and activation inside the mixer and the FFN.
+        drop: FFN dropout.
+        drop_path: stochastic-depth rate of both residual branches.
+        layer_scale_init_value: initial layer-scale weight.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 7, num_groups: int = 2,
+                 num_heads: int = 1, sr_ratio: int = 1, mlp_ratio: float = 4.0,
+                 norm_cfg: dict = dict(type='GN', num_groups=1), bn_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='GELU'), drop: float = 0.0, drop_path: float = 0.0,
+                 layer_scale_init_value: float = 1e-5):
+        super().__init__()
+        self.pos_embed = nn.Conv2d(channels, channels, 7, padding=3, groups=channels)
+        self.norm1 = build_norm_layer(norm_cfg, channels)[1]
+        self.token_mixer = DMixer(channels, kernel_size, num_groups, num_heads, sr_ratio,
+                                  bn_cfg=bn_cfg, act_cfg=act_cfg)
+        self.norm2 = build_norm_layer(norm_cfg, channels)[1]
+        self.mlp = MultiScaleFFN(channels, int(channels * mlp_ratio), bn_cfg=bn_cfg,
+                                 act_cfg=act_cfg, drop=drop)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.layer_scale_1 = LayerScale2d(channels, layer_scale_init_value)
+        self.layer_scale_2 = LayerScale2d(channels, layer_scale_init_value)
+
+    def forward(self, x: torch.Tensor, rpe: torch.Tensor = None) -> torch.Tensor:
+        x = x + self.pos_embed(x)
+        x = x + self.drop_path(self.layer_scale_1(self.token_mixer(self.norm1(x), rpe)))
+        return x + self.drop_path(self.layer_scale_2(self.mlp(self.norm2(x))))
+
+
+@MODELS.register_module()
+class TransXNet(DenseBackbone):
+    """TransXNet for dense prediction: a tuple of NCHW maps at strides 4/8/16/32.
+
+    Args:
+        arch: ``'t'``/``'tiny'``, ``'s'``/``'small'``, ``'b'``/``'base'`` (any case), or a dict
+            with the keys of :attr:`arch_settings` entries (per-stage lists of 4; the last two
+            keys are optional).
+        image_size: input size the relative position encodings are stored for (224 for the
+            released ImageNet weights, 384 for the B-384 ones); any input size works, the
+            encodings are resized at run time.
+        in_channels: input image channels.
+        out_indices: stages to return (0..3).
+        frozen_stages / norm_eval / with_cp / init_cfg: see :class:`DenseBackbone`.
+        drop_rate: dropout in the MS-FFN.
+        drop_path_rate: stochastic depth of the last block (linear from 0 over all blocks).
+        norm_cfg: block pre-norms (GroupNorm(1) upstream).
+        bn_cfg: BatchNorms of the stem, downsampling, mixer and FFN (e.g. SyncBN).
+        act_cfg: activation.
+        out_norm_cfg: output norm per returned stage (defaults to ``norm_cfg``; None: none).
+    """
+
+    arch_settings = {
+        't': dict(layers=[3, 3, 9, 3], embed_dims=[48, 96, 224, 448],
+                  kernel_size=[7, 7, 7, 7], num_groups=[2, 2, 2, 2], sr_ratio=[8, 4, 2, 1],
+                  num_heads=[1, 2, 4, 8], mlp_ratios=[4, 4, 4, 4], layer_scale_init_value=1e-5),
+        's': dict(layers=[4, 4, 12, 4], embed_dims=[64, 128, 320, 512],
+                  kernel_size=[7, 7, 7, 7], num_groups=[2, 2, 3, 4], sr_ratio=[8, 4, 2, 1],
+                  num_heads=[1, 2, 5, 8], mlp_ratios=[6, 6, 4, 4], layer_scale_init_value=1e-5),
+        'b': dict(layers=[4, 4, 21, 4], embed_dims=[76, 152, 336, 672],
+                  kernel_size=[7, 7, 7, 7], num_groups=[2, 2, 4, 4], sr_ratio=[8, 4, 2, 1],
+                  num_heads=[2, 4, 8, 16], mlp_ratios=[8, 8, 4, 4], layer_scale_init_value=1e-5),
+    }
+    arch_aliases = {'tiny': 't', 'small': 's', 'base': 'b'}
+    stage_keys = ('layers', 'embed_dims', 'kernel_size', 'num_groups', 'sr_ratio', 'num_heads',
+                  'mlp_ratios')
+
+    def __init__(self, arch: Union[str, dict] = 't', image_size: int = 224, in_channels: int = 3,
+                 out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
+                 norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
+                 drop_rate: float = 0.0, drop_path_rate: float = 0.0,
+                 norm_cfg: dict = dict(type='GN', num_groups=1), bn_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='GELU'), out_norm_cfg: Union[dict, str] = 'same',
+                 init_cfg: dict = None):
+        super().__init__(out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+        self.arch = arch = self.parse_arch(arch)
+        self.in_channels = in_channels
+        self.image_size = image_size
+        dims = arch['embed_dims']
+        self.embed_dims = list(dims)
+
+        self.patch_embed = ConvPatchEmbed(in_channels, dims[0], 7, 4, 3, norm_cfg=bn_cfg)
+
+        # one relative position encoding per stage, shared by its blocks, sized for image_size
+        h = w = math.ceil(image_size / 4)
+        rpes = []
+        for i in range(self.num_stages):
+            r = arch['sr_ratio'][i]
+            n_kv = math.ceil(h / r) * math.ceil(w / r)
+            rpes.append(nn.Parameter(torch.zeros(1, arch['num_heads'][i], h * w, n_kv)))
+            h, w = math.ceil(h / 2), math.ceil(w / 2)
+        self.relative_pos_enc = nn.ParameterList(rpes)
+
+        dpr = stochastic_depth_rates(arch['layers'], drop_path_rate)
+        network = []
+        for i in range(self.num_stages):
+            if i > 0:
+                network.append(ConvPatchEmbed(dims[i - 1], dims[i], 3, 2, 1, norm_cfg=bn_cfg))
+            network.append(nn.ModuleList(
+                TransXNetBlock(dims[i], arch['kernel_size'][i], arch['num_groups'][i],
+                               arch['num_heads'][i], arch['sr_ratio'][i], arch['mlp_ratios'][i],
+                               norm_cfg=norm_cfg, bn_cfg=bn_cfg, act_cfg=act_cfg, drop=drop_rate,
+                               drop_path=rate,
+                               layer_scale_init_value=arch['layer_scale_init_value'])
+                for rate in dpr[i]))
+        self.network = nn.ModuleList(network)
+
+        self._add_out_norms(dims, norm_cfg if out_norm_cfg == 'same' else out_norm_cfg)
+        self.reset_parameters()
+        self._freeze_stages()
+
+    @classmethod
+    def parse_arch(cls, arch: Union[str, dict]) -> dict:
+        """Validate ``arch`` (name or dict) and return the full settings dict."""
+        if isinstance(arch, str):
+            key = cls.arch_aliases.get(arch.lower(), arch.lower())
+            if key not in cls.arch_settings:
+                names = sorted(set(cls.arch_settings) | set(cls.arch_aliases))
+                raise ValueError(f'unknown TransXNet arch {arch!r}; choose from {names} '
+                                 f'or pass a dict')
+            return {k: (list(v) if isinstance(v, list) else v)
+                    for k, v in cls.arch_settings[key].items()}
+        if not isinstance(arch, dict):
+            raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
+        arch = dict(arch)
+        arch.setdefault('mlp_ratios', [4] * 4)
+        arch.setdefault('kernel_size', [7] * 4)
+        arch.setdefault('layer_scale_init_value', 1e-5)
+        missing = [k for k in cls.stage_keys if k not in arch]
+        if missing:
+            raise ValueError(f'TransXNet arch dict lacks {missing}; it needs {cls.stage_keys}')
+        unknown = set(arch) - set(cls.stage_keys) - {'layer_scale_init_value'}
+        if unknown:
+            raise ValueError(f'TransXNet arch dict has unknown keys {sorted(unknown)}')
+        for k in cls.stage_keys:
+            if len(arch[k]) != cls.num_stages:
+                raise ValueError(f'arch[{k!r}] needs {cls.num_stages} values, got {arch[k]}')
+        for i, (c, heads, groups) in enumerate(zip(arch['embed_dims'], arch['num_heads'],
+                                                  arch['num_groups'])):
+            if c % 2 or (c // 2) % heads:
+                raise ValueError(f'stage {i}: embed_dims {c} must be even and its half '
+                                 f'divisible by num_heads {heads}')
+            if groups < 2:
+                raise ValueError(f'stage {i}: num_groups must be > 1, got {groups}')
+        return arch
+
+    # ---- DenseBackbone hooks ----------------------------------------------------------------
+    def out_norm_name(self, stage: int) -> str:
+        return f'norm{2 * stage}'  # upstream names them by network index
+
+    def stem_parts(self) -> List[nn.Module]:
+        return [self.patch_embed]
+
+    def stage_parts(self, stage: int):
+        parts = [self.network[2 * stage], self.relative_pos_enc[stage]]
+        if stage > 0:
+            parts.append(self.network[2 * stage - 1])
+        return parts
+
+    def reset_parameters(self):
+        """Upstream init: trunc-normal(0.02) conv weights with zero bias, unit norms, IDConv
+        kernels trunc-normal(0.02), layer scale at its init value, zero position encodings."""
+        init_value = self.arch['layer_scale_init_value']
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.GroupNorm, nn.modules.batchnorm._BatchNorm)):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, LayerScale2d):
+                nn.init.constant_(m.weight, init_value)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, IDConv):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                nn.init.trunc_normal_(m.bias, std=0.02)
+        for rpe in self.relative_pos_enc:
+            nn.init.zeros_(rpe)
+
+    # ---- forward ----------------------------------------------------------------------------
+    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        if stage > 0:
+            x = self.network[2 * stage - 1](x)
+        blocks = self.network[2 * stage]
+        # the stage's encoding is resized once per forward (upstream: in every block, same
+        # result)
+        H, W = x.shape[2:]
+        kv_h, kv_w = blocks[0].token_mixer.global_unit.kv_size(H, W)
+        rpe = resize_relative_pos_enc(self.relative_pos_enc[stage], (H * W, kv_h * kv_w))
+        use_cp = self.with_cp[stage] and x.requires_grad
+        for block in blocks:
+            x = cp.checkpoint(block, x, rpe, use_reentrant=False) if use_cp else block(x, rpe)
+        return x
+
+    def forward(self, x: torch.Tensor):
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'TransXNet expects a (N, {self.in_channels}, H, W) tensor, got '
+                             f'shape {tuple(x.shape)}')
+        x = self.patch_embed(x)
+        outs = []
+        for stage in range(self.num_stages):
+            x = self.forward_stage(stage, x)
+            if stage in self.out_indices:
+                outs.append(self.out_norm(stage, x))
+            if stage == self.out_indices[-1]:
+                break  # later stages would not contribute to any output
+        return tuple(outs)

@@ -1,0 +1,19 @@
+from typing import List, Sequence
+
+
+def stochastic_depth_rates(depths: Sequence[int], drop_path_rate: float) -> List[List[float]]:
+    """Per-stage lists of drop-path rates, linear over all blocks of the network.
+
+    Block ``j`` (counted over all stages) gets ``drop_path_rate * j / (sum(depths) - 1)``,
+    so the first block gets 0 and the last exactly ``drop_path_rate`` (the TransXNet /
+    PoolFormer schedule; note ``torch.linspace`` schedules give the same values).
+    """
+    if not 0.0 <= drop_path_rate < 1.0:
+        raise ValueError(f'drop_path_rate must be in [0, 1), got {drop_path_rate}')
+    total = sum(depths)
+    denom = max(total - 1, 1)
+    rates, start = [], 0
+    for depth in depths:
+        rates.append([drop_path_rate * (start + j) / denom for j in range(depth)])
+        start += depth
+    return rates

@@ -1,0 +1,181 @@
+"""D-Mixer of TransXNet (Lou et al., "TransXNet: Learning Both Global and Local Dynamics
+with a Dual Dynamic Token Mixer for Visual Recognition", IEEE TNNLS 2025, arXiv 2310.19380).
+
+Half of the channels go through IDConv (an input-dependent depthwise conv), the other half
+through OSRA (attention over overlapping spatially-reduced keys/values); a squeezed token
+enhancer (STE) fuses the concatenation. Module and parameter names follow the official code so
+that its checkpoints load without renaming.
+"""
+import math
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
+
+
+def resize_relative_pos_enc(rpe: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    """Resize a ``(1, heads, N_q, N_kv)`` relative position encoding to ``size``.
+
+    Upstream treats the flattened (query x key) matrix as a 2-D image and resizes it
+    bicubically (``align_corners=False``). It has no spatial meaning, but it is what the
+    released weights were trained with, so it is replicated exactly.
+    """
+    if tuple(rpe.shape[2:]) == tuple(size):
+        return rpe
+    return F.interpolate(rpe, size=size, mode='bicubic', align_corners=False)
+
+
+class IDConv(nn.Module):
+    """Input-dependent depthwise convolution (``DynamicConv2d`` upstream).
+
+    ``G`` learnable kernel/bias sets are mixed per sample and channel with softmax weights
+    predicted from the input: the kernel from a ``K x K`` adaptive average pool, the bias from
+    the global mean, both through the *same* ``proj`` (so it runs twice per forward and, in
+    training, updates its BN statistics twice). Generated channels are group-major
+    (index ``g * C + c``).
+
+    Args:
+        channels: number of input (= output) channels.
+        kernel_size: size ``K`` of the depthwise kernel.
+        num_groups: number ``G`` of kernel sets mixed by the softmax (must be > 1).
+        reduction_ratio: width reduction of the weight generator.
+        bn_cfg / act_cfg: norm and activation of the generator's first layer.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 7, num_groups: int = 2,
+                 reduction_ratio: int = 4, bn_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='GELU')):
+        super().__init__()
+        if num_groups < 2:
+            raise ValueError(f'IDConv needs num_groups > 1, got {num_groups}')
+        self.num_groups = num_groups
+        self.kernel_size = kernel_size
+        self.weight = nn.Parameter(torch.empty(num_groups, channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.empty(num_groups, channels))
+        self.pool = nn.AdaptiveAvgPool2d(kernel_size)
+        hidden = channels // reduction_ratio
+        self.proj = nn.Sequential(
+            ConvModule(channels, hidden, 1, norm_cfg=bn_cfg, act_cfg=act_cfg),
+            nn.Conv2d(hidden, channels * num_groups, 1))
+        nn.init.trunc_normal_(self.weight, std=0.02)
+        nn.init.trunc_normal_(self.bias, std=0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, C, H, W = x.shape
+        K, G = self.kernel_size, self.num_groups
+        if B == 1 and self.proj[0].norm.training:
+            raise ValueError(
+                'IDConv cannot train on a batch of 1: its weight generator applies BatchNorm '
+                'to the (1, C, 1, 1) global mean (as the official TransXNet does). Use >= 2 '
+                'images per GPU, or norm_eval=True to keep BatchNorm statistics fixed.')
+        scale = self.proj(self.pool(x)).reshape(B, G, C, K, K).softmax(dim=1)
+        weight = (scale * self.weight.unsqueeze(0)).sum(dim=1).reshape(B * C, 1, K, K)
+        scale = self.proj(x.mean(dim=(2, 3), keepdim=True)).reshape(B, G, C).softmax(dim=1)
+        bias = (scale * self.bias.unsqueeze(0)).sum(dim=1).flatten()
+        # one grouped conv over the batch: every (sample, channel) pair has its own kernel
+        out = F.conv2d(x.reshape(1, B * C, H, W), weight, bias, padding=K // 2, groups=B * C)
+        return out.reshape(B, C, H, W)
+
+
+class OSRA(nn.Module):
+    """Overlapping spatial reduction attention (``Attention`` upstream).
+
+    Queries are 1x1 projections of every position; keys/values come from an overlapping
+    strided depthwise conv (kernel ``r + 3``, stride ``r``) followed by a depthwise 3x3 local
+    refinement added as a residual (also when ``r == 1``). The attention logits get a relative
+    position encoding, resized to the actual (N_q, N_kv) shape. There is no output projection
+    (the D-Mixer's STE follows).
+
+    Args:
+        channels: input (= output) channels; split contiguously into ``num_heads`` heads.
+        num_heads: attention heads.
+        sr_ratio: spatial-reduction ratio ``r`` of keys/values.
+        bn_cfg / act_cfg: norm and activation of the reduction convs.
+        attn_drop: dropout on the attention weights.
+    """
+
+    def __init__(self, channels: int, num_heads: int = 1, sr_ratio: int = 1,
+                 bn_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU'),
+                 attn_drop: float = 0.0):
+        super().__init__()
+        if channels % num_heads:
+            raise ValueError(f'OSRA channels ({channels}) must be divisible by num_heads '
+                             f'({num_heads})')
+        self.num_heads = num_heads
+        self.sr_ratio = sr_ratio
+        self.scale = (channels // num_heads) ** -0.5
+        self.q = nn.Conv2d(channels, channels, 1)
+        self.kv = nn.Conv2d(channels, channels * 2, 1)
+        self.attn_drop = nn.Dropout(attn_drop)
+        if sr_ratio > 1:
+            self.sr = nn.Sequential(
+                ConvModule(channels, channels, sr_ratio + 3, stride=sr_ratio,
+                           padding=(sr_ratio + 3) // 2, groups=channels, bias=False,
+                           norm_cfg=bn_cfg, act_cfg=act_cfg),
+                ConvModule(channels, channels, 1, groups=channels, bias=False,
+                           norm_cfg=bn_cfg, act_cfg=None))
+        else:
+            self.sr = nn.Identity()
+        self.local_conv = nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
+
+    def kv_size(self, height: int, width: int) -> Tuple[int, int]:
+        """Spatial size of the reduced key/value grid for an input of ``height x width``."""
+        return math.ceil(height / self.sr_ratio), math.ceil(width / self.sr_ratio)
+
+    def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
+        B, C, H, W = x.shape
+        heads = self.num_heads
+        q = self.q(x).reshape(B, heads, C // heads, -1).transpose(-1, -2)
+        kv = self.sr(x)
+        kv = self.local_conv(kv) + kv
+        k, v = torch.chunk(self.kv(kv), 2, dim=1)
+        k = k.reshape(B, heads, C // heads, -1)
+        v = v.reshape(B, heads, C // heads, -1).transpose(-1, -2)
+        attn = (q @ k) * self.scale
+        if rpe is not None:
+            attn = attn + resize_relative_pos_enc(rpe, attn.shape[2:])
+        attn = self.attn_drop(attn.softmax(dim=-1))
+        return (attn @ v).transpose(-1, -2).reshape(B, C, H, W)
+
+
+class DMixer(nn.Module):
+    """Dual-dynamic token mixer of TransXNet (``HybridTokenMixer`` upstream).
+
+    ``x1, x2 = chunk(x, 2)``; ``x = cat(IDConv(x1), OSRA(x2, rpe))``; then the squeezed token
+    enhancer ``x = STE(x) + x`` with STE = dw3x3 -> GELU -> BN -> 1x1 -> GELU -> BN -> 1x1 -> BN
+    (activation *before* BN, as upstream).
+
+    Args:
+        channels: input (= output) channels, must be even.
+        kernel_size / num_groups: IDConv kernel size and kernel sets.
+        num_heads / sr_ratio: OSRA heads and spatial-reduction ratio.
+        reduction_ratio: STE squeeze; inner width ``max(16, channels // reduction_ratio)``.
+        bn_cfg / act_cfg: norm and activation used inside.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 7, num_groups: int = 2,
+                 num_heads: int = 1, sr_ratio: int = 1, reduction_ratio: int = 8,
+                 bn_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU')):
+        super().__init__()
+        if channels % 2:
+            raise ValueError(f'D-Mixer channels must be even, got {channels}')
+        half = channels // 2
+        self.local_unit = IDConv(half, kernel_size, num_groups, bn_cfg=bn_cfg, act_cfg=act_cfg)
+        self.global_unit = OSRA(half, num_heads, sr_ratio, bn_cfg=bn_cfg, act_cfg=act_cfg)
+        inner = max(16, channels // reduction_ratio)
+        self.proj = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1, groups=channels),
+            build_activation_layer(act_cfg),
+            build_norm_layer(bn_cfg, channels)[1],
+            nn.Conv2d(channels, inner, 1),
+            build_activation_layer(act_cfg),
+            build_norm_layer(bn_cfg, inner)[1],
+            nn.Conv2d(inner, channels, 1),
+            build_norm_layer(bn_cfg, channels)[1])
+
+    def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
+        x1, x2 = torch.chunk(x, 2, dim=1)
+        x = torch.cat([self.local_unit(x1), self.global_unit(x2, rpe)], dim=1)
+        return self.proj(x) + x

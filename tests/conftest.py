@@ -1,0 +1,55 @@
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    return REPO
+
+
+@pytest.fixture(scope='session')
+def toy_workdir(tmp_path_factory):
+    """A working directory with the toy dataset at ``data/toy`` (as the configs expect)."""
+    from mmtokenmix.datasets import make_toy_dataset
+    root = tmp_path_factory.mktemp('toy')
+    make_toy_dataset(str(root / 'data' / 'toy'), num_train=16, num_val=8, seed=1)
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_tool(args, cwd, timeout=600, env=None):
+    """Run a tools/ command like a user does; fail the test with its output if it fails."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
+    proc = subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        pytest.fail(f'{" ".join(map(str, args))} exited {proc.returncode}\n'
+                    f'--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n'
+                    f'{proc.stderr[-6000:]}')
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(autouse=True)
+def _reset_mmengine_globals():
+    """mmengine keeps the default scope, loggers and message hubs process-wide; tests that
+    build runners or models in-process must not leak them into each other."""
+    yield
+    from mmengine.registry import DefaultScope
+    from mmengine.logging import MessageHub, MMLogger
+    from mmengine.visualization import Visualizer
+    for cls in (DefaultScope, MessageHub, MMLogger, Visualizer):
+        cls._instance_dict.clear()

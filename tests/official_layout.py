@@ -1,0 +1,109 @@
+"""The official TransXNet state-dict layout, written from the key/shape table of the
+specification (shared/specs/transxnet.md §4.1, §1.7) independently of mmtokenmix's code, to
+synthesise checkpoints in the official format."""
+import math
+from collections import OrderedDict
+
+ARCHS = {
+    't': dict(layers=[3, 3, 9, 3], dims=[48, 96, 224, 448], groups=[2, 2, 2, 2],
+              heads=[1, 2, 4, 8], mlp=[4, 4, 4, 4]),
+    's': dict(layers=[4, 4, 12, 4], dims=[64, 128, 320, 512], groups=[2, 2, 3, 4],
+              heads=[1, 2, 5, 8], mlp=[6, 6, 4, 4]),
+    'b': dict(layers=[4, 4, 21, 4], dims=[76, 152, 336, 672], groups=[2, 2, 4, 4],
+              heads=[2, 4, 8, 16], mlp=[8, 8, 4, 4]),
+}
+SR = [8, 4, 2, 1]
+
+
+def _bn(prefix, c):
+    return {f'{prefix}.weight': (c,), f'{prefix}.bias': (c,), f'{prefix}.running_mean': (c,),
+            f'{prefix}.running_var': (c,), f'{prefix}.num_batches_tracked': ()}
+
+
+def _block(p, C, G, r, mlp):
+    c, hidden, inner = C // 2, C * mlp, max(16, C // 8)
+    s = {f'{p}pos_embed.weight': (C, 1, 7, 7), f'{p}pos_embed.bias': (C,),
+         f'{p}norm1.weight': (C,), f'{p}norm1.bias': (C,),
+         f'{p}token_mixer.local_unit.weight': (G, c, 7, 7),
+         f'{p}token_mixer.local_unit.bias': (G, c),
+         f'{p}token_mixer.local_unit.proj.0.conv.weight': (c // 4, c, 1, 1),
+         f'{p}token_mixer.local_unit.proj.1.weight': (G * c, c // 4, 1, 1),
+         f'{p}token_mixer.local_unit.proj.1.bias': (G * c,),
+         f'{p}token_mixer.global_unit.q.weight': (c, c, 1, 1),
+         f'{p}token_mixer.global_unit.q.bias': (c,),
+         f'{p}token_mixer.global_unit.kv.weight': (2 * c, c, 1, 1),
+         f'{p}token_mixer.global_unit.kv.bias': (2 * c,),
+         f'{p}token_mixer.global_unit.local_conv.weight': (c, 1, 3, 3),
+         f'{p}token_mixer.global_unit.local_conv.bias': (c,),
+         f'{p}token_mixer.proj.0.weight': (C, 1, 3, 3), f'{p}token_mixer.proj.0.bias': (C,),
+         f'{p}token_mixer.proj.3.weight': (inner, C, 1, 1),
+         f'{p}token_mixer.proj.3.bias': (inner,),
+         f'{p}token_mixer.proj.6.weight': (C, inner, 1, 1),
+         f'{p}token_mixer.proj.6.bias': (C,),
+         f'{p}norm2.weight': (C,), f'{p}norm2.bias': (C,),
+         f'{p}mlp.fc1.0.weight': (hidden, C, 1, 1),
+         f'{p}mlp.fc2.0.weight': (C, hidden, 1, 1),
+         f'{p}layer_scale_1.weight': (C, 1, 1, 1), f'{p}layer_scale_1.bias': (C,),
+         f'{p}layer_scale_2.weight': (C, 1, 1, 1), f'{p}layer_scale_2.bias': (C,)}
+    s.update(_bn(f'{p}token_mixer.local_unit.proj.0.bn', c // 4))
+    if r > 1:
+        s[f'{p}token_mixer.global_unit.sr.0.conv.weight'] = (c, 1, r + 3, r + 3)
+        s[f'{p}token_mixer.global_unit.sr.1.conv.weight'] = (c, 1, 1, 1)
+        s.update(_bn(f'{p}token_mixer.global_unit.sr.0.bn', c))
+        s.update(_bn(f'{p}token_mixer.global_unit.sr.1.bn', c))
+    s.update(_bn(f'{p}token_mixer.proj.2', C))
+    s.update(_bn(f'{p}token_mixer.proj.5', inner))
+    s.update(_bn(f'{p}token_mixer.proj.7', C))
+    s.update(_bn(f'{p}mlp.fc1.2', hidden))
+    s.update(_bn(f'{p}mlp.norm', hidden))
+    s.update(_bn(f'{p}mlp.fc2.1', C))
+    split = [hidden - 3 * (hidden // 4)] + [hidden // 4] * 3
+    for i, (ch, k) in enumerate(zip(split, (1, 3, 5, 7))):
+        s[f'{p}mlp.dwconv.proj.{i}.weight'] = (ch, 1, k, k)
+        s[f'{p}mlp.dwconv.proj.{i}.bias'] = (ch,)
+    return s
+
+
+def official_shapes(arch='t', dense_norms=(), num_classes=1000, image_size=224):
+    """key -> shape of an official checkpoint. ``dense_norms``: stages whose ``norm{2i}`` the
+    dense wrapper has (then there is no classifier)."""
+    a = ARCHS[arch]
+    dims = a['dims']
+    s = OrderedDict({'patch_embed.proj.conv.weight': (dims[0], 3, 7, 7)})
+    s.update(_bn('patch_embed.proj.bn', dims[0]))
+    h = math.ceil(image_size / 4)
+    for i in range(4):
+        kv = math.ceil(h / SR[i]) ** 2
+        s[f'relative_pos_enc.{i}'] = (1, a['heads'][i], h * h, kv)
+        h = math.ceil(h / 2)
+    for i in range(4):
+        if i > 0:
+            s[f'network.{2 * i - 1}.proj.conv.weight'] = (dims[i], dims[i - 1], 3, 3)
+            s.update(_bn(f'network.{2 * i - 1}.proj.bn', dims[i]))
+        for j in range(a['layers'][i]):
+            s.update(_block(f'network.{2 * i}.{j}.', dims[i], a['groups'][i], SR[i],
+                            a['mlp'][i]))
+    if dense_norms:
+        for i in dense_norms:
+            s[f'norm{2 * i}.weight'] = (dims[i],)
+            s[f'norm{2 * i}.bias'] = (dims[i],)
+    else:
+        s['classifier.0.weight'] = (dims[-1],)
+        s['classifier.0.bias'] = (dims[-1],)
+        s['classifier.2.weight'] = (num_classes, dims[-1], 1, 1)
+        s['classifier.2.bias'] = (num_classes,)
+    return s
+
+
+def random_state_dict(shapes, seed=0):
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    out = OrderedDict()
+    for k, shape in shapes.items():
+        if k.endswith('num_batches_tracked'):
+            out[k] = torch.tensor(7)
+        elif k.endswith('running_var'):
+            out[k] = torch.rand(shape, generator=g) + 0.5
+        else:
+            out[k] = torch.randn(shape, generator=g) * 0.1
+    return out

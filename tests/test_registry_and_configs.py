@@ -1,0 +1,90 @@
+import glob
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine import Config
+
+
+def test_plugin_imports_without_mmdet_or_mmseg(repo_root):
+    code = ('import sys; sys.modules["mmdet"] = None; sys.modules["mmseg"] = None\n'
+            'import mmtokenmix.models\n'
+            'from mmtokenmix.registry import MODELS\n'
+            'assert MODELS.get("TransXNet") is mmtokenmix.models.TransXNet\n'
+            'assert not any(m.split(".")[0] in ("mmdet", "mmseg") and sys.modules[m] '
+            'for m in sys.modules)\n')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=repo_root, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize('scope', ['mmdet', 'mmseg'])
+def test_scoped_name_resolves_from_mmdet_and_mmseg(scope):
+    from mmengine.registry import init_default_scope
+    init_default_scope(scope)
+    registry = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS
+    backbone = registry.build(dict(type='mmtokenmix.TransXNet', arch='t', out_indices=(3,)))
+    assert type(backbone).__name__ == 'TransXNet'
+    assert backbone.eval()(torch.randn(1, 3, 64, 64))[0].shape == (1, 448, 2, 2)
+
+
+def _configs(repo_root):
+    return sorted(glob.glob(osp.join(repo_root, 'configs', '*.py')))
+
+
+def test_every_config_imports_the_plugin_and_uses_scoped_names(repo_root):
+    paths = _configs(repo_root)
+    assert len(paths) >= 4
+    for path in paths:
+        cfg = Config.fromfile(path)
+        assert cfg.custom_imports == dict(imports=['mmtokenmix.models'],
+                                          allow_failed_imports=False), path
+        assert cfg.default_scope in ('mmdet', 'mmseg'), path
+        assert cfg.model.backbone.type.startswith('mmtokenmix.'), path
+
+
+@pytest.mark.parametrize('variant,dims,dpr', [('t', [96, 224, 448], 0.1),
+                                             ('s', [128, 320, 512], 0.2),
+                                             ('b', [152, 336, 672], 0.3)])
+def test_retinanet_configs_follow_the_official_recipe(repo_root, variant, dims, dpr):
+    cfg = Config.fromfile(osp.join(repo_root, f'configs/retinanet_transxnet_{variant}_coco.py'))
+    assert cfg.model.backbone.arch == variant
+    assert cfg.model.backbone.drop_path_rate == dpr
+    assert cfg.model.backbone.init_cfg.checkpoint == f'checkpoints/transx-{variant}.pth.tar'
+    assert cfg.model.neck.in_channels == dims
+    assert cfg.model.neck.add_extra_convs == 'on_input' and cfg.model.neck.num_outs == 5
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay) == ('AdamW', 1e-4, 1e-4)
+    assert 'paramwise_cfg' not in cfg.optim_wrapper
+    assert cfg.train_cfg.max_epochs == 12
+    assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 16
+    assert [s.milestones for s in cfg.param_scheduler if s.type == 'MultiStepLR'] == [[8, 11]]
+
+
+def test_retinanet_from_config_runs_loss_and_predict(repo_root):
+    from mmdet.registry import MODELS
+    from mmdet.structures import DetDataSample  # noqa: F401
+    from mmdet.testing import demo_mm_inputs
+    from mmengine.logging import MessageHub
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(osp.join(repo_root, 'configs/retinanet_transxnet_t_coco.py'))
+    cfg.model.backbone.init_cfg = None
+    detector = MODELS.build(cfg.model)
+    detector.init_weights()
+    MessageHub.get_instance('test').update_info('iter', 0)
+    packed = demo_mm_inputs(2, [[3, 128, 160], [3, 97, 131]], num_items=[2, 1])
+    data = detector.data_preprocessor(packed, True)
+    losses = detector(**data, mode='loss')
+    total = sum(v.sum() if torch.is_tensor(v) else sum(x.sum() for x in v)
+                for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    assert detector.backbone.network[6][0].pos_embed.weight.grad is not None
+    detector.eval()
+    data = detector.data_preprocessor(packed, False)
+    with torch.no_grad():
+        results = detector(**data, mode='predict')
+    assert len(results) == 2 and results[1].pred_instances.bboxes.shape[1] == 4
