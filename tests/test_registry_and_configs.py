@@ -65,7 +65,6 @@ def test_retinanet_configs_follow_the_official_recipe(repo_root, variant, dims, 
 
 def test_retinanet_from_config_runs_loss_and_predict(repo_root):
     from mmdet.registry import MODELS
-    from mmdet.structures import DetDataSample  # noqa: F401
     from mmdet.testing import demo_mm_inputs
     from mmengine.logging import MessageHub
     from mmengine.registry import init_default_scope
