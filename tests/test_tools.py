@@ -40,7 +40,7 @@ def test_train_then_test_on_toy_data(repo_root, toy_workdir):
     assert len(preds) == 8 and 'pred_instances' in preds[0]
 
 
-def test_two_process_gloo_training_with_dist_train_sh(repo_root, toy_workdir):
+def test_two_process_gloo_training_and_testing_with_dist_scripts(repo_root, toy_workdir):
     work = str(toy_workdir / 'work_dist')
     out = run_tool(['bash', osp.join(repo_root, 'tools/dist_train.sh'), _cfg(repo_root), '2',
                     '--work-dir', work, '--cfg-options', 'train_cfg.max_epochs=1',
@@ -51,7 +51,15 @@ def test_two_process_gloo_training_with_dist_train_sh(repo_root, toy_workdir):
     assert "'backend': 'gloo'" in out
     # 16 images, 2 processes x 4 images: 2 iterations per epoch
     assert 'Epoch(train) [1][2/2]' in out
-    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+    ckpt = osp.join(work, 'epoch_1.pth')
+    assert osp.isfile(ckpt)
+    out = run_tool(['bash', osp.join(repo_root, 'tools/dist_test.sh'), _cfg(repo_root), ckpt, '2',
+                    '--work-dir', str(toy_workdir / 'work_dist_test'),
+                    '--cfg-options', 'model.test_cfg.score_thr=0.0'],
+                   cwd=toy_workdir, env={'PORT': str(free_port()), 'OMP_NUM_THREADS': '1'})
+    assert 'GPU number: 2' in out
+    assert 'Epoch(test) [1/1]' in out  # 8 val images split over 2 ranks: one batch each
+    assert 'coco/bbox_mAP' in out
 
 
 def test_killed_run_resumes_and_finishes_its_schedule(repo_root, toy_workdir):
