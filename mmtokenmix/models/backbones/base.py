@@ -26,6 +26,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmtokenmix.checkpoints import (extract_state_dict, load_checkpoint_file,
                                     load_state_dict_checked, strip_prefix)
+from mmtokenmix.checkpoints.loading import keys_with_prefixes
 
 Part = Union[nn.Module, nn.Parameter]
 
@@ -160,7 +161,7 @@ class DenseBackbone(BaseModule):
         state_dict = self.convert_checkpoint(state_dict)
         missing, unexpected = load_state_dict_checked(
             self, state_dict, allow_missing=self._is_out_norm_key,
-            allow_unexpected=lambda k: k.startswith(self.classifier_prefixes),
+            allow_unexpected=keys_with_prefixes(self.classifier_prefixes),
             source=f'checkpoint {checkpoint!r}')
         print_log(f'{type(self).__name__}: loaded {checkpoint} ({len(state_dict)} tensors); '
                   f'newly initialised output norms: {len(missing)} tensors; '
