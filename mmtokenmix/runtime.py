@@ -5,9 +5,14 @@
 * torch >= 2.6 loads checkpoints with ``weights_only=True`` by default, which cannot read
   mmengine's resume checkpoints (message hub, numpy scalars); mmengine does not pass the flag,
   so the environment default is set back to full unpickling (our own files only).
-* On CPU, distributed runs use gloo and DDP without ``device_ids``.
+* On CPU, distributed runs use gloo, DDP without ``device_ids``, and BN instead of SyncBN
+  (torch's SyncBatchNorm only runs on GPUs; mmengine reverts it only for single processes).
+
+The same tools run mmdet and mmseg configs: the Runner builds everything in the config's
+``default_scope``, which :func:`detect_default_scope` fills in when a config lacks it.
 """
 import argparse
+import importlib
 import os
 import os.path as osp
 
@@ -31,6 +36,53 @@ def adapt_config_to_device(cfg, launcher: str) -> None:
     wrapper.update(cfg.get('model_wrapper_cfg') or {})
     wrapper['device_ids'] = None  # an explicit None beats the Runner's [LOCAL_RANK] default
     cfg.model_wrapper_cfg = wrapper
+    if _replace_sync_bn(cfg.model):
+        print('mmtokenmix: SyncBN -> BN for distributed training on CPU (statistics per process)')
+
+
+def _replace_sync_bn(node) -> bool:
+    """Turn every ``dict(type='SyncBN', ...)`` under ``node`` into BN; True if any was."""
+    found = False
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+            found = True
+        for value in node.values():
+            found |= _replace_sync_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            found |= _replace_sync_bn(value)
+    return found
+
+
+TOOLBOXES = ('mmdet', 'mmseg')
+
+
+def detect_default_scope(cfg) -> str:
+    """The toolbox (``'mmdet'`` or ``'mmseg'``) that runs ``cfg``: its ``default_scope``, or
+    else the toolbox whose model registry knows ``cfg.model.type``."""
+    scope = cfg.get('default_scope')
+    if scope is not None:
+        return scope
+    model_type = cfg.get('model', {}).get('type')
+    if not isinstance(model_type, str):
+        raise ValueError('the config has neither default_scope nor model.type, so it is not '
+                         f'clear which toolbox ({", ".join(TOOLBOXES)}) should run it')
+    if '.' in model_type:  # 'mmseg.EncoderDecoder'
+        scope = model_type.split('.', 1)[0]
+        if scope in TOOLBOXES:
+            return scope
+    found = []
+    for scope in TOOLBOXES:
+        registry = importlib.import_module(f'{scope}.registry').MODELS
+        registry.import_from_location()
+        if model_type in registry.module_dict:
+            found.append(scope)
+    if len(found) != 1:
+        raise ValueError(f'cannot tell which toolbox runs model type {model_type!r}: it is '
+                         f'registered in {found or "neither of"} {list(TOOLBOXES)}; set '
+                         "default_scope = 'mmdet' or 'mmseg' in the config")
+    return found[0]
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +109,7 @@ def load_tool_config(args: argparse.Namespace):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.default_scope = detect_default_scope(cfg)
     adapt_config_to_device(cfg, args.launcher)
     return cfg
 
@@ -65,3 +118,15 @@ def build_runner(cfg):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def check_checkpoint_fits(model, checkpoint_path: str) -> None:
+    """Raise :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` listing the keys when the
+    checkpoint does not fit ``model`` exactly (mmengine would only warn and go on)."""
+    from mmengine.model import is_model_wrapper
+
+    from mmtokenmix.checkpoints import (check_state_dict, extract_state_dict,
+                                        load_checkpoint_file)
+    model = model.module if is_model_wrapper(model) else model
+    state_dict = extract_state_dict(load_checkpoint_file(checkpoint_path))
+    check_state_dict(model, state_dict, source=checkpoint_path)

@@ -1,15 +1,19 @@
-"""Evaluate a checkpoint with an mmtokenmix config (works like mmdet's tools/test.py).
+"""Evaluate a checkpoint with an mmtokenmix detection or segmentation config (works like
+mmdet's / mmseg's tools/test.py; the config's default_scope picks the toolbox).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
                          [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+Unlike the stock tools, a checkpoint whose keys or shapes differ from the model is refused
+with the list of missing/unexpected keys, instead of evaluating a partly random model.
 """
 import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # the repo root
-from mmtokenmix.runtime import (add_common_args, build_runner, load_tool_config,  # noqa: E402
-                                patch_torch_for_cpu)
+from mmtokenmix.runtime import (add_common_args, build_runner,  # noqa: E402
+                                check_checkpoint_fits, load_tool_config, patch_torch_for_cpu)
 
 
 def parse_args(argv=None):
@@ -29,6 +33,7 @@ def main(argv=None):
     cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
     runner = build_runner(cfg)
+    check_checkpoint_fits(runner.model, args.checkpoint)
     if args.out is not None:
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

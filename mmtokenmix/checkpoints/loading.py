@@ -55,15 +55,15 @@ def _format(title: str, keys: List[str]) -> str:
     return f'{title} ({len(keys)}):\n    ' + '\n    '.join(keys)
 
 
-def load_state_dict_checked(module: nn.Module, state_dict: Dict[str, torch.Tensor],
-                            allow_missing: Callable[[str], bool] = lambda k: False,
-                            allow_unexpected: Callable[[str], bool] = lambda k: False,
-                            source: str = 'checkpoint') -> Tuple[List[str], List[str]]:
-    """Load ``state_dict`` into ``module``, raising unless every difference is allowed.
+def check_state_dict(module: nn.Module, state_dict: Dict[str, torch.Tensor],
+                     allow_missing: Callable[[str], bool] = lambda k: False,
+                     allow_unexpected: Callable[[str], bool] = lambda k: False,
+                     source: str = 'checkpoint') -> Tuple[List[str], List[str]]:
+    """Compare ``state_dict`` with ``module``'s keys and shapes without loading anything.
 
     Missing keys must satisfy ``allow_missing``, unexpected ones ``allow_unexpected``, and
     every shared key must have the same shape. Otherwise :class:`CheckpointMismatchError`
-    lists all offending keys (nothing is loaded). Returns the allowed (missing, unexpected).
+    lists all offending keys. Returns the allowed (missing, unexpected).
     """
     own = module.state_dict()
     missing = [k for k in own if k not in state_dict]
@@ -81,6 +81,18 @@ def load_state_dict_checked(module: nn.Module, state_dict: Dict[str, torch.Tenso
         if bad_shapes:
             parts.append(_format('shape mismatches', bad_shapes))
         raise CheckpointMismatchError('\n'.join(parts))
+    return missing, unexpected
+
+
+def load_state_dict_checked(module: nn.Module, state_dict: Dict[str, torch.Tensor],
+                            allow_missing: Callable[[str], bool] = lambda k: False,
+                            allow_unexpected: Callable[[str], bool] = lambda k: False,
+                            source: str = 'checkpoint') -> Tuple[List[str], List[str]]:
+    """:func:`check_state_dict`, then load the matching entries (nothing is loaded when the
+    check fails). Returns the allowed (missing, unexpected)."""
+    missing, unexpected = check_state_dict(module, state_dict, allow_missing,
+                                           allow_unexpected, source)
+    own = set(module.state_dict())
     module.load_state_dict({k: v for k, v in state_dict.items() if k in own}, strict=False)
     return missing, unexpected
 

@@ -1,0 +1,68 @@
+"""Parameter and FLOP counts of whole detectors/segmentors built from configs.
+
+mmseg 1.2.2's ``get_flops.py`` is broken with mmengine 0.10 and mmdet's needs the dataset on
+disk, so this builds the model from any mmtokenmix config and counts one synthetic image of a
+given size with mmengine's counter (a jit-trace counter that, unlike the mmcv 1.x counter the
+papers used, also counts matrix multiplications: attention and dynamic convolutions).
+"""
+from functools import partial
+from typing import Dict, Sequence, Tuple
+
+import torch
+
+# the input size each paper reports FLOPs at, by dataset (height, width)
+PAPER_INPUT_SIZES = {'coco': (800, 1280), 'ade': (512, 512), 'cityscapes': (1024, 1024)}
+
+
+def paper_input_size(cfg) -> Tuple[int, int]:
+    """(h, w) of the paper's FLOP counts for the dataset the config trains on."""
+    root = str(cfg.get('test_dataloader', {}).get('dataset', {}).get('data_root', ''))
+    for name, size in PAPER_INPUT_SIZES.items():
+        if name in root.lower():
+            return size
+    raise ValueError(f'no paper input size known for data_root {root!r}; pass --shape H W')
+
+
+def build_model_from_config(cfg, pretrained: bool = False) -> torch.nn.Module:
+    """Build ``cfg.model`` in the config's toolbox scope, without loading weights unless
+    ``pretrained``; SyncBN becomes BN (as a single-process Runner does)."""
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import MODELS, init_default_scope
+
+    from mmtokenmix.runtime import detect_default_scope
+    init_default_scope(detect_default_scope(cfg))
+    model_cfg = cfg.model.copy()
+    if not pretrained and model_cfg.get('backbone', {}).get('init_cfg') is not None:
+        model_cfg.backbone = dict(model_cfg.backbone, init_cfg=None)
+    return revert_sync_batchnorm(MODELS.build(model_cfg))
+
+
+def dummy_data_samples(scope: str, h: int, w: int, batch: int = 1):
+    """Data samples with the meta information a ``mode='tensor'`` forward needs."""
+    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w), batch_input_shape=(h, w),
+                scale_factor=(1.0, 1.0))
+    if scope == 'mmdet':
+        from mmdet.structures import DetDataSample as Sample
+    else:
+        from mmseg.structures import SegDataSample as Sample
+    return [Sample(metainfo=meta) for _ in range(batch)]
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def model_complexity(cfg, shape: Sequence[int] = None) -> Dict[str, float]:
+    """Params and FLOPs (mmengine counter, one image of ``shape`` = (h, w), network only: no
+    data preprocessing) of ``cfg.model``. Returns ``dict(params, flops, h, w)``."""
+    from mmengine.analysis import get_model_complexity_info
+
+    from mmtokenmix.runtime import detect_default_scope
+    h, w = shape if shape is not None else paper_input_size(cfg)
+    model = build_model_from_config(cfg).eval()
+    samples = dummy_data_samples(detect_default_scope(cfg), h, w)
+    model.forward = partial(model.forward, data_samples=samples, mode='tensor')
+    with torch.no_grad():
+        info = get_model_complexity_info(model, inputs=(torch.zeros(1, 3, h, w),),
+                                         show_table=False, show_arch=False)
+    return dict(params=count_parameters(model), flops=info['flops'], h=h, w=w)

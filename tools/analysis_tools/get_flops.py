@@ -1,0 +1,33 @@
+"""Params and FLOPs of the detector/segmentor of an mmtokenmix config (mmengine's counter).
+
+    python tools/analysis_tools/get_flops.py CONFIG [CONFIG ...] [--shape H W]
+
+Without --shape each config is counted at its paper's input size: 1280x800 (H=800) for COCO,
+512x512 for ADE20K, 1024x1024 for Cityscapes. Works for mmdet and mmseg configs alike, on CPU,
+without the dataset (mmseg 1.2.2's own get_flops.py is broken with mmengine 0.10).
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtokenmix.analysis import model_complexity  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('configs', nargs='+')
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'))
+    args = parser.parse_args(argv)
+    from mmengine.config import Config
+    print(f'{"config":45s} {"input HxW":>11s} {"params (M)":>11s} {"GFLOPs":>9s}')
+    for path in args.configs:
+        cfg = Config.fromfile(path)
+        r = model_complexity(cfg, args.shape)
+        name = osp.splitext(osp.basename(path))[0]
+        print(f'{name:45s} {r["h"]:>5d}x{r["w"]:<5d} {r["params"] / 1e6:11.2f} '
+              f'{r["flops"] / 1e9:9.1f}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
