@@ -3,7 +3,10 @@
 Our parameter names are the official ones, so conversion is: take the state dict out of its
 container, validate the backbone part strictly against a TransXNet of the detected size, drop
 the ImageNet classifier, and prefix ``backbone.`` where the checkpoint is backbone-only. Whole
-mmdet 2.x / mmseg 0.x checkpoints keep their neck/head keys (the stock names did not change).
+mmdet 2.x / mmseg 0.x checkpoints (COCO RetinaNet / Mask R-CNN, ADE20K Semantic FPN) keep
+their neck/head keys: the FPN, RetinaHead, RPNHead, Shared2FCBBoxHead, FCNMaskHead and FPNHead
+parameter names are the same in mmdet 3.x / mmseg 1.x. ``tools/model_converters`` can check the
+result against the model of a config.
 """
 import math
 from collections import OrderedDict
@@ -15,6 +18,22 @@ from .loading import (extract_state_dict, keys_with_prefixes, load_state_dict_ch
                       strip_prefix)
 
 ARCH_BY_STEM_WIDTH = {48: 't', 64: 's', 76: 'b'}
+# a key only each released dense model has -> (model, config family to evaluate it with)
+DENSE_MODELS = (('bbox_head.retina_cls.weight', 'retinanet'),
+                ('roi_head.mask_head.conv_logits.weight', 'maskrcnn'),
+                ('decode_head.scale_heads.0.0.conv.weight', 'sfpn'))
+CONFIG_PATTERNS = dict(retinanet='configs/retinanet_transxnet_{}_coco.py',
+                       maskrcnn='configs/maskrcnn_transxnet_{}_coco.py',
+                       sfpn='configs/sfpn_transxnet_{}_ade20k.py')
+
+
+def detect_dense_model(state_dict: Dict[str, torch.Tensor]) -> str:
+    """``'retinanet'``, ``'maskrcnn'``, ``'sfpn'`` (the released COCO/ADE20K models) or
+    ``'other'`` for a whole-model state dict."""
+    for key, model in DENSE_MODELS:
+        if key in state_dict:
+            return model
+    return 'other'
 
 
 def detect_transxnet(backbone_sd: Dict[str, torch.Tensor]) -> Tuple[str, int]:
@@ -60,4 +79,6 @@ def convert_transxnet_checkpoint(checkpoint: dict) -> Tuple['OrderedDict', dict]
                           if not k.startswith('classifier.'))
     info = dict(arch=arch, image_size=image_size, whole_model=whole_model,
                 out_norm_stages=list(with_norms))
+    if whole_model:
+        info['model'] = detect_dense_model(state_dict)
     return out, info
