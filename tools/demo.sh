@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The bundled default job: set up the pinned environment if needed, generate the toy dataset if
-# absent, train RetinaNet + TransXNet-T on it from scratch (CPU), then evaluate the final
-# checkpoint with the COCO evaluator and print the bbox mAP table.
-#   bash tools/demo.sh [extra tools/train.py args...]
+# absent, train a toy config from scratch (CPU), then evaluate its final checkpoint (COCO
+# bbox/segm mAP for detectors, mIoU for segmentors).
+#   bash tools/demo.sh [CONFIG] [extra tools/train.py args...]
+# CONFIG defaults to configs/retinanet_transxnet_t_toy.py; the other toy configs are
+# configs/{maskrcnn,yolov3,segformer}_transxnet_t_toy.py.
 set -eo pipefail
 cd "$(dirname "$0")/.."
 source tools/setup_env.sh
 CONFIG=configs/retinanet_transxnet_t_toy.py
-WORK_DIR=work_dirs/retinanet_transxnet_t_toy
+if [[ "$1" == *.py ]]; then CONFIG=$1; shift; fi
+WORK_DIR=work_dirs/$(basename "$CONFIG" .py)
 [ -f data/toy/annotations/instances_val.json ] || python tools/make_toy_data.py --root data/toy
 python tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "$@"
 python tools/test.py "$CONFIG" "$(cat "$WORK_DIR/last_checkpoint")" --work-dir "$WORK_DIR/test"

@@ -1,8 +1,9 @@
 # Runtime for mmdet configs (the values of mmdet 3.3.0's configs/_base_/default_runtime.py),
-# plus the import that registers the mmtokenmix backbones. Never set default_scope to
-# 'mmtokenmix': the mmdet classes would no longer be found.
+# plus the imports that register the mmtokenmix backbones and transforms. Never set
+# default_scope to 'mmtokenmix': the mmdet classes would no longer be found.
 default_scope = 'mmdet'
-custom_imports = dict(imports=['mmtokenmix.models'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmtokenmix.models', 'mmtokenmix.datasets'],
+                      allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -7,7 +7,7 @@ official ones, so its ImageNet and dense checkpoints load without renaming:
 ``network.{1,3,5}`` (downsampling), output norms ``norm{0,2,4,6}`` (named by network index).
 """
 import math
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -81,6 +81,9 @@ class TransXNet(DenseBackbone):
         bn_cfg: BatchNorms of the stem, downsampling, mixer and FFN (e.g. SyncBN).
         act_cfg: activation.
         out_norm_cfg: output norm per returned stage (defaults to ``norm_cfg``; None: none).
+        layer_scale_init_value: overrides the arch's initial layer scale (1e-5 upstream; a
+            larger value such as 0.1 trains much faster from scratch). Pretrained weights
+            replace it anyway.
     """
 
     arch_settings = {
@@ -104,9 +107,11 @@ class TransXNet(DenseBackbone):
                  drop_rate: float = 0.0, drop_path_rate: float = 0.0,
                  norm_cfg: dict = dict(type='GN', num_groups=1), bn_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='GELU'), out_norm_cfg: Union[dict, str] = 'same',
-                 init_cfg: dict = None):
+                 layer_scale_init_value: Optional[float] = None, init_cfg: dict = None):
         super().__init__(out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
         self.arch = arch = self.parse_arch(arch)
+        if layer_scale_init_value is not None:
+            arch['layer_scale_init_value'] = layer_scale_init_value
         self.in_channels = in_channels
         self.image_size = image_size
         dims = arch['embed_dims']

@@ -1,0 +1,25 @@
+# Semantic FPN on ADE20K with TransXNet-T, official recipe: ImageNet-1K weights, drop path
+# 0.1, 80k iterations, batch 32 (8 GPUs x 4), AdamW 2e-4, cosine; 512x512 crops; test at
+# (2048, 512) with the official AlignResize (both sides stretched to multiples of 32),
+# single scale. Official mIoU: 45.5.
+_base_ = [
+    './_base_/models/sfpn_transxnet.py', './_base_/datasets/ade20k.py',
+    './_base_/schedules/sfpn_80k.py', './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(
+        arch='t',
+        drop_path_rate=0.1,
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/transx-t.pth.tar')),
+    neck=dict(in_channels=[48, 96, 224, 448]))
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmtokenmix.AlignResize', scale=(2048, 512), keep_ratio=True, size_divisor=32),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
