@@ -107,3 +107,72 @@ def random_state_dict(shapes, seed=0):
         else:
             out[k] = torch.randn(shape, generator=g) * 0.1
     return out
+
+
+# ---- whole dense checkpoints of the official repo (mmdet 2.28 / mmseg 0.30 key names) --------
+def _conv(prefix, c_out, c_in, k, bias=True):
+    s = {f'{prefix}.weight': (c_out, c_in, k, k)}
+    if bias:
+        s[f'{prefix}.bias'] = (c_out,)
+    return s
+
+
+def _fpn(lateral_in, extra_in=()):
+    """mmdet/mmseg FPN with 256 outputs: lateral 1x1 + output 3x3 per level, plus extra convs."""
+    s = OrderedDict()
+    for i, c in enumerate(lateral_in):
+        s.update(_conv(f'neck.lateral_convs.{i}.conv', 256, c, 1))
+    for i in range(len(lateral_in)):
+        s.update(_conv(f'neck.fpn_convs.{i}.conv', 256, 256, 3))
+    for j, c in enumerate(extra_in):
+        s.update(_conv(f'neck.fpn_convs.{len(lateral_in) + j}.conv', 256, c, 3))
+    return s
+
+
+def official_dense_shapes(model, arch='t', num_classes=None):
+    """key -> shape of an official COCO / ADE20K checkpoint of TransXNet-``arch``:
+    ``'retinanet'`` (FPN start_level=1, no norm0), ``'maskrcnn'`` or ``'sfpn'``."""
+    dims = ARCHS[arch]['dims']
+    s = OrderedDict()
+    if model == 'retinanet':
+        norms, nc = (1, 2, 3), num_classes or 80
+    else:
+        norms, nc = (0, 1, 2, 3), num_classes or (80 if model == 'maskrcnn' else 150)
+    s.update(('backbone.' + k, v) for k, v in official_shapes(arch, dense_norms=norms).items())
+    if model == 'retinanet':
+        s.update(_fpn(dims[1:], extra_in=(dims[3], 256)))
+        for branch in ('cls_convs', 'reg_convs'):
+            for i in range(4):
+                s.update(_conv(f'bbox_head.{branch}.{i}.conv', 256, 256, 3))
+        s.update(_conv('bbox_head.retina_cls', 9 * nc, 256, 3))
+        s.update(_conv('bbox_head.retina_reg', 9 * 4, 256, 3))
+    elif model == 'maskrcnn':
+        s.update(_fpn(dims))
+        s.update(_conv('rpn_head.rpn_conv', 256, 256, 3))
+        s.update(_conv('rpn_head.rpn_cls', 3, 256, 1))
+        s.update(_conv('rpn_head.rpn_reg', 12, 256, 1))
+        s.update({'roi_head.bbox_head.fc_cls.weight': (nc + 1, 1024),
+                  'roi_head.bbox_head.fc_cls.bias': (nc + 1,),
+                  'roi_head.bbox_head.fc_reg.weight': (4 * nc, 1024),
+                  'roi_head.bbox_head.fc_reg.bias': (4 * nc,),
+                  'roi_head.bbox_head.shared_fcs.0.weight': (1024, 256 * 7 * 7),
+                  'roi_head.bbox_head.shared_fcs.0.bias': (1024,),
+                  'roi_head.bbox_head.shared_fcs.1.weight': (1024, 1024),
+                  'roi_head.bbox_head.shared_fcs.1.bias': (1024,)})
+        for i in range(4):
+            s.update(_conv(f'roi_head.mask_head.convs.{i}.conv', 256, 256, 3))
+        s.update({'roi_head.mask_head.upsample.weight': (256, 256, 2, 2),
+                  'roi_head.mask_head.upsample.bias': (256,)})
+        s.update(_conv('roi_head.mask_head.conv_logits', nc, 256, 1))
+    elif model == 'sfpn':
+        s.update(_fpn(dims))
+        # FPNHead: level i has max(1, i) conv(+upsample) pairs; conv biases off (SyncBN)
+        for i in range(4):
+            for k in range(max(1, i)):
+                p = f'decode_head.scale_heads.{i}.{2 * k}'
+                s.update(_conv(f'{p}.conv', 128, 256 if k == 0 else 128, 3, bias=False))
+                s.update(_bn(f'{p}.bn', 128))
+        s.update(_conv('decode_head.conv_seg', nc, 128, 1))
+    else:
+        raise ValueError(model)
+    return s

@@ -91,22 +91,17 @@ def test_prefix_loads_the_backbone_of_a_dense_checkpoint(tmp_path):
 
 
 def _detector_checkpoint(seed=5):
-    """An mmdet 2.x RetinaNet-TransXNet-T checkpoint: official backbone keys (start_level=1, so
-    no norm0) plus the stock neck/head names."""
-    from mmdet.registry import MODELS
+    """An mmdet 2.x RetinaNet-TransXNet-T checkpoint in the official layout (start_level=1, so
+    no norm0), which must be exactly the key/shape layout of our mmdet 3.x RetinaNet."""
     from mmengine import Config
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmdet')
-    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(__file__)),
-                                   'configs/retinanet_transxnet_t_coco.py'))
-    cfg.model.backbone.init_cfg = None
-    detector = MODELS.build(cfg.model)
-    sd = {k: torch.randn_like(v.float()) if v.is_floating_point() else v
-          for k, v in detector.state_dict().items()}
-    backbone = random_state_dict(official_shapes('t', dense_norms=(1, 2, 3)), seed=seed)
-    assert {k for k in sd if k.startswith('backbone.')} == {'backbone.' + k for k in backbone}
-    sd.update({'backbone.' + k: v for k, v in backbone.items()})
-    return detector, sd
+    from official_layout import official_dense_shapes
+
+    from mmtokenmix.analysis import build_model_from_config
+    detector = build_model_from_config(Config.fromfile(osp.join(
+        osp.dirname(osp.dirname(__file__)), 'configs/retinanet_transxnet_t_coco.py')))
+    shapes = official_dense_shapes('retinanet')
+    assert {k: tuple(v.shape) for k, v in detector.state_dict().items()} == dict(shapes)
+    return detector, random_state_dict(shapes, seed=seed)
 
 
 def test_converter_round_trips_a_whole_detector_checkpoint(tmp_path, repo_root):
@@ -117,7 +112,7 @@ def test_converter_round_trips_a_whole_detector_checkpoint(tmp_path, repo_root):
     out = subprocess.run([sys.executable, 'tools/model_converters/transxnet2mmtokenmix.py',
                           src, str(dst)], cwd=repo_root, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert 'TransXNet-T (whole model' in out.stdout
+    assert 'TransXNet-T (whole retinanet model' in out.stdout
     from mmengine.runner import load_checkpoint
     load_checkpoint(detector, str(dst), strict=True)
     for k, v in detector.state_dict().items():

@@ -36,10 +36,10 @@ def _configs(repo_root):
 
 def test_every_config_imports_the_plugin_and_uses_scoped_names(repo_root):
     paths = _configs(repo_root)
-    assert len(paths) >= 4
+    assert len(paths) >= 20
     for path in paths:
         cfg = Config.fromfile(path)
-        assert cfg.custom_imports == dict(imports=['mmtokenmix.models'],
+        assert cfg.custom_imports == dict(imports=['mmtokenmix.models', 'mmtokenmix.datasets'],
                                           allow_failed_imports=False), path
         assert cfg.default_scope in ('mmdet', 'mmseg'), path
         assert cfg.model.backbone.type.startswith('mmtokenmix.'), path
@@ -87,3 +87,33 @@ def test_retinanet_from_config_runs_loss_and_predict(repo_root):
     with torch.no_grad():
         results = detector(**data, mode='predict')
     assert len(results) == 2 and results[1].pred_instances.bboxes.shape[1] == 4
+
+
+@pytest.mark.parametrize('model_type,scope', [('MaskRCNN', 'mmdet'), ('YOLOV3', 'mmdet'),
+                                              ('EncoderDecoder', 'mmseg'),
+                                              ('mmseg.EncoderDecoder', 'mmseg')])
+def test_tools_detect_the_toolbox_of_a_config_without_default_scope(model_type, scope):
+    from mmtokenmix.runtime import detect_default_scope
+    assert detect_default_scope(Config(dict(model=dict(type=model_type)))) == scope
+    assert detect_default_scope(Config(dict(default_scope='mmseg',
+                                            model=dict(type=model_type)))) == 'mmseg'
+
+
+def test_unknown_model_type_gets_a_clear_error():
+    from mmtokenmix.runtime import detect_default_scope
+    with pytest.raises(ValueError, match="set default_scope = 'mmdet' or 'mmseg'"):
+        detect_default_scope(Config(dict(model=dict(type='NoSuchDetector'))))
+
+
+def test_cpu_distributed_runs_replace_sync_bn_and_use_gloo(repo_root):
+    from mmtokenmix.runtime import adapt_config_to_device
+    path = osp.join(repo_root, 'configs/segformer_transxnet_t_toy.py')
+    cfg = Config.fromfile(path)
+    adapt_config_to_device(cfg, 'none')  # single process: mmengine reverts SyncBN itself
+    assert cfg.model.decode_head.norm_cfg.type == 'SyncBN'
+    if torch.cuda.is_available():
+        pytest.skip('CPU-only behaviour')
+    adapt_config_to_device(cfg, 'pytorch')
+    assert cfg.model.decode_head.norm_cfg.type == 'BN'
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg.device_ids is None

@@ -86,31 +86,54 @@ def test_killed_run_resumes_and_finishes_its_schedule(repo_root, toy_workdir):
     assert final['meta']['epoch'] == 4 and final['meta']['iter'] == 16
 
 
-def test_leaf_config_trains_from_an_official_checkpoint(repo_root, tmp_path):
-    """`python tools/train.py configs/retinanet_transxnet_t_coco.py` with COCO-format data
-    under data/coco and the official ImageNet file under checkpoints/ (both synthetic here)."""
+def _coco_layout(root):
+    """COCO-format data under root/data/coco (toy images, the 80 COCO categories)."""
     from mmdet.datasets import CocoDataset
-    from official_layout import official_shapes, random_state_dict
 
     from mmtokenmix.datasets import make_toy_dataset
-    coco = tmp_path / 'data' / 'coco'
-    make_toy_dataset(str(tmp_path / 'toy'), num_train=4, num_val=2, seed=2)
+    coco = root / 'data' / 'coco'
+    make_toy_dataset(str(root / 'toy'), num_train=4, num_val=2, seed=2)
     (coco / 'annotations').mkdir(parents=True)
     for split in ('train', 'val'):
-        (tmp_path / 'toy' / 'images' / split).rename(coco / f'{split}2017')
-        ann = json.load(open(tmp_path / 'toy' / 'annotations' / f'instances_{split}.json'))
+        (root / 'toy' / 'images' / split).rename(coco / f'{split}2017')
+        ann = json.load(open(root / 'toy' / 'annotations' / f'instances_{split}.json'))
         # the 80 COCO categories (the toy shapes become the first three), as in real COCO
         ann['categories'] = [dict(id=i + 1, name=name)
                              for i, name in enumerate(CocoDataset.METAINFO['classes'])]
         json.dump(ann, open(coco / 'annotations' / f'instances_{split}2017.json', 'w'))
+
+
+def _ade_layout(root):
+    """ADE20K-format validation data under root/data/ade (toy images as .jpg, label maps)."""
+    import cv2
+
+    from mmtokenmix.datasets import make_toy_dataset
+    make_toy_dataset(str(root / 'toy'), num_train=1, num_val=2, seed=3)
+    ade = root / 'data' / 'ade' / 'ADEChallengeData2016'
+    for sub in ('images', 'annotations'):
+        (ade / sub / 'validation').mkdir(parents=True)
+    for png in sorted((root / 'toy' / 'images' / 'val').glob('*.png')):
+        cv2.imwrite(str(ade / 'images' / 'validation' / (png.stem + '.jpg')), cv2.imread(str(png)))
+        (root / 'toy' / 'masks' / 'val' / png.name).rename(ade / 'annotations' / 'validation' /
+                                                           png.name)
+
+
+NO_WORKERS = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+              'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+              'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+
+
+def test_leaf_config_trains_from_an_official_checkpoint(repo_root, tmp_path):
+    """`python tools/train.py configs/retinanet_transxnet_t_coco.py` with COCO-format data
+    under data/coco and the official ImageNet file under checkpoints/ (both synthetic here)."""
+    from official_layout import official_shapes, random_state_dict
+    _coco_layout(tmp_path)
     (tmp_path / 'checkpoints').mkdir()
     torch.save({'state_dict': random_state_dict(official_shapes('t'))},
                tmp_path / 'checkpoints' / 'transx-t.pth.tar')
     out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
                     osp.join(repo_root, 'configs/retinanet_transxnet_t_coco.py'),
-                    '--cfg-options', 'train_cfg.max_epochs=1',
-                    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-                    'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+                    '--cfg-options', 'train_cfg.max_epochs=1', *NO_WORKERS,
                     'train_dataloader.dataset.pipeline.2.scale=(160,128)',
                     'val_dataloader.dataset.pipeline.1.scale=(160,128)',
                     'default_hooks.logger.interval=1', 'model.test_cfg.score_thr=0.0'],
@@ -118,3 +141,117 @@ def test_leaf_config_trains_from_an_official_checkpoint(repo_root, tmp_path):
     assert 'TransXNet: loaded checkpoints/transx-t.pth.tar' in out
     assert 'coco/bbox_mAP' in out
     assert (tmp_path / 'work_dirs' / 'retinanet_transxnet_t_coco' / 'epoch_1.pth').is_file()
+
+
+def test_maskrcnn_toy_config_trains_and_reports_box_and_mask_map(repo_root, toy_workdir):
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/maskrcnn_transxnet_t_toy.py'),
+                    '--work-dir', str(toy_workdir / 'work_maskrcnn'), '--cfg-options',
+                    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *SHORT[1:3],
+                    'model.test_cfg.rcnn.score_thr=0.0'], cwd=toy_workdir)
+    assert 'Epoch(train) [1][4/4]' in out and 'loss_mask' in out
+    assert 'coco/bbox_mAP' in out and 'coco/segm_mAP' in out
+
+
+SEG_TOY = 'configs/segformer_transxnet_t_toy.py'
+
+
+def test_segformer_toy_config_trains_then_tests_with_miou(repo_root, toy_workdir):
+    """mmseg configs run through the same tools: the IoU evaluator, iteration-based loop."""
+    work = toy_workdir / 'work_seg'
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, SEG_TOY), '--work-dir', str(work), '--cfg-options',
+                    'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+                    'default_hooks.checkpoint.interval=4', 'default_hooks.logger.interval=1'],
+                   cwd=toy_workdir)
+    assert 'Iter(train) [4/4]' in out and 'decode.loss_ce' in out
+    assert re.search(r'mIoU: \d', out)
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/test.py'),
+                    osp.join(repo_root, SEG_TOY), str(work / 'iter_4.pth'),
+                    '--work-dir', str(toy_workdir / 'work_seg_test'),
+                    '--out', str(toy_workdir / 'seg_preds.pkl')], cwd=toy_workdir)
+    assert re.search(r'\| +circle +\| +[\d.]+ +\|', out)  # the per-class IoU table
+    import pickle
+    preds = pickle.load(open(toy_workdir / 'seg_preds.pkl', 'rb'))
+    assert len(preds) == 8 and preds[0]['pred_sem_seg']['data'].shape == (1, 128, 128)
+
+
+def test_test_tool_refuses_a_checkpoint_that_does_not_fit(repo_root, toy_workdir):
+    from mmengine import Config
+
+    from mmtokenmix.analysis import build_model_from_config
+    sd = build_model_from_config(Config.fromfile(osp.join(repo_root, SEG_TOY))).state_dict()
+    del sd['decode_head.conv_seg.weight']
+    sd['decode_head.extra.weight'] = torch.zeros(1)
+    torch.save({'state_dict': sd}, toy_workdir / 'bad.pth')
+    proc = subprocess.run([sys.executable, osp.join(repo_root, 'tools/test.py'),
+                           osp.join(repo_root, SEG_TOY), str(toy_workdir / 'bad.pth'),
+                           '--work-dir', str(toy_workdir / 'work_bad')],
+                          cwd=toy_workdir, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'CheckpointMismatchError' in proc.stderr
+    assert 'missing keys (1):\n    decode_head.conv_seg.weight' in proc.stderr
+    assert 'unexpected keys (1):\n    decode_head.extra.weight' in proc.stderr
+
+
+def _convert(repo_root, src, dst, config):
+    out = run_tool([sys.executable, 'tools/model_converters/transxnet2mmtokenmix.py', str(src),
+                    str(dst), '--config', config], cwd=repo_root)
+    assert f'matches the model of {config}' in out
+    return out
+
+
+def test_official_maskrcnn_checkpoint_converts_and_evaluates(repo_root, tmp_path):
+    """An mmdet 2.x Mask R-CNN checkpoint in the official key layout -> converter ->
+    `tools/test.py configs/maskrcnn_transxnet_t_coco.py` (COCO bbox + segm)."""
+    from official_layout import official_dense_shapes, random_state_dict
+    _coco_layout(tmp_path)
+    src = tmp_path / 'maskrcnn_tiny.pth'
+    torch.save({'meta': {'mmdet_version': '2.28.2'}, 'optimizer': {},
+                'state_dict': random_state_dict(official_dense_shapes('maskrcnn'), seed=8)}, src)
+    out = _convert(repo_root, src, tmp_path / 'converted.pth',
+                   'configs/maskrcnn_transxnet_t_coco.py')
+    assert 'TransXNet-T (whole maskrcnn model' in out
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/test.py'),
+                    osp.join(repo_root, 'configs/maskrcnn_transxnet_t_coco.py'),
+                    str(tmp_path / 'converted.pth'), '--cfg-options', *NO_WORKERS,
+                    'test_dataloader.dataset.pipeline.1.scale=(160,128)',
+                    'model.test_cfg.rcnn.score_thr=0.0'], cwd=tmp_path)
+    assert 'coco/bbox_mAP' in out and 'coco/segm_mAP' in out
+
+
+def test_official_sfpn_checkpoint_converts_and_evaluates_with_align_resize(repo_root, tmp_path):
+    """An mmseg 0.x Semantic FPN checkpoint in the official key layout -> converter ->
+    `tools/test.py configs/sfpn_transxnet_t_ade20k.py` (AlignResize, mIoU)."""
+    from official_layout import official_dense_shapes, random_state_dict
+    _ade_layout(tmp_path)
+    src = tmp_path / 'sfpn_transxnet_tiny.pth'
+    torch.save({'meta': {'mmseg_version': '0.30.0'},
+                'state_dict': random_state_dict(official_dense_shapes('sfpn'), seed=9)}, src)
+    out = _convert(repo_root, src, tmp_path / 'converted.pth',
+                   'configs/sfpn_transxnet_t_ade20k.py')
+    assert 'TransXNet-T (whole sfpn model' in out
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/test.py'),
+                    osp.join(repo_root, 'configs/sfpn_transxnet_t_ade20k.py'),
+                    str(tmp_path / 'converted.pth'), '--out', str(tmp_path / 'preds.pkl'),
+                    '--cfg-options', *NO_WORKERS[4:]], cwd=tmp_path)
+    assert re.search(r'mIoU: \d', out)
+    import pickle
+    preds = pickle.load(open(tmp_path / 'preds.pkl', 'rb'))
+    # AlignResize fed the network 512x512; the prediction is scored at the original 128x128
+    assert preds[0]['pred_sem_seg']['data'].shape == (1, 128, 128)
+    assert tuple(preds[0]['img_shape']) == (512, 512)
+
+
+def test_converter_config_check_lists_keys(repo_root, tmp_path):
+    from official_layout import official_dense_shapes, random_state_dict
+    sd = random_state_dict(official_dense_shapes('sfpn'), seed=9)
+    src = tmp_path / 'sfpn_transxnet_tiny.pth'
+    torch.save({'state_dict': sd}, src)
+    proc = subprocess.run([sys.executable, 'tools/model_converters/transxnet2mmtokenmix.py',
+                           str(src), str(tmp_path / 'x.pth'), '--config',
+                           'configs/maskrcnn_transxnet_t_coco.py'],
+                          cwd=repo_root, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'unexpected keys' in proc.stderr and 'decode_head.conv_seg.weight' in proc.stderr
+    assert 'missing keys' in proc.stderr and 'rpn_head.rpn_conv.weight' in proc.stderr

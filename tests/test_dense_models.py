@@ -1,0 +1,158 @@
+"""Every config's model (detection and segmentation) builds, trains and predicts on CPU, and the
+full models match the official ones in parameters, optimiser rules and neck wiring."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine import Config
+
+from mmtokenmix.analysis import build_model_from_config, count_parameters
+from mmtokenmix.runtime import detect_default_scope
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG_NAMES = sorted(osp.splitext(osp.basename(p))[0]
+                      for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
+
+
+def load(name):
+    return Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
+
+
+def _seg_batch(num_classes, sizes, seed=0):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for h, w in sizes:
+        inputs.append(torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8))
+        sample = SegDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
+                                             pad_shape=(h, w)))
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, h, w), generator=g))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _det_batch(with_mask):
+    from mmdet.testing import demo_mm_inputs
+    return demo_mm_inputs(2, [[3, 128, 160], [3, 96, 128]], num_items=[2, 1],
+                          num_classes=3, with_mask=with_mask)
+
+
+def _finite_total(losses):
+    return all(torch.isfinite(v).all() for v in losses.values() if torch.is_tensor(v))
+
+
+@pytest.mark.parametrize('name', CONFIG_NAMES)
+def test_config_trains_one_iteration_and_predicts(name):
+    """One optimiser step with the config's own optimiser (param-wise rules included) on two
+    small synthetic images, then inference. Segmentation crops/windows are shrunk to the
+    input size: the step is the same code path at any size."""
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+    cfg = load(name)
+    scope = detect_default_scope(cfg)
+    if scope == 'mmseg':
+        cfg.model.data_preprocessor.size = (96, 128)
+        if cfg.model.test_cfg.get('mode') == 'slide':
+            cfg.model.test_cfg.update(crop_size=(64, 64), stride=(48, 48))
+    model = build_model_from_config(cfg)
+    model.init_weights()
+    MessageHub.get_instance('test').update_info('iter', 0)
+    if scope == 'mmdet':
+        packed = _det_batch(with_mask='roi_head' in cfg.model)
+    else:
+        packed = _seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (80, 112)])
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    before = model.backbone.patch_embed.proj.conv.weight.detach().clone()
+    model.train()
+    losses = model(**model.data_preprocessor(packed, True), mode='loss')
+    loss, log_vars = model.parse_losses(losses)
+    assert torch.isfinite(loss) and _finite_total(log_vars), log_vars
+    optim_wrapper.update_params(loss)
+    assert not torch.equal(before, model.backbone.patch_embed.proj.conv.weight)
+
+    model.eval()
+    if scope == 'mmseg':  # the test pipelines give whole images of one size per batch
+        packed = _seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (96, 128)])
+    with torch.no_grad():
+        results = model(**model.data_preprocessor(packed, False), mode='predict')
+    assert len(results) == 2
+    if scope == 'mmdet':
+        assert results[0].pred_instances.bboxes.shape[1] == 4
+        if 'roi_head' in cfg.model:
+            assert 'masks' in results[0].pred_instances
+    else:
+        pred = results[0].pred_sem_seg.data
+        assert pred.shape == (1, 96, 128)
+        assert int(pred.max()) < cfg.model.decode_head.num_classes
+
+
+# whole-model parameter counts of the official dense models (spec §3.1, computed from the
+# upstream mmdet 2.28 / mmseg 0.30 model definitions), in millions
+OFFICIAL_PARAMS_M = {
+    'retinanet_transxnet_{}_coco': dict(t=22.44, s=36.60, b=58.01),
+    'maskrcnn_transxnet_{}_coco': dict(t=32.50, s=46.52, b=67.56),
+    'sfpn_transxnet_{}_ade20k': dict(t=16.60, s=30.62, b=51.66),
+}
+
+
+@pytest.mark.parametrize('pattern,variant', [(p, v) for p in OFFICIAL_PARAMS_M for v in 'tsb'])
+def test_dense_model_params_equal_official(pattern, variant):
+    model = build_model_from_config(load(pattern.format(variant)))
+    assert round(count_parameters(model) / 1e6, 2) == OFFICIAL_PARAMS_M[pattern][variant]
+
+
+def _groups_by_param(model, optim_wrapper):
+    by_id = {}
+    for group in optim_wrapper.optimizer.param_groups:
+        for p in group['params']:
+            by_id[id(p)] = group
+    return {name: by_id[id(p)] for name, p in model.named_parameters()}
+
+
+def test_maskrcnn_exempts_exactly_the_norm_named_parameters_from_decay():
+    from mmengine.optim import build_optim_wrapper
+    cfg = load('maskrcnn_transxnet_t_coco')
+    model = build_model_from_config(cfg)
+    groups = _groups_by_param(model, build_optim_wrapper(model, cfg.optim_wrapper))
+    for name, group in groups.items():
+        assert (group['weight_decay'] == 0) == ('norm' in name), name
+        assert group['lr'] == 1e-4
+    decayed = {n for n, g in groups.items() if g['weight_decay'] == 0.05}
+    assert {'backbone.relative_pos_enc.0', 'backbone.network.0.0.layer_scale_1.weight',
+            'backbone.patch_embed.proj.bn.weight', 'backbone.network.0.0.mlp.fc1.2.weight',
+            'backbone.network.0.0.pos_embed.bias'} <= decayed
+    assert groups['backbone.norm0.weight']['weight_decay'] == 0
+    assert groups['backbone.network.4.2.mlp.norm.weight']['weight_decay'] == 0
+    assert groups['backbone.network.6.0.norm2.weight']['weight_decay'] == 0
+
+
+@pytest.mark.parametrize('name', ['segformer_transxnet_t_ade20k', 'segformer_transxnet_t_toy'])
+def test_segformer_decoder_gets_ten_times_the_lr_and_the_backbone_none(name):
+    from mmengine.optim import build_optim_wrapper
+    cfg = load(name)
+    model = build_model_from_config(cfg)
+    groups = _groups_by_param(model, build_optim_wrapper(model, cfg.optim_wrapper))
+    base_lr, wd = cfg.optim_wrapper.optimizer.lr, cfg.optim_wrapper.optimizer.weight_decay
+    for param_name, group in groups.items():
+        in_decoder = param_name.startswith('decode_head.')
+        assert group['lr'] == pytest.approx(base_lr * (10 if in_decoder else 1)), param_name
+        assert group['weight_decay'] == (0 if 'norm' in param_name else wd), param_name
+
+
+@pytest.mark.parametrize('name', ['yolov3_transxnet_t_coco', 'yolov3-320_transxnet_t_coco',
+                                  'yolov3_transxnet_t_toy'])
+def test_yolov3_neck_takes_the_three_backbone_maps_deepest_first(name):
+    cfg = load(name)
+    model = build_model_from_config(cfg).eval()
+    with torch.no_grad():
+        feats = model.backbone(torch.randn(2, 3, 320, 256))
+        assert [f.shape[1:] for f in feats] == [(c, 320 // s, 256 // s) for c, s in
+                                               zip(model.backbone.embed_dims[1:], (8, 16, 32))]
+        assert cfg.model.neck.in_channels == [f.shape[1] for f in feats][::-1]
+        outs = model.neck(feats)
+    assert [o.shape[1] for o in outs] == cfg.model.neck.out_channels
+    assert [o.shape[2] for o in outs] == [10, 20, 40]  # strides 32, 16, 8: the head's order
+    assert cfg.model.bbox_head.featmap_strides == [32, 16, 8]
