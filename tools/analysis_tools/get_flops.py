@@ -20,6 +20,11 @@ def main(argv=None):
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'))
     args = parser.parse_args(argv)
     from mmengine.config import Config
+    from mmengine.logging import MMLogger
+
+    # the counter logs every operator it does not count (elementwise ops, NMS, RoIAlign) as a
+    # warning; keep the table readable
+    MMLogger.get_instance('get_flops', log_level='ERROR')
     print(f'{"config":45s} {"input HxW":>11s} {"params (M)":>11s} {"GFLOPs":>9s}')
     for path in args.configs:
         cfg = Config.fromfile(path)
