@@ -255,3 +255,16 @@ def test_converter_config_check_lists_keys(repo_root, tmp_path):
     assert proc.returncode != 0
     assert 'unexpected keys' in proc.stderr and 'decode_head.conv_seg.weight' in proc.stderr
     assert 'missing keys' in proc.stderr and 'rpn_head.rpn_conv.weight' in proc.stderr
+
+
+def test_two_process_gloo_training_of_a_segmentor_with_sync_bn(repo_root, toy_workdir):
+    """The SegFormer head's SyncBN cannot run on CPU: distributed CPU runs switch it to BN."""
+    out = run_tool(['bash', osp.join(repo_root, 'tools/dist_train.sh'),
+                    osp.join(repo_root, SEG_TOY), '2', '--work-dir',
+                    str(toy_workdir / 'work_seg_dist'), '--cfg-options',
+                    'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+                    'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1'],
+                   cwd=toy_workdir, env={'PORT': str(free_port()), 'OMP_NUM_THREADS': '1'})
+    assert 'SyncBN -> BN for distributed training on CPU' in out
+    assert 'GPU number: 2' in out and "'backend': 'gloo'" in out
+    assert 'Iter(train) [2/2]' in out and re.search(r'mIoU: \d', out)
