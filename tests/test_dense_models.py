@@ -65,13 +65,15 @@ def test_config_trains_one_iteration_and_predicts(name):
     else:
         packed = _seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (80, 112)])
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    before = model.backbone.patch_embed.proj.conv.weight.detach().clone()
+    # the stem and the deepest backbone parameter: gradients reach through every stage
+    first, last = model.backbone.patch_embed.proj.conv.weight, list(model.backbone.parameters())[-1]
+    before = [first.detach().clone(), last.detach().clone()]
     model.train()
     losses = model(**model.data_preprocessor(packed, True), mode='loss')
     loss, log_vars = model.parse_losses(losses)
     assert torch.isfinite(loss) and _finite_total(log_vars), log_vars
     optim_wrapper.update_params(loss)
-    assert not torch.equal(before, model.backbone.patch_embed.proj.conv.weight)
+    assert not torch.equal(before[0], first) and not torch.equal(before[1], last)
 
     model.eval()
     if scope == 'mmseg':  # the test pipelines give whole images of one size per batch

@@ -63,32 +63,6 @@ def test_retinanet_configs_follow_the_official_recipe(repo_root, variant, dims, 
     assert [s.milestones for s in cfg.param_scheduler if s.type == 'MultiStepLR'] == [[8, 11]]
 
 
-def test_retinanet_from_config_runs_loss_and_predict(repo_root):
-    from mmdet.registry import MODELS
-    from mmdet.testing import demo_mm_inputs
-    from mmengine.logging import MessageHub
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmdet')
-    cfg = Config.fromfile(osp.join(repo_root, 'configs/retinanet_transxnet_t_coco.py'))
-    cfg.model.backbone.init_cfg = None
-    detector = MODELS.build(cfg.model)
-    detector.init_weights()
-    MessageHub.get_instance('test').update_info('iter', 0)
-    packed = demo_mm_inputs(2, [[3, 128, 160], [3, 97, 131]], num_items=[2, 1])
-    data = detector.data_preprocessor(packed, True)
-    losses = detector(**data, mode='loss')
-    total = sum(v.sum() if torch.is_tensor(v) else sum(x.sum() for x in v)
-                for k, v in losses.items() if 'loss' in k)
-    assert torch.isfinite(total)
-    total.backward()
-    assert detector.backbone.network[6][0].pos_embed.weight.grad is not None
-    detector.eval()
-    data = detector.data_preprocessor(packed, False)
-    with torch.no_grad():
-        results = detector(**data, mode='predict')
-    assert len(results) == 2 and results[1].pred_instances.bboxes.shape[1] == 4
-
-
 @pytest.mark.parametrize('model_type,scope', [('MaskRCNN', 'mmdet'), ('YOLOV3', 'mmdet'),
                                               ('EncoderDecoder', 'mmseg'),
                                               ('mmseg.EncoderDecoder', 'mmseg')])

@@ -18,7 +18,7 @@ from .loading import (extract_state_dict, keys_with_prefixes, load_state_dict_ch
                       strip_prefix)
 
 ARCH_BY_STEM_WIDTH = {48: 't', 64: 's', 76: 'b'}
-# a key only each released dense model has -> (model, config family to evaluate it with)
+# (a key only that released dense model has, its name); the name picks the config to evaluate
 DENSE_MODELS = (('bbox_head.retina_cls.weight', 'retinanet'),
                 ('roi_head.mask_head.conv_logits.weight', 'maskrcnn'),
                 ('decode_head.scale_heads.0.0.conv.weight', 'sfpn'))
