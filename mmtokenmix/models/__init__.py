@@ -1,7 +1,8 @@
 """Importing this package registers every mmtokenmix model in the ``mmtokenmix`` scope (and,
 when timm imports, the classification models in timm's registry). It never imports mmdet or
 mmseg."""
-from .backbones import DenseBackbone, TransXNet, TransXNetBlock
-from .classifiers import TransXNetClassifier
+from .backbones import CDFFormer, DenseBackbone, DFFormer, MetaFormer, TransXNet, TransXNetBlock
+from .classifiers import MetaFormerClassifier, TransXNetClassifier
 
-__all__ = ['DenseBackbone', 'TransXNet', 'TransXNetBlock', 'TransXNetClassifier']
+__all__ = ['CDFFormer', 'DFFormer', 'DenseBackbone', 'MetaFormer', 'MetaFormerClassifier',
+           'TransXNet', 'TransXNetBlock', 'TransXNetClassifier']

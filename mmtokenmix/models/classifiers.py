@@ -9,7 +9,9 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 
+from .backbones.metaformer import CDFFormer, DFFormer, MetaFormer
 from .backbones.transxnet import TransXNet
+from .layers import SquaredReLU
 
 try:  # timm needs a working torchvision; any failure only disables the timm names
     from timm.models import register_model
@@ -71,31 +73,128 @@ class TransXNetClassifier(TransXNet):
         return self.forward_head(self.forward_features(x))
 
 
-def _timm_factory(arch: str, crop_pct: float):
+class MlpHead(nn.Module):
+    """MetaFormer's classification head: ``fc1`` (C -> 4C) -> SquaredReLU -> LayerNorm ->
+    dropout -> ``fc2`` (4C -> classes), with biases."""
+
+    def __init__(self, channels: int, num_classes: int, mlp_ratio: float = 4.0,
+                 head_dropout: float = 0.0):
+        super().__init__()
+        hidden = int(mlp_ratio * channels)
+        self.fc1 = nn.Linear(channels, hidden)
+        self.act = SquaredReLU()
+        self.norm = nn.LayerNorm(hidden)
+        self.head_dropout = nn.Dropout(head_dropout)
+        self.fc2 = nn.Linear(hidden, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.head_dropout(self.norm(self.act(self.fc1(x)))))
+
+
+class MetaFormerClassifier(MetaFormer):
+    """ImageNet classifier on a :class:`MetaFormer` (DFFormer, CDFFormer, ...; Tatsunami &
+    Taki, AAAI 2024): last stage -> global average pool -> LayerNorm (``norm``) ->
+    :class:`MlpHead` (``head``), with the official parameter names. ``num_classes=0`` returns
+    the normed pooled features.
+
+    Args:
+        arch: a settings dict (e.g. ``DFFormer.named_arch('s18')``).
+        num_classes: classifier outputs.
+        nominal_size: input size the filter bases are stored for (224 for the released
+            weights); other sizes work too (bases resized on the fly).
+        in_channels / drop_rate / drop_path_rate / with_cp: as for :class:`MetaFormer`.
+        head_dropout: dropout inside the head.
+    """
+
+    def __init__(self, arch: dict, num_classes: int = 1000, nominal_size: int = 224,
+                 in_channels: int = 3, drop_rate: float = 0.0, drop_path_rate: float = 0.0,
+                 head_dropout: float = 0.0, with_cp: bool = False):
+        super().__init__(arch, nominal_size=nominal_size, in_channels=in_channels,
+                         out_indices=(3,), with_cp=with_cp, drop_rate=drop_rate,
+                         drop_path_rate=drop_path_rate, out_norm_cfg=None)
+        self.num_features = self.embed_dims[-1]
+        self.head_dropout = head_dropout
+        self.norm = nn.LayerNorm(self.num_features, eps=1e-6)
+        self.reset_classifier(num_classes)
+
+    def reset_classifier(self, num_classes: int, global_pool=None):
+        """Replace the head by a freshly initialised one with ``num_classes`` outputs."""
+        self.num_classes = num_classes
+        if num_classes > 0:
+            self.head = MlpHead(self.num_features, num_classes, head_dropout=self.head_dropout)
+            for fc in (self.head.fc1, self.head.fc2):
+                nn.init.trunc_normal_(fc.weight, std=0.02)
+                nn.init.zeros_(fc.bias)
+        else:
+            self.head = nn.Identity()
+
+    def get_classifier(self) -> nn.Module:
+        return self.head
+
+    def set_grad_checkpointing(self, enable: bool = True):
+        self.with_cp = (bool(enable),) * self.num_stages
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x)[-1]
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.norm(x.mean(dim=(2, 3)))
+        return x if pre_logits else self.head(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+def _timm_factory(name: str, build, default_cfg: dict):
+    """A timm entry point ``name`` returning ``build(**kwargs)`` with ``default_cfg``."""
     def create(pretrained: bool = False, **kwargs):
         if pretrained:
             raise RuntimeError(
-                f'transxnet_{arch}: mmtokenmix never downloads weights; pass the official file '
-                f"with timm.create_model('transxnet_{arch}', checkpoint_path='...')")
+                f'{name}: mmtokenmix never downloads weights; pass the official file '
+                f"with timm.create_model('{name}', checkpoint_path='...')")
         for key in ('pretrained_cfg', 'pretrained_cfg_overlay', 'cache_dir'):
             kwargs.pop(key, None)
-        model = TransXNetClassifier(arch, **kwargs)
+        model = build(**kwargs)
         model.pretrained_cfg = model.default_cfg = dict(
-            num_classes=model.num_classes, input_size=(3, 224, 224), pool_size=(7, 7),
-            crop_pct=crop_pct, interpolation='bicubic', mean=IMAGENET_MEAN, std=IMAGENET_STD,
-            first_conv='patch_embed.proj.conv', classifier='classifier.2')
+            num_classes=model.num_classes, input_size=(3, 224, 224), interpolation='bicubic',
+            mean=IMAGENET_MEAN, std=IMAGENET_STD, **default_cfg)
         return model
 
-    create.__name__ = f'transxnet_{arch}'
-    create.__qualname__ = create.__name__
-    create.__doc__ = f'TransXNet-{arch.upper()} ImageNet classifier (timm entry point).'
+    create.__name__ = create.__qualname__ = name
+    create.__doc__ = f'{name} ImageNet classifier (timm entry point).'
     return create
 
 
-transxnet_t = _timm_factory('t', crop_pct=0.9)
-transxnet_s = _timm_factory('s', crop_pct=0.9)
-transxnet_b = _timm_factory('b', crop_pct=0.95)
+def _transxnet(arch: str, crop_pct: float):
+    return _timm_factory(
+        f'transxnet_{arch}', lambda **kw: TransXNetClassifier(arch, **kw),
+        dict(pool_size=(7, 7), crop_pct=crop_pct, first_conv='patch_embed.proj.conv',
+             classifier='classifier.2'))
+
+
+def _metaformer(family, arch: str):
+    settings = family.named_arch(arch)
+    return _timm_factory(
+        f'{family.__name__.lower()}_{arch}',
+        lambda **kw: MetaFormerClassifier(settings, **kw),
+        dict(pool_size=None, crop_pct=1.0, first_conv='downsample_layers.0.conv',
+             classifier='head.fc2'))
+
+
+transxnet_t = _transxnet('t', crop_pct=0.9)
+transxnet_s = _transxnet('s', crop_pct=0.9)
+transxnet_b = _transxnet('b', crop_pct=0.95)
+dfformer_s18 = _metaformer(DFFormer, 's18')
+dfformer_s36 = _metaformer(DFFormer, 's36')
+dfformer_m36 = _metaformer(DFFormer, 'm36')
+dfformer_b36 = _metaformer(DFFormer, 'b36')
+cdfformer_s18 = _metaformer(CDFFormer, 's18')
+cdfformer_s36 = _metaformer(CDFFormer, 's36')
+cdfformer_m36 = _metaformer(CDFFormer, 'm36')
+cdfformer_b36 = _metaformer(CDFFormer, 'b36')
 
 if register_model is not None:
-    for _fn in (transxnet_t, transxnet_s, transxnet_b):
+    for _fn in (transxnet_t, transxnet_s, transxnet_b, dfformer_s18, dfformer_s36,
+                dfformer_m36, dfformer_b36, cdfformer_s18, cdfformer_s36, cdfformer_m36,
+                cdfformer_b36):
         register_model(_fn)

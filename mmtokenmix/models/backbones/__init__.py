@@ -1,4 +1,5 @@
 from .base import DenseBackbone
+from .metaformer import CDFFormer, DFFormer, MetaFormer
 from .transxnet import TransXNet, TransXNetBlock
 
-__all__ = ['DenseBackbone', 'TransXNet', 'TransXNetBlock']
+__all__ = ['CDFFormer', 'DFFormer', 'DenseBackbone', 'MetaFormer', 'TransXNet', 'TransXNetBlock']

@@ -14,6 +14,7 @@ A backbone subclass builds its layers, calls :meth:`_add_out_norms`, and impleme
   classifier may be unexpected and only the output norms missing; anything else raises
   :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` listing the keys).
 """
+import copy
 import os.path as osp
 from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
@@ -37,6 +38,9 @@ class DenseBackbone(BaseModule):
     num_stages = 4
     #: prefixes of checkpoint keys that belong to a classification head (allowed to be unused)
     classifier_prefixes: Tuple[str, ...] = ('classifier.', 'head.')
+    #: named architectures (``arch='name'``) and alternative names for them
+    arch_settings: Dict[str, dict] = {}
+    arch_aliases: Dict[str, str] = {}
 
     def __init__(self, out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
                  norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
@@ -57,6 +61,16 @@ class DenseBackbone(BaseModule):
         self.out_norm_names: Dict[int, str] = {}
 
     # ---- configuration helpers -------------------------------------------------------------
+    @classmethod
+    def named_arch(cls, name: str) -> dict:
+        """A copy of the settings of the architecture called ``name`` (any case, aliases too)."""
+        key = cls.arch_aliases.get(name.lower(), name.lower())
+        if key not in cls.arch_settings:
+            names = sorted(set(cls.arch_settings) | set(cls.arch_aliases))
+            raise ValueError(f'unknown {cls.__name__} arch {name!r}; choose from {names} or '
+                             f'pass a dict')
+        return copy.deepcopy(cls.arch_settings[key])
+
     def _parse_out_indices(self, out_indices) -> Tuple[int, ...]:
         if isinstance(out_indices, int):
             out_indices = [out_indices]

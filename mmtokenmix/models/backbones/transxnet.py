@@ -151,13 +151,7 @@ class TransXNet(DenseBackbone):
     def parse_arch(cls, arch: Union[str, dict]) -> dict:
         """Validate ``arch`` (name or dict) and return the full settings dict."""
         if isinstance(arch, str):
-            key = cls.arch_aliases.get(arch.lower(), arch.lower())
-            if key not in cls.arch_settings:
-                names = sorted(set(cls.arch_settings) | set(cls.arch_aliases))
-                raise ValueError(f'unknown TransXNet arch {arch!r}; choose from {names} '
-                                 f'or pass a dict')
-            return {k: (list(v) if isinstance(v, list) else v)
-                    for k, v in cls.arch_settings[key].items()}
+            return cls.named_arch(arch)
         if not isinstance(arch, dict):
             raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
         arch = dict(arch)

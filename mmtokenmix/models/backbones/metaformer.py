@@ -1,0 +1,256 @@
+"""MetaFormer dense backbones with a per-stage token mixer: DFFormer and CDFFormer (Tatsunami &
+Taki, "FFT-based Dynamic Token Mixer for Vision", AAAI 2024, arXiv 2303.03932), and the
+ConvFormer/CAFormer skeletons of "MetaFormer Baselines for Vision" (Yu et al., TPAMI 2024) they
+are built on.
+
+Numerically the same networks as the official ``models/dfformer.py``, with its parameter
+names (``downsample_layers.{0..3}``, ``stages.{i}.{j}``, output norms ``norm{i}``), so its
+ImageNet checkpoints load; their filter bases are resized from 224 to ``nominal_size`` on
+loading, as the official dense wrappers do.
+"""
+from typing import Dict, List, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmengine.logging import print_log
+
+from mmtokenmix.registry import MODELS
+from ..layers import (Downsampling, LayerNormWithoutBias, MetaFormerBlock, Scale, StarReLU,
+                      stochastic_depth_rates)
+from ..mixers import Attention, DynamicFilter, SepConv, resize_complex_weight
+from .base import DenseBackbone
+
+MIXERS = ('dynamic_filter', 'sepconv', 'attention')
+
+
+def build_mixer(name: str, channels: int, feature_size: Tuple[int, int]) -> nn.Module:
+    """The token mixer called ``name`` (one of :data:`MIXERS`) for a stage of ``channels``
+    whose nominal feature map is ``feature_size``."""
+    if name == 'dynamic_filter':
+        return DynamicFilter(channels, feature_size)
+    if name == 'sepconv':
+        return SepConv(channels)
+    if name == 'attention':
+        return Attention(channels)
+    raise ValueError(f'unknown token mixer {name!r}; choose from {MIXERS}')
+
+
+def _size_pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
+    if isinstance(size, int):
+        return size, size
+    if len(size) != 2:
+        raise ValueError(f'nominal_size must be an int or (H, W), got {size!r}')
+    return int(size[0]), int(size[1])
+
+
+S_DIMS, M_DIMS, B_DIMS = [64, 128, 320, 512], [96, 192, 384, 576], [128, 256, 512, 768]
+DEPTHS_18, DEPTHS_36 = [3, 3, 9, 3], [3, 12, 18, 3]
+DF, SC, AT = 'dynamic_filter', 'sepconv', 'attention'
+
+
+
+@MODELS.register_module()
+class MetaFormer(DenseBackbone):
+    """MetaFormer for dense prediction: a tuple of NCHW maps at strides 4/8/16/32.
+
+    Channels-last throughout: a 7x7/4 conv stem with bias-free LayerNorm, then per stage a
+    LayerNorm + 3x3/2 conv downsampling (stages 2-4) and :class:`MetaFormerBlock` s with the
+    stage's token mixer; each returned stage gets an output LayerNorm (eps 1e-6).
+
+    Args:
+        arch: a name from :attr:`arch_settings` or a dict with ``depths``, ``dims`` and
+            ``mixers`` (4 values each; mixers from ``'dynamic_filter'``, ``'sepconv'``,
+            ``'attention'``), optionally ``mlp_ratios``, ``res_scale_init_values`` and
+            ``layer_scale_init_values`` (4 values, None = no scale; default no layer scale
+            and res scale 1.0 in stages 3-4, as upstream).
+        nominal_size: input size (int or (H, W)) the DynamicFilter bases are stored for:
+            stage ``i`` keeps ``(H // 2**(i+2), (W // 2**(i+2)) // 2 + 1)`` bases. Official
+            ImageNet weights: 224; the official detection models use 800, the segmentation
+            ones 512. Any input size works (bases are resized on the fly).
+        in_channels: input image channels.
+        out_indices / frozen_stages / norm_eval / with_cp / init_cfg: see
+            :class:`DenseBackbone`.
+        drop_rate: MLP dropout.
+        drop_path_rate: stochastic depth of the last block (linear from 0 over all blocks).
+        out_norm_cfg: output norm of each returned stage (applied channels-last; None: none).
+    """
+
+    arch_settings = {
+        # same skeleton, SepConv everywhere / attention in stages 3-4 (benchmark baselines)
+        'convformer_s18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[SC, SC, SC, SC]),
+        'caformer_s18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[SC, SC, AT, AT]),
+    }
+    optional_arch_keys = dict(mlp_ratios=[4, 4, 4, 4], res_scale_init_values=[None, None, 1.0, 1.0],
+                              layer_scale_init_values=[None, None, None, None])
+    classifier_prefixes = ('head.', 'norm.')
+
+    def __init__(self, arch: Union[str, dict] = 'convformer_s18',
+                 nominal_size: Union[int, Sequence[int]] = 224, in_channels: int = 3,
+                 out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
+                 norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
+                 drop_rate: float = 0.0, drop_path_rate: float = 0.0,
+                 out_norm_cfg: dict = dict(type='LN', eps=1e-6), init_cfg: dict = None):
+        super().__init__(out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+        self.arch = arch = self.parse_arch(arch)
+        self.nominal_size = nominal_h, nominal_w = _size_pair(nominal_size)
+        if min(nominal_h, nominal_w) < 32:
+            raise ValueError(f'nominal_size must be at least 32 (stage 4 works at 1/32), got '
+                             f'{nominal_size!r}')
+        self.in_channels = in_channels
+        dims = self.embed_dims = list(arch['dims'])
+
+        self.downsample_layers = nn.ModuleList(
+            [Downsampling(in_channels, dims[0], 7, 4, 2, post_norm=True)] +
+            [Downsampling(dims[i - 1], dims[i], 3, 2, 1, pre_norm=True) for i in range(1, 4)])
+        dpr = stochastic_depth_rates(arch['depths'], drop_path_rate)
+        self.stages = nn.ModuleList()
+        for i in range(self.num_stages):
+            feature_size = (nominal_h // 2**(i + 2), nominal_w // 2**(i + 2))
+            self.stages.append(nn.Sequential(*[
+                MetaFormerBlock(dims[i], build_mixer(arch['mixers'][i], dims[i], feature_size),
+                                arch['mlp_ratios'][i], drop=drop_rate, drop_path=rate,
+                                layer_scale_init_value=arch['layer_scale_init_values'][i],
+                                res_scale_init_value=arch['res_scale_init_values'][i])
+                for rate in dpr[i]]))
+
+        self._add_out_norms(dims, out_norm_cfg)
+        self.reset_parameters()
+        self._freeze_stages()
+
+    @classmethod
+    def parse_arch(cls, arch: Union[str, dict]) -> dict:
+        """Validate ``arch`` (name or dict) and return the full settings dict."""
+        if isinstance(arch, str):
+            arch = cls.named_arch(arch)
+        elif not isinstance(arch, dict):
+            raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
+        arch = dict(arch)
+        required = ('depths', 'dims', 'mixers')
+        missing = [k for k in required if k not in arch]
+        if missing:
+            raise ValueError(f'{cls.__name__} arch dict lacks {missing}; it needs {required}')
+        unknown = set(arch) - set(required) - set(cls.optional_arch_keys)
+        if unknown:
+            raise ValueError(f'{cls.__name__} arch dict has unknown keys {sorted(unknown)}')
+        for key, default in cls.optional_arch_keys.items():
+            arch.setdefault(key, list(default))
+        for key, values in arch.items():
+            if len(values) != cls.num_stages:
+                raise ValueError(f'arch[{key!r}] needs {cls.num_stages} values, got {values}')
+        for i, name in enumerate(arch['mixers']):
+            if name not in MIXERS:
+                raise ValueError(f'stage {i}: unknown token mixer {name!r}; choose from {MIXERS}')
+        return arch
+
+    # ---- DenseBackbone hooks ----------------------------------------------------------------
+    def stem_parts(self) -> List[nn.Module]:
+        return [self.downsample_layers[0]]
+
+    def stage_parts(self, stage: int) -> List[nn.Module]:
+        parts = [self.stages[stage]]
+        if stage > 0:
+            parts.append(self.downsample_layers[stage])
+        return parts
+
+    def reset_parameters(self):
+        """Upstream init: trunc-normal(0.02) linear/conv weights with zero biases, unit norms,
+        scales and StarReLUs at their init values, filter bases ``randn * 0.02``."""
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.LayerNorm, LayerNormWithoutBias, Scale, StarReLU)):
+                m.reset_parameters()
+            elif isinstance(m, DynamicFilter):
+                with torch.no_grad():
+                    m.complex_weights.normal_(0, 0.02)
+
+    def convert_checkpoint(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Resize filter bases stored for another size (ImageNet: 224) to this model's
+        ``nominal_size`` as the official dense wrappers do, and drop output norms of stages
+        this model does not return (the official detectors keep an unused ``norm0``)."""
+        own = self.state_dict()
+        out, resized, dropped = {}, [], []
+        for key, value in state_dict.items():
+            if (key.endswith('complex_weights') and key in own and value.dim() == 4
+                    and value.shape[2:] == own[key].shape[2:]
+                    and value.shape != own[key].shape):
+                resized.append(f'{key} {tuple(value.shape[:2])}->{tuple(own[key].shape[:2])}')
+                value = resize_complex_weight(value.float(), *own[key].shape[:2])
+            elif (key.split('.', 1)[0] in {f'norm{i}' for i in range(self.num_stages)}
+                  and not self._is_out_norm_key(key)):
+                dropped.append(key)
+                continue
+            out[key] = value
+        if resized:
+            print_log(f'{type(self).__name__}: resized {len(resized)} filter bases to nominal '
+                      f'size {self.nominal_size}, e.g. {resized[0]}', logger='current')
+        if dropped:
+            print_log(f'{type(self).__name__}: ignored output norms of stages it does not '
+                      f'return: {dropped}', logger='current')
+        return out
+
+    # ---- forward ----------------------------------------------------------------------------
+    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        """Downsampling and blocks of ``stage`` on a channels-last map (the stem on the image)."""
+        x = self.downsample_layers[stage](x)
+        use_cp = self.with_cp[stage] and x.requires_grad
+        for block in self.stages[stage]:
+            x = cp.checkpoint(block, x, use_reentrant=False) if use_cp else block(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'{type(self).__name__} expects a (N, {self.in_channels}, H, W) '
+                             f'tensor, got shape {tuple(x.shape)}')
+        if min(x.shape[2:]) < 3:
+            raise ValueError(f'{type(self).__name__} needs inputs of at least 3x3 pixels (7x7/4 '
+                             f'stem with padding 2), got {tuple(x.shape[2:])}')
+        outs = []
+        for stage in range(self.num_stages):
+            x = self.forward_stage(stage, x)
+            if stage in self.out_indices:
+                outs.append(self.out_norm(stage, x).permute(0, 3, 1, 2))
+            if stage == self.out_indices[-1]:
+                break  # later stages would not contribute to any output
+        return tuple(outs)
+
+
+@MODELS.register_module()
+class DFFormer(MetaFormer):
+    """DFFormer (Tatsunami & Taki, AAAI 2024): :class:`MetaFormer` with the FFT-based
+    :class:`~mmtokenmix.models.mixers.DynamicFilter` in all four stages.
+
+    ``arch``: ``'s18'``, ``'s36'``, ``'m36'``, ``'b36'`` or a dict (see :class:`MetaFormer`).
+    """
+
+    arch_settings = {
+        's18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[DF, DF, DF, DF]),
+        's36': dict(depths=DEPTHS_36, dims=S_DIMS, mixers=[DF, DF, DF, DF]),
+        'm36': dict(depths=DEPTHS_36, dims=M_DIMS, mixers=[DF, DF, DF, DF]),
+        'b36': dict(depths=DEPTHS_36, dims=B_DIMS, mixers=[DF, DF, DF, DF]),
+    }
+
+    def __init__(self, arch: Union[str, dict] = 's18', **kwargs):
+        super().__init__(arch, **kwargs)
+
+
+@MODELS.register_module()
+class CDFFormer(MetaFormer):
+    """CDFFormer (Tatsunami & Taki, AAAI 2024): :class:`MetaFormer` with ConvFormer's SepConv in
+    stages 1-2 and the FFT-based DynamicFilter in stages 3-4 (no attention).
+
+    ``arch``: ``'s18'``, ``'s36'``, ``'m36'``, ``'b36'`` or a dict (see :class:`MetaFormer`).
+    """
+
+    arch_settings = {
+        's18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[SC, SC, DF, DF]),
+        's36': dict(depths=DEPTHS_36, dims=S_DIMS, mixers=[SC, SC, DF, DF]),
+        'm36': dict(depths=DEPTHS_36, dims=M_DIMS, mixers=[SC, SC, DF, DF]),
+        'b36': dict(depths=DEPTHS_36, dims=B_DIMS, mixers=[SC, SC, DF, DF]),
+    }
+
+    def __init__(self, arch: Union[str, dict] = 's18', **kwargs):
+        super().__init__(arch, **kwargs)

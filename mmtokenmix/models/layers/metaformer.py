@@ -1,0 +1,165 @@
+"""MetaFormer building blocks on channels-last maps (B, H, W, C), as in "MetaFormer Baselines
+for Vision" (Yu et al., TPAMI 2024, arXiv 2210.13452), the skeleton DFFormer/CDFFormer
+(Tatsunami & Taki, AAAI 2024) is built on.
+
+Module and parameter names follow those papers' code (``norm1``, ``token_mixer``, ``mlp.fc1``,
+``res_scale1.scale``, ``downsample_layers.i.{pre_norm,conv,post_norm}``), so official checkpoints
+load without renaming. The token mixer is an argument: any module mapping (B, H, W, C) to the
+same shape.
+"""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn.bricks import DropPath
+
+
+class LayerNormWithoutBias(nn.Module):
+    """LayerNorm over the last (channel) dimension with a weight and no bias (eps 1e-6 in
+    MetaFormer), with the biased variance.
+
+    Written out as ``(x - mean) / sqrt(var + eps) * weight`` rather than ``F.layer_norm``: the
+    official DFFormer code computes it this way, and the two differ in the last float bits,
+    which add up to ~1e-5 over a deep network; this way outputs are bit-identical.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(channels))
+
+    def reset_parameters(self):
+        nn.init.ones_(self.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        centred = x - x.mean(-1, keepdim=True)
+        var = centred.pow(2).mean(-1, keepdim=True)
+        return centred / torch.sqrt(var + self.eps) * self.weight
+
+
+class StarReLU(nn.Module):
+    """``scale * relu(x) ** 2 + bias`` with learnable scalars (MetaFormer Baselines)."""
+
+    def __init__(self, scale_value: float = 1.0, bias_value: float = 0.0):
+        super().__init__()
+        self.scale_value, self.bias_value = float(scale_value), float(bias_value)
+        self.scale = nn.Parameter(torch.full((1,), self.scale_value))
+        self.bias = nn.Parameter(torch.full((1,), self.bias_value))
+
+    def reset_parameters(self):
+        nn.init.constant_(self.scale, self.scale_value)
+        nn.init.constant_(self.bias, self.bias_value)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * F.relu(x) ** 2 + self.bias
+
+
+class SquaredReLU(nn.Module):
+    """``relu(x) ** 2`` (the MetaFormer classification head's activation)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.square(F.relu(x))
+
+
+class Scale(nn.Module):
+    """Learnable per-channel scale of a channels-last map (layer scale / res scale)."""
+
+    def __init__(self, channels: int, init_value: float = 1.0):
+        super().__init__()
+        self.init_value = float(init_value)
+        self.scale = nn.Parameter(torch.full((channels,), self.init_value))
+
+    def reset_parameters(self):
+        nn.init.constant_(self.scale, self.init_value)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale
+
+
+class MetaFormerMlp(nn.Module):
+    """Two bias-free linear layers with StarReLU between (``Mlp`` of MetaFormer).
+
+    Args:
+        channels: input width.
+        mlp_ratio: hidden width is ``int(mlp_ratio * channels)``.
+        out_channels: output width (default: ``channels``).
+        drop: dropout after the activation and after ``fc2``.
+    """
+
+    def __init__(self, channels: int, mlp_ratio: float = 4.0, out_channels: int = None,
+                 drop: float = 0.0):
+        super().__init__()
+        hidden = int(mlp_ratio * channels)
+        self.fc1 = nn.Linear(channels, hidden, bias=False)
+        self.act = StarReLU()
+        self.drop1 = nn.Dropout(drop)
+        self.fc2 = nn.Linear(hidden, out_channels or channels, bias=False)
+        self.drop2 = nn.Dropout(drop)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop2(self.fc2(self.drop1(self.act(self.fc1(x)))))
+
+
+def _optional_scale(channels: int, init_value: Optional[float]) -> nn.Module:
+    return Scale(channels, init_value) if init_value else nn.Identity()
+
+
+class MetaFormerBlock(nn.Module):
+    """``x = res_scale1(x) + layer_scale1(drop_path(token_mixer(norm1(x))))``, then the same
+    with the MLP; on channels-last maps. A scale whose init value is None is the identity
+    (DFFormer: no layer scale, res scale only in stages 3-4).
+
+    Args:
+        channels: block width.
+        token_mixer: the mixer module (B, H, W, C) -> (B, H, W, C).
+        mlp_ratio: MLP expansion.
+        drop: MLP dropout.
+        drop_path: stochastic-depth rate of both branches.
+        layer_scale_init_value / res_scale_init_value: init of the branch / shortcut scales.
+    """
+
+    def __init__(self, channels: int, token_mixer: nn.Module, mlp_ratio: float = 4.0,
+                 drop: float = 0.0, drop_path: float = 0.0,
+                 layer_scale_init_value: Optional[float] = None,
+                 res_scale_init_value: Optional[float] = None):
+        super().__init__()
+        self.norm1 = LayerNormWithoutBias(channels)
+        self.token_mixer = token_mixer
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.layer_scale1 = _optional_scale(channels, layer_scale_init_value)
+        self.res_scale1 = _optional_scale(channels, res_scale_init_value)
+        self.norm2 = LayerNormWithoutBias(channels)
+        self.mlp = MetaFormerMlp(channels, mlp_ratio, drop=drop)
+        self.layer_scale2 = _optional_scale(channels, layer_scale_init_value)
+        self.res_scale2 = _optional_scale(channels, res_scale_init_value)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.res_scale1(x) + self.layer_scale1(self.drop_path(self.token_mixer(self.norm1(x))))
+        return self.res_scale2(x) + self.layer_scale2(self.drop_path(self.mlp(self.norm2(x))))
+
+
+class Downsampling(nn.Module):
+    """A strided conv between channels-last stages: optional bias-free LN before it (stages
+    2-4), optional one after it (the stem). The stem takes an NCHW image; the others take and
+    all return channels-last maps.
+
+    Args:
+        in_channels / out_channels / kernel_size / stride / padding: the conv (with bias).
+        pre_norm: LN on the channels-last input (then the input is channels-last).
+        post_norm: LN on the output.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int,
+                 padding: int, pre_norm: bool = False, post_norm: bool = False):
+        super().__init__()
+        self.channels_last_input = pre_norm
+        self.pre_norm = LayerNormWithoutBias(in_channels) if pre_norm else nn.Identity()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding)
+        self.post_norm = LayerNormWithoutBias(out_channels) if post_norm else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last_input:
+            x = self.pre_norm(x).permute(0, 3, 1, 2)
+        x = self.conv(x).permute(0, 2, 3, 1)
+        return self.post_norm(x)

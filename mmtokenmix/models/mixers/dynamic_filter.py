@@ -1,0 +1,137 @@
+"""DynamicFilter, the token mixer of DFFormer/CDFFormer (Tatsunami & Taki, "FFT-based Dynamic
+Token Mixer for Vision", AAAI 2024, arXiv 2303.03932).
+
+Tokens are mixed by a global filter in the frequency domain: ``irfft2(rfft2(x) * filter)``. The
+filter of each sample and channel is a softmax-weighted combination of a few learned complex
+bases, the weights predicted from the sample's mean token. The bases are stored for a nominal
+feature size and resized to the actual one on the fly, exactly as the official dense models do
+(bicubic, ``align_corners=True``, real and imaginary parts as separate channels, on the
+unshifted spectrum), so any input size works.
+"""
+from typing import Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..layers.metaformer import MetaFormerMlp, StarReLU
+
+
+def _cubic_weights(t: torch.Tensor, a: float = -0.75) -> torch.Tensor:
+    """Keys' cubic convolution weights of the 4 taps around a sample at fraction ``t``
+    (the kernel PyTorch's bicubic interpolation uses)."""
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return torch.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], dim=-1)
+
+
+def bicubic_matrix(in_size: int, out_size: int, dtype=torch.float32,
+                   device=None) -> torch.Tensor:
+    """``(out_size, in_size)`` matrix ``M`` with ``M @ v`` = bicubic resize of ``v`` with
+    ``align_corners=True`` (edge samples repeated), as ``F.interpolate`` computes it."""
+    scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    pos = torch.arange(out_size, dtype=torch.float64) * scale
+    left = pos.floor()
+    weights = _cubic_weights(pos - left)
+    taps = (left.long()[:, None] + torch.arange(-1, 3)).clamp(0, in_size - 1)
+    matrix = torch.zeros(out_size, in_size, dtype=torch.float64)
+    matrix.scatter_add_(1, taps, weights)
+    return matrix.to(dtype=dtype, device=device)
+
+
+def resize_complex_weight(weight: torch.Tensor, height: int, width: int,
+                          use_matrices: bool = None) -> torch.Tensor:
+    """Resize complex filter bases stored as ``(h, w, F, 2)`` (real/imaginary last) to
+    ``(height, width, F, 2)``: bicubic with ``align_corners=True`` over the ``2F`` channels.
+
+    The same size is returned unchanged (the interpolation is an exact identity there).
+    ``use_matrices`` computes the resize as two matrix products instead of
+    ``F.interpolate``; equal up to float rounding, but with a deterministic backward on CUDA,
+    where bicubic ``F.interpolate`` has none. By default the matrices are used exactly when
+    ``torch.use_deterministic_algorithms(True)`` is on and the weight is on a GPU.
+    """
+    h, w = weight.shape[:2]
+    if (h, w) == (height, width):
+        return weight
+    if use_matrices is None:
+        use_matrices = weight.is_cuda and torch.are_deterministic_algorithms_enabled()
+    if use_matrices:
+        rows = bicubic_matrix(h, height, weight.dtype, weight.device)
+        cols = bicubic_matrix(w, width, weight.dtype, weight.device)
+        return torch.einsum('Hh,hwfc,Ww->HWfc', rows, weight, cols)
+    channels_first = weight.reshape(1, h, w, -1).permute(0, 3, 1, 2)
+    resized = F.interpolate(channels_first, size=(height, width), mode='bicubic',
+                            align_corners=True)
+    return resized.permute(0, 2, 3, 1).reshape(height, width, *weight.shape[2:])
+
+
+def filter_size_for(feature_size: Union[int, Sequence[int]]) -> Tuple[int, int]:
+    """Spectrum size ``(H, W // 2 + 1)`` that ``rfft2`` gives for a feature map of size
+    ``(H, W)`` (an int means square)."""
+    if isinstance(feature_size, int):
+        feature_size = (feature_size, feature_size)
+    h, w = feature_size
+    return int(h), int(w) // 2 + 1
+
+
+class DynamicFilter(nn.Module):
+    """DFFormer's token mixer on channels-last maps (B, H, W, C).
+
+    ``y = StarReLU(pwconv1(x))`` (C -> med), ``Y = rfft2(y)`` in float32 (``norm='ortho'``),
+    multiplied by the per-sample filter ``sum_f softmax_f(reweight(mean(x)))[f, c] * K_f`` of
+    the ``num_filters`` complex bases ``K`` (resized to ``Y``'s size), ``irfft2`` back to
+    ``(H, W)``, then ``pwconv2`` (med -> C).
+
+    Args:
+        channels: input (= output) width C.
+        feature_size: nominal feature size (int or (H, W)) the bases are stored for; the
+            bases have shape ``(H, W // 2 + 1, num_filters, 2)``.
+        expansion_ratio: ``med = int(expansion_ratio * C)``.
+        reweight_expansion_ratio: hidden width of the reweighting MLP, relative to C.
+        num_filters: number of filter bases.
+        bias: biases of the two pointwise layers (none upstream).
+    """
+
+    def __init__(self, channels: int, feature_size: Union[int, Sequence[int]] = 14,
+                 expansion_ratio: float = 2.0, reweight_expansion_ratio: float = 0.25,
+                 num_filters: int = 4, bias: bool = False):
+        super().__init__()
+        self.med_channels = int(expansion_ratio * channels)
+        self.num_filters = num_filters
+        self.pwconv1 = nn.Linear(channels, self.med_channels, bias=bias)
+        self.act1 = StarReLU()
+        # output index f * med + c: filter f of channel c
+        self.reweight = MetaFormerMlp(channels, reweight_expansion_ratio,
+                                      out_channels=num_filters * self.med_channels)
+        h, w = filter_size_for(feature_size)
+        self.complex_weights = nn.Parameter(torch.randn(h, w, num_filters, 2) * 0.02)
+        self.act2 = nn.Identity()
+        self.pwconv2 = nn.Linear(self.med_channels, channels, bias=bias)
+
+    def filter_bases(self, height: int, width: int) -> torch.Tensor:
+        """The complex bases ``(height, width // 2 + 1, F)`` for a ``(height, width)`` map."""
+        if self.complex_weights.dtype != torch.float32:
+            raise TypeError(
+                f'DynamicFilter keeps its FFT path in float32, but its filter bases are '
+                f'{self.complex_weights.dtype}: the model was cast to low precision '
+                f'(model.half()/.bfloat16() or a pure-fp16 wrapper). Keep the weights in '
+                f'float32 and use autocast instead (AmpOptimWrapper in mmengine).')
+        bases = resize_complex_weight(self.complex_weights, *filter_size_for((height, width)))
+        return torch.view_as_complex(bases.contiguous())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, H, W, _ = x.shape
+        routing = self.reweight(x.mean(dim=(1, 2))).view(B, self.num_filters, -1)
+        routing = routing.softmax(dim=1)  # over the filters, per channel
+        y = self.act1(self.pwconv1(x)).to(torch.float32)
+        spectrum = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
+        filters = torch.einsum('bfc,hwf->bhwc', routing.to(torch.complex64),
+                               self.filter_bases(H, W))
+        # the explicit output size keeps odd widths (rfft2 of W and W+1 have the same width)
+        y = torch.fft.irfft2(spectrum * filters, s=(H, W), dim=(1, 2), norm='ortho')
+        return self.pwconv2(self.act2(y))
+
