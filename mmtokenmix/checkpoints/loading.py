@@ -8,6 +8,13 @@ import torch.nn as nn
 STATE_DICT_KEYS = ('state_dict', 'model', 'state_dict_ema')
 
 
+# (a key only that kind of whole dense model has, its name): the official released COCO /
+# ADE20K models; the head key names are the same in mmdet 2.x/3.x and mmseg 0.x/1.x
+DENSE_MODELS = (('bbox_head.retina_cls.weight', 'retinanet'),
+                ('roi_head.mask_head.conv_logits.weight', 'maskrcnn'),
+                ('decode_head.scale_heads.0.0.conv.weight', 'sfpn'))
+
+
 class CheckpointMismatchError(RuntimeError):
     """A checkpoint's keys or shapes do not match the model; the message lists them."""
 
@@ -101,3 +108,12 @@ def keys_with_prefixes(prefixes: Iterable[str]) -> Callable[[str], bool]:
     """A predicate for :func:`load_state_dict_checked`: key starts with one of ``prefixes``."""
     prefixes = tuple(prefixes)
     return lambda key: key.startswith(prefixes)
+
+
+def detect_dense_model(state_dict: Dict[str, torch.Tensor]) -> str:
+    """``'retinanet'``, ``'maskrcnn'``, ``'sfpn'`` (see :data:`DENSE_MODELS`) or ``'other'``
+    for a whole-model state dict."""
+    for key, model in DENSE_MODELS:
+        if key in state_dict:
+            return model
+    return 'other'

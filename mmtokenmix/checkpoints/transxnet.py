@@ -14,26 +14,13 @@ from typing import Dict, Tuple
 
 import torch
 
-from .loading import (extract_state_dict, keys_with_prefixes, load_state_dict_checked,
-                      strip_prefix)
+from .loading import (detect_dense_model, extract_state_dict, keys_with_prefixes,
+                      load_state_dict_checked, strip_prefix)
 
 ARCH_BY_STEM_WIDTH = {48: 't', 64: 's', 76: 'b'}
-# (a key only that released dense model has, its name); the name picks the config to evaluate
-DENSE_MODELS = (('bbox_head.retina_cls.weight', 'retinanet'),
-                ('roi_head.mask_head.conv_logits.weight', 'maskrcnn'),
-                ('decode_head.scale_heads.0.0.conv.weight', 'sfpn'))
 CONFIG_PATTERNS = dict(retinanet='configs/retinanet_transxnet_{}_coco.py',
                        maskrcnn='configs/maskrcnn_transxnet_{}_coco.py',
                        sfpn='configs/sfpn_transxnet_{}_ade20k.py')
-
-
-def detect_dense_model(state_dict: Dict[str, torch.Tensor]) -> str:
-    """``'retinanet'``, ``'maskrcnn'``, ``'sfpn'`` (the released COCO/ADE20K models) or
-    ``'other'`` for a whole-model state dict."""
-    for key, model in DENSE_MODELS:
-        if key in state_dict:
-            return model
-    return 'other'
 
 
 def detect_transxnet(backbone_sd: Dict[str, torch.Tensor]) -> Tuple[str, int]:

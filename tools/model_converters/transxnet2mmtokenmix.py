@@ -10,45 +10,22 @@ config is printed); an ImageNet one is used with ``load_from=DST`` or the backbo
 ``init_cfg``. The backbone part is always checked strictly; with ``--config`` the whole file is
 checked against that config's model. A mismatch lists the keys.
 """
-import argparse
 import os.path as osp
 import sys
 
-import torch
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtokenmix.checkpoints import check_state_dict, load_checkpoint_file  # noqa: E402
+from mmtokenmix.checkpoints.cli import converter_main  # noqa: E402
 from mmtokenmix.checkpoints.transxnet import (CONFIG_PATTERNS,  # noqa: E402
                                               convert_transxnet_checkpoint)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='official checkpoint')
-    parser.add_argument('dst', help='output path')
-    parser.add_argument('--config', help='check DST against the model of this config')
-    args = parser.parse_args(argv)
-    state_dict, info = convert_transxnet_checkpoint(load_checkpoint_file(args.src))
-    if args.config:
-        if not info['whole_model']:
-            parser.error('--config checks whole detector/segmentor checkpoints; SRC is a '
-                         'backbone checkpoint (checked already)')
-        from mmengine import Config
-
-        from mmtokenmix.analysis import build_model_from_config
-        check_state_dict(build_model_from_config(Config.fromfile(args.config)), state_dict,
-                         source=args.src)
-    torch.save(dict(state_dict=state_dict, meta=dict(converted_from=osp.basename(args.src),
-                                                     **info)), args.dst)
+def convert(checkpoint, args):
+    state_dict, info = convert_transxnet_checkpoint(checkpoint)
     kind = f'whole {info["model"]} model' if info['whole_model'] else 'backbone'
-    print(f'TransXNet-{info["arch"].upper()} ({kind}, image_size {info["image_size"]}): '
-          f'{len(state_dict)} tensors -> {args.dst}')
-    if args.config:
-        print(f'matches the model of {args.config}')
-    elif info.get('model') in CONFIG_PATTERNS:
-        config = CONFIG_PATTERNS[info['model']].format(info['arch'])
-        print(f'evaluate with: python tools/test.py {config} {args.dst}')
+    summary = f'TransXNet-{info["arch"].upper()} ({kind}, image_size {info["image_size"]})'
+    pattern = CONFIG_PATTERNS.get(info.get('model'))
+    return state_dict, info, summary, pattern and pattern.format(info['arch'])
 
 
 if __name__ == '__main__':
-    main()
+    converter_main(__doc__, convert)

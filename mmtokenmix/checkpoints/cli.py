@@ -1,0 +1,42 @@
+"""The command line shared by ``tools/model_converters/*2mmtokenmix.py``."""
+import argparse
+import os.path as osp
+from typing import Callable, Optional, Tuple
+
+import torch
+
+from .loading import check_state_dict, load_checkpoint_file
+
+# convert(checkpoint, args) -> (state dict, info, one-line summary, config to evaluate or None)
+Converter = Callable[[dict, argparse.Namespace], Tuple[dict, dict, str, Optional[str]]]
+
+
+def converter_main(doc: str, convert: Converter, argv=None,
+                   add_arguments: Callable[[argparse.ArgumentParser], None] = None):
+    """Parse ``SRC DST [--config CONFIG]`` (plus ``add_arguments``), convert SRC, check the
+    result against the config's model when ``--config`` is given (whole detector/segmentor
+    checkpoints only), save ``dict(state_dict=..., meta=...)`` to DST and say how to use it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument('src', help='official checkpoint')
+    parser.add_argument('dst', help='output path')
+    parser.add_argument('--config', help='check DST against the model of this config')
+    if add_arguments:
+        add_arguments(parser)
+    args = parser.parse_args(argv)
+    state_dict, info, summary, config = convert(load_checkpoint_file(args.src), args)
+    if args.config:
+        if not info['whole_model']:
+            parser.error('--config checks whole detector/segmentor checkpoints; SRC is a '
+                         'backbone checkpoint (checked already)')
+        from mmengine import Config
+
+        from mmtokenmix.analysis import build_model_from_config
+        check_state_dict(build_model_from_config(Config.fromfile(args.config)), state_dict,
+                         source=args.src)
+    meta = dict(converted_from=osp.basename(args.src), **info)
+    torch.save(dict(state_dict=state_dict, meta=meta), args.dst)
+    print(f'{summary}: {len(state_dict)} tensors -> {args.dst}')
+    if args.config:
+        print(f'matches the model of {args.config}')
+    elif config:
+        print(f'evaluate with: python tools/test.py {config} {args.dst}')

@@ -1,0 +1,40 @@
+"""Convert an official DFFormer / CDFFormer checkpoint for mmtokenmix's mmdet 3.x / mmseg 1.x
+models.
+
+    python tools/model_converters/dfformer2mmtokenmix.py SRC DST [--nominal-size N] [--config CONFIG]
+
+SRC: a released ImageNet file (``dfformer_s18.pth``, ``cdfformer_m36.pth``, ...; filter bases
+for 224), a backbone-only state dict, or a whole checkpoint of the official mmdet 2.x RetinaNet
+/ mmseg 0.x Semantic FPN models (filter bases at 800 / 512). ``--nominal-size`` resizes the
+filter bases (bicubic, ``align_corners=True``, as upstream) to the size our configs store them
+for: 800 for COCO detection, 512 for ADE20K, 1024 for Cityscapes; default: keep the
+checkpoint's. The backbone part is checked strictly; with ``--config`` the whole file is
+checked against that config's model. A converted whole checkpoint is evaluated with
+``tools/test.py CONFIG DST`` (the matching config is printed).
+"""
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtokenmix.checkpoints.cli import converter_main  # noqa: E402
+from mmtokenmix.checkpoints.dfformer import (CONFIG_PATTERNS,  # noqa: E402
+                                             convert_dfformer_checkpoint)
+
+
+def add_arguments(parser):
+    parser.add_argument('--nominal-size', type=int,
+                        help='store the filter bases for this input size (default: as in SRC)')
+
+
+def convert(checkpoint, args):
+    state_dict, info = convert_dfformer_checkpoint(checkpoint, args.nominal_size)
+    kind = f'whole {info["model"]} model' if info['whole_model'] else 'backbone'
+    name = {'dfformer': 'DFFormer', 'cdfformer': 'CDFFormer'}[info['family']]
+    summary = (f'{name}-{info["arch"].upper()} ({kind}, filter bases for '
+               f'{info["stored_size"]} -> {info["nominal_size"]})')
+    pattern = CONFIG_PATTERNS.get(info['model'])
+    return state_dict, info, summary, pattern and pattern.format(info['family'], info['arch'])
+
+
+if __name__ == '__main__':
+    converter_main(__doc__, convert, add_arguments=add_arguments)
