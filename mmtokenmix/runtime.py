@@ -7,6 +7,8 @@
   so the environment default is set back to full unpickling (our own files only).
 * On CPU, distributed runs use gloo, DDP without ``device_ids``, and BN instead of SyncBN
   (torch's SyncBatchNorm only runs on GPUs; mmengine reverts it only for single processes).
+* mmengine's ``AmpOptimWrapper`` refuses to run without a GPU: on CPU, configs that ask for it
+  (e.g. the DFFormer detection recipes, upstream's apex O1) train in float32 with a notice.
 
 The same tools run mmdet and mmseg configs: the Runner builds everything in the config's
 ``default_scope``, which :func:`detect_default_scope` fills in when a config lacks it.
@@ -114,9 +116,22 @@ def load_tool_config(args: argparse.Namespace):
     return cfg
 
 
+def optim_wrapper_for_device(optim_wrapper: dict) -> dict:
+    """``optim_wrapper`` itself, or on a machine without a GPU, an ``AmpOptimWrapper`` config
+    turned into a float32 ``OptimWrapper`` (mmengine's AMP wrapper needs a GPU)."""
+    if torch.cuda.is_available() or optim_wrapper.get('type') != 'AmpOptimWrapper':
+        return optim_wrapper
+    print('mmtokenmix: no GPU, so AmpOptimWrapper -> OptimWrapper (float32 training)')
+    amp_only = ('loss_scale', 'dtype', 'use_fsdp')
+    return dict({k: v for k, v in optim_wrapper.items() if k not in amp_only},
+                type='OptimWrapper')
+
+
 def build_runner(cfg):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    if 'optim_wrapper' in cfg:
+        cfg.optim_wrapper = optim_wrapper_for_device(cfg.optim_wrapper)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 

@@ -8,7 +8,7 @@ import torch
 from mmengine import Config
 
 from mmtokenmix.analysis import build_model_from_config, count_parameters
-from mmtokenmix.runtime import detect_default_scope
+from mmtokenmix.runtime import detect_default_scope, optim_wrapper_for_device
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_NAMES = sorted(osp.splitext(osp.basename(p))[0]
@@ -64,9 +64,10 @@ def test_config_trains_one_iteration_and_predicts(name):
         packed = _det_batch(with_mask='roi_head' in cfg.model)
     else:
         packed = _seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (80, 112)])
-    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    optim_wrapper = build_optim_wrapper(model, optim_wrapper_for_device(cfg.optim_wrapper))
     # the stem and the deepest backbone parameter: gradients reach through every stage
-    first, last = model.backbone.patch_embed.proj.conv.weight, list(model.backbone.parameters())[-1]
+    backbone_params = list(model.backbone.parameters())
+    first, last = backbone_params[0], backbone_params[-1]
     before = [first.detach().clone(), last.detach().clone()]
     model.train()
     losses = model(**model.data_preprocessor(packed, True), mode='loss')

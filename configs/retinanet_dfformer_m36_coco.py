@@ -1,0 +1,7 @@
+# The recipe of retinanet_dfformer_s18_coco.py with DFFormer-M36 and its ImageNet-1K weights.
+_base_ = ['./retinanet_dfformer_s18_coco.py']
+model = dict(
+    backbone=dict(
+        arch='m36',
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dfformer_m36.pth')),
+    neck=dict(in_channels=[192, 384, 576]))
