@@ -132,13 +132,18 @@ def _fpn(lateral_in, extra_in=()):
 def official_dense_shapes(model, arch='t', num_classes=None):
     """key -> shape of an official COCO / ADE20K checkpoint of TransXNet-``arch``:
     ``'retinanet'`` (FPN start_level=1, no norm0), ``'maskrcnn'`` or ``'sfpn'``."""
-    dims = ARCHS[arch]['dims']
+    norms = (1, 2, 3) if model == 'retinanet' else (0, 1, 2, 3)
+    s = OrderedDict(('backbone.' + k, v)
+                    for k, v in official_shapes(arch, dense_norms=norms).items())
+    s.update(dense_head_shapes(model, ARCHS[arch]['dims'], num_classes))
+    return s
+
+
+def dense_head_shapes(model, dims, num_classes=None):
+    """key -> shape of the neck and heads of an official mmdet 2.x / mmseg 0.x model on a
+    backbone with stage widths ``dims``."""
+    nc = num_classes or {'retinanet': 80, 'maskrcnn': 80}.get(model, 150)
     s = OrderedDict()
-    if model == 'retinanet':
-        norms, nc = (1, 2, 3), num_classes or 80
-    else:
-        norms, nc = (0, 1, 2, 3), num_classes or (80 if model == 'maskrcnn' else 150)
-    s.update(('backbone.' + k, v) for k, v in official_shapes(arch, dense_norms=norms).items())
     if model == 'retinanet':
         s.update(_fpn(dims[1:], extra_in=(dims[3], 256)))
         for branch in ('cls_convs', 'reg_convs'):
@@ -175,4 +180,68 @@ def official_dense_shapes(model, arch='t', num_classes=None):
         s.update(_conv('decode_head.conv_seg', nc, 128, 1))
     else:
         raise ValueError(model)
+    return s
+
+
+# ---- DFFormer / CDFFormer (shared/specs/dfformer.md §5.2, §1.3) ------------------------------
+DF_ARCHS = {'s18': ([3, 3, 9, 3], [64, 128, 320, 512]), 's36': ([3, 12, 18, 3], [64, 128, 320, 512]),
+            'm36': ([3, 12, 18, 3], [96, 192, 384, 576]),
+            'b36': ([3, 12, 18, 3], [128, 256, 512, 768])}
+
+
+def dfformer_shapes(family='dfformer', arch='s18', size=224, dense_norms=()):
+    """key -> shape of an official DFFormer/CDFFormer state dict: the ImageNet classifier
+    (``size`` 224), or with ``dense_norms`` the official dense backbone (filter bases for
+    ``size`` 800 / 512, output norms ``norm{i}``, no head)."""
+    depths, dims = DF_ARCHS[arch]
+    s = OrderedDict({'downsample_layers.0.conv.weight': (dims[0], 3, 7, 7),
+                     'downsample_layers.0.conv.bias': (dims[0],),
+                     'downsample_layers.0.post_norm.weight': (dims[0],)})
+    for i in range(1, 4):
+        s[f'downsample_layers.{i}.pre_norm.weight'] = (dims[i - 1],)
+        s[f'downsample_layers.{i}.conv.weight'] = (dims[i], dims[i - 1], 3, 3)
+        s[f'downsample_layers.{i}.conv.bias'] = (dims[i],)
+    for i, (depth, C) in enumerate(zip(depths, dims)):
+        for j in range(depth):
+            p = f'stages.{i}.{j}.'
+            s[p + 'norm1.weight'] = (C,)
+            m = p + 'token_mixer.'
+            if family == 'cdfformer' and i < 2:
+                s.update({m + 'pwconv1.weight': (2 * C, C), m + 'act1.scale': (1,),
+                          m + 'act1.bias': (1,), m + 'dwconv.weight': (2 * C, 1, 7, 7),
+                          m + 'pwconv2.weight': (C, 2 * C)})
+            else:
+                s.update({m + 'complex_weights': (size // 2**(i + 2), size // 2**(i + 3) + 1, 4, 2),
+                          m + 'pwconv1.weight': (2 * C, C), m + 'act1.scale': (1,),
+                          m + 'act1.bias': (1,), m + 'reweight.fc1.weight': (C // 4, C),
+                          m + 'reweight.act.scale': (1,), m + 'reweight.act.bias': (1,),
+                          m + 'reweight.fc2.weight': (4 * 2 * C, C // 4),
+                          m + 'pwconv2.weight': (C, 2 * C)})
+            s.update({p + 'norm2.weight': (C,), p + 'mlp.fc1.weight': (4 * C, C),
+                      p + 'mlp.act.scale': (1,), p + 'mlp.act.bias': (1,),
+                      p + 'mlp.fc2.weight': (C, 4 * C)})
+            if i >= 2:
+                s[p + 'res_scale1.scale'] = (C,)
+                s[p + 'res_scale2.scale'] = (C,)
+    if dense_norms:
+        for i in dense_norms:
+            s[f'norm{i}.weight'] = (dims[i],)
+            s[f'norm{i}.bias'] = (dims[i],)
+    else:
+        C = dims[-1]
+        s.update({'norm.weight': (C,), 'norm.bias': (C,), 'head.fc1.weight': (4 * C, C),
+                  'head.fc1.bias': (4 * C,), 'head.norm.weight': (4 * C,),
+                  'head.norm.bias': (4 * C,), 'head.fc2.weight': (1000, 4 * C),
+                  'head.fc2.bias': (1000,)})
+    return s
+
+
+def dfformer_dense_shapes(model, family='dfformer', arch='s18', norms=(0, 1, 2, 3)):
+    """key -> shape of a whole official DFFormer RetinaNet (nominal 800) or Semantic FPN
+    (nominal 512) checkpoint; ``norms``: the backbone's output norms (RetinaNet without
+    FORK_LAST3 keeps all four)."""
+    size = 800 if model == 'retinanet' else 512
+    s = OrderedDict(('backbone.' + k, v)
+                    for k, v in dfformer_shapes(family, arch, size, dense_norms=norms).items())
+    s.update(dense_head_shapes(model, DF_ARCHS[arch][1]))
     return s

@@ -36,3 +36,25 @@ def test_num_classes_and_features():
 def test_pretrained_download_is_refused():
     with pytest.raises(RuntimeError, match='checkpoint_path'):
         timm.create_model('transxnet_t', pretrained=True)
+
+
+@pytest.mark.parametrize('name', ['dfformer_s18', 'cdfformer_s36', 'dfformer_m36',
+                                  'cdfformer_b36'])
+def test_dfformer_names_are_registered(name):
+    family, arch = name.split('_')
+    from official_layout import dfformer_shapes
+    model = timm.create_model(name)
+    assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == dict(
+        dfformer_shapes(family, arch))
+    assert model.pretrained_cfg['crop_pct'] == 1.0
+
+
+def test_dfformer_loads_a_released_file_and_classifies(tmp_path):
+    from official_layout import dfformer_shapes
+    sd = random_state_dict(dfformer_shapes('cdfformer', 's18'), seed=4)
+    torch.save(sd, tmp_path / 'cdfformer_s18.pth')  # released files are raw state dicts
+    model = timm.create_model('cdfformer_s18', checkpoint_path=str(tmp_path / 'cdfformer_s18.pth'))
+    assert all(torch.equal(v, sd[k]) for k, v in model.state_dict().items())
+    assert model.eval()(torch.randn(2, 3, 224, 224)).shape == (2, 1000)
+    model.reset_classifier(0)
+    assert model(torch.randn(1, 3, 224, 224)).shape == (1, 512)

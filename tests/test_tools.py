@@ -268,3 +268,69 @@ def test_two_process_gloo_training_of_a_segmentor_with_sync_bn(repo_root, toy_wo
     assert 'SyncBN -> BN for distributed training on CPU' in out
     assert 'GPU number: 2' in out and "'backend': 'gloo'" in out
     assert 'Iter(train) [2/2]' in out and re.search(r'mIoU: \d', out)
+
+
+# ---- DFFormer / CDFFormer ---------------------------------------------------------------------
+def test_dfformer_toy_retinanet_trains_and_evaluates(repo_root, toy_workdir):
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/retinanet_dfformer_s18_toy.py'),
+                    '--work-dir', str(toy_workdir / 'work_df_det'), '--cfg-options',
+                    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *SHORT],
+                   cwd=toy_workdir)
+    assert 'Epoch(train) [1][4/4]' in out and 'coco/bbox_mAP' in out
+
+
+def test_cdfformer_toy_segmentation_trains_with_deterministic_algorithms(repo_root,
+                                                                          toy_workdir):
+    """randomness.deterministic=True turns on torch.use_deterministic_algorithms; the filter
+    resize has a deterministic backward (bicubic F.interpolate has none on CUDA)."""
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/segformer_cdfformer_s18_toy.py'),
+                    '--work-dir', str(toy_workdir / 'work_df_seg'), '--cfg-options',
+                    'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
+                    'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1',
+                    'randomness.deterministic=True'], cwd=toy_workdir)
+    assert 'Iter(train) [3/3]' in out and re.search(r'mIoU: \d', out)
+    assert 'deterministic: True' in out
+
+
+def test_dfformer_coco_leaf_trains_from_the_released_imagenet_file(repo_root, tmp_path):
+    """`python tools/train.py configs/retinanet_dfformer_s18_coco.py` with the released
+    dfformer_s18.pth (synthetic, official layout) under checkpoints/: the filter bases are
+    resized 224 -> 800 on loading; the AMP recipe trains in float32 without a GPU."""
+    from official_layout import dfformer_shapes, random_state_dict
+    _coco_layout(tmp_path)
+    (tmp_path / 'checkpoints').mkdir()
+    torch.save(random_state_dict(dfformer_shapes('dfformer', 's18'), seed=5),
+               tmp_path / 'checkpoints' / 'dfformer_s18.pth')
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/retinanet_dfformer_s18_coco.py'),
+                    '--cfg-options', 'train_cfg.max_epochs=1', *NO_WORKERS,
+                    'train_dataloader.dataset.pipeline.2.scale=(160,128)',
+                    'val_dataloader.dataset.pipeline.1.scale=(160,128)',
+                    'default_hooks.logger.interval=1', 'model.test_cfg.score_thr=0.0'],
+                   cwd=tmp_path)
+    assert 'resized 18 filter bases to nominal size (800, 800)' in out
+    assert 'DFFormer: loaded checkpoints/dfformer_s18.pth' in out
+    assert 'AmpOptimWrapper -> OptimWrapper' in out
+    assert 'coco/bbox_mAP' in out
+
+
+def test_official_dfformer_sfpn_checkpoint_converts_and_evaluates(repo_root, tmp_path):
+    """A whole official mmseg 0.x Semantic FPN checkpoint (CDFFormer-S18, bases at 512) ->
+    dfformer2mmtokenmix.py --config -> tools/test.py configs/sfpn_cdfformer_s18_ade20k.py."""
+    from official_layout import dfformer_dense_shapes, random_state_dict
+    _ade_layout(tmp_path)
+    src = tmp_path / 'cdfformer_s18_fpn.pth'
+    torch.save({'meta': {'mmseg_version': '0.29.1'},
+                'state_dict': random_state_dict(dfformer_dense_shapes('sfpn', 'cdfformer'),
+                                                seed=6)}, src)
+    config = 'configs/sfpn_cdfformer_s18_ade20k.py'
+    out = run_tool([sys.executable, 'tools/model_converters/dfformer2mmtokenmix.py', str(src),
+                    str(tmp_path / 'converted.pth'), '--config', config], cwd=repo_root)
+    assert 'CDFFormer-S18 (whole sfpn model, filter bases for 512 -> 512)' in out
+    assert f'matches the model of {config}' in out
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/test.py'),
+                    osp.join(repo_root, config), str(tmp_path / 'converted.pth'),
+                    '--cfg-options', *NO_WORKERS[4:]], cwd=tmp_path)
+    assert re.search(r'mIoU: \d', out)

@@ -32,13 +32,15 @@ def _cubic_weights(t: torch.Tensor, a: float = -0.75) -> torch.Tensor:
 def bicubic_matrix(in_size: int, out_size: int, dtype=torch.float32,
                    device=None) -> torch.Tensor:
     """``(out_size, in_size)`` matrix ``M`` with ``M @ v`` = bicubic resize of ``v`` with
-    ``align_corners=True`` (edge samples repeated), as ``F.interpolate`` computes it."""
-    scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
-    pos = torch.arange(out_size, dtype=torch.float64) * scale
+    ``align_corners=True`` (edge samples repeated), as ``F.interpolate`` computes it: sample
+    positions and weights in float32, like PyTorch's kernels, so the two agree to rounding."""
+    scale = torch.tensor((in_size - 1) / (out_size - 1) if out_size > 1 else 0.0,
+                         dtype=torch.float32)
+    pos = torch.arange(out_size, dtype=torch.float32) * scale
     left = pos.floor()
-    weights = _cubic_weights(pos - left)
+    weights = _cubic_weights((pos - left).clamp(0, 1))
     taps = (left.long()[:, None] + torch.arange(-1, 3)).clamp(0, in_size - 1)
-    matrix = torch.zeros(out_size, in_size, dtype=torch.float64)
+    matrix = torch.zeros(out_size, in_size, dtype=torch.float32)
     matrix.scatter_add_(1, taps, weights)
     return matrix.to(dtype=dtype, device=device)
 

@@ -1,0 +1,312 @@
+"""DFFormer / CDFFormer: the official layout and numbers of shared/specs/dfformer.md, the
+DynamicFilter against an independent functional reference, arbitrary input sizes, official
+checkpoints, mixed precision and determinism."""
+import pytest
+import torch
+import torch.nn.functional as F
+from official_layout import dfformer_shapes, random_state_dict
+
+from mmtokenmix.checkpoints import CheckpointMismatchError
+from mmtokenmix.models import CDFFormer, DFFormer, MetaFormer, MetaFormerClassifier
+from mmtokenmix.models.mixers import DynamicFilter, bicubic_matrix, resize_complex_weight
+
+FAMILIES = {'dfformer': DFFormer, 'cdfformer': CDFFormer}
+# spec §2, "Params (M), computed" (upstream models instantiated at 224)
+PARAMS_M = {('dfformer', 's18'): 30.32, ('dfformer', 's36'): 45.61, ('dfformer', 'm36'): 65.32,
+            ('dfformer', 'b36'): 114.99, ('cdfformer', 's18'): 30.19,
+            ('cdfformer', 's36'): 45.23, ('cdfformer', 'm36'): 64.43,
+            ('cdfformer', 'b36'): 113.37}
+
+
+def classifier(family, arch):
+    return MetaFormerClassifier(FAMILIES[family].named_arch(arch))
+
+
+def shapes_of(module):
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+@pytest.mark.parametrize('family,arch', sorted(PARAMS_M))
+def test_classification_params_and_layout_equal_official(family, arch):
+    model = classifier(family, arch)
+    assert round(sum(p.numel() for p in model.parameters()) / 1e6, 2) == PARAMS_M[family, arch]
+    assert shapes_of(model) == dict(dfformer_shapes(family, arch))
+
+
+def test_official_key_counts():
+    assert len(dfformer_shapes('dfformer', 's18')) == 314  # spec §5.2
+    assert len(dfformer_shapes('cdfformer', 's18')) == 290
+
+
+@pytest.mark.parametrize('family,nominal,norms', [('dfformer', 800, (0, 1, 2, 3)),
+                                                   ('cdfformer', 512, (1, 2, 3))])
+def test_dense_layout_equals_the_official_wrappers(family, nominal, norms):
+    model = FAMILIES[family]('s18', nominal_size=nominal, out_indices=norms)
+    assert shapes_of(model) == dict(dfformer_shapes(family, 's18', nominal, dense_norms=norms))
+    # spec §1.3: bases per stage at the detection nominal size
+    if family == 'dfformer':
+        assert [tuple(s[0].token_mixer.complex_weights.shape[:2]) for s in model.stages] == [
+            (200, 101), (100, 51), (50, 26), (25, 13)]
+
+
+# ---- the DynamicFilter, step by step (spec §1.3) ----------------------------------------------
+def reference_dynamic_filter(m, x, resize_to=None):
+    """The spec's 7 steps written functionally, independent of the module's forward."""
+    B, H, W, C = x.shape
+    star = lambda act, t: act.scale * torch.relu(t) ** 2 + act.bias  # noqa: E731
+    hidden = star(m.reweight.act, x.mean(dim=(1, 2)) @ m.reweight.fc1.weight.t())
+    r = (hidden @ m.reweight.fc2.weight.t()).view(B, 4, -1).softmax(dim=1)
+    y = star(m.act1, x @ m.pwconv1.weight.t()).float()
+    Y = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
+    bases = m.complex_weights
+    if bases.shape[:2] != Y.shape[1:3]:
+        h, w = Y.shape[1:3]
+        bases = F.interpolate(bases.reshape(1, *bases.shape[:2], 8).permute(0, 3, 1, 2),
+                              size=(h, w), mode='bicubic', align_corners=True)
+        bases = bases.permute(0, 2, 3, 1).reshape(h, w, 4, 2)
+    K = torch.complex(bases[..., 0], bases[..., 1])  # (h, w, 4)
+    filt = (r.to(torch.complex64)[:, None, None] * K[None, ..., None]).sum(dim=3)
+    out = torch.fft.irfft2(Y * filt, s=(H, W), dim=(1, 2), norm='ortho')
+    return out @ m.pwconv2.weight.t()
+
+
+@pytest.mark.parametrize('size', [(32, 32), (17, 23), (40, 9)])
+def test_dynamic_filter_equals_the_reference(size):
+    torch.manual_seed(0)
+    m = DynamicFilter(16, feature_size=32).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    x = torch.randn(2, *size, 16)
+    torch.testing.assert_close(m(x), reference_dynamic_filter(m, x), rtol=1e-5, atol=1e-6)
+
+
+def test_reweighting_is_a_softmax_over_the_filters_per_channel():
+    """fc2's output index is ``f * med + c``: with all bases equal to one constant, the filter
+    is that constant whatever the routing (weights sum to 1 over the 4 filters)."""
+    m = DynamicFilter(8, feature_size=16)
+    with torch.no_grad():
+        m.complex_weights.zero_()
+        m.complex_weights[..., 0] = 1.0  # every basis = 1 + 0j: filtering is the identity
+        m.reweight.fc2.weight.normal_(0, 3.0)
+    x = torch.randn(2, 16, 16, 8)
+    y = m.act1(m.pwconv1(x))
+    torch.testing.assert_close(m(x), m.pwconv2(y), rtol=1e-5, atol=1e-5)
+
+
+def test_resize_to_the_same_size_is_an_exact_identity():
+    w = torch.randn(14, 8, 4, 2)
+    assert torch.equal(resize_complex_weight(w, 14, 8), w)
+    assert torch.equal(resize_complex_weight(w, 14, 8, use_matrices=True), w)
+    assert torch.equal(bicubic_matrix(7, 7), torch.eye(7))
+
+
+@pytest.mark.parametrize('src,dst', [((56, 29), (200, 101)), ((128, 65), (25, 86)),
+                                     ((7, 4), (1, 1)), ((3, 2), (9, 5))])
+def test_matrix_resize_equals_bicubic_interpolation(src, dst):
+    """The deterministic (matrix) path computes the same bicubic resize: real and imaginary
+    parts of each basis as channels, align_corners=True, the corner frequencies pinned."""
+    w = torch.randn(*src, 4, 2, requires_grad=True)
+    a = resize_complex_weight(w, *dst)
+    b = resize_complex_weight(w, *dst, use_matrices=True)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    ga, = torch.autograd.grad(a.square().sum(), w)
+    gb, = torch.autograd.grad(b.square().sum(), w)
+    torch.testing.assert_close(ga, gb, rtol=1e-5, atol=1e-5)
+    if min(dst) > 1:
+        assert torch.equal(a[0, 0], w[0, 0]) and torch.equal(a[-1, -1], w[-1, -1])
+
+
+def test_filter_bases_follow_the_actual_feature_size_and_get_gradients():
+    m = DynamicFilter(8, feature_size=32)  # bases (32, 17)
+    x = torch.randn(1, 20, 27, 8)
+    assert m.filter_bases(20, 27).shape == (20, 14, 4)
+    m(x).sum().backward()
+    assert m.complex_weights.grad.abs().sum() > 0
+
+
+# ---- the dense backbone ---------------------------------------------------------------------
+def expected_sizes(h, w):
+    h, w = (h - 3) // 4 + 1, (w - 3) // 4 + 1  # 7x7/4 stem, padding 2
+    sizes = [(h, w)]
+    for _ in range(3):
+        h, w = (h - 1) // 2 + 1, (w - 1) // 2 + 1  # 3x3/2, padding 1
+        sizes.append((h, w))
+    return sizes
+
+
+@pytest.mark.parametrize('family', ['dfformer', 'cdfformer'])
+@pytest.mark.parametrize('size', [(97, 131), (33, 33), (31, 45), (3, 3)])
+def test_any_input_size_works(family, size):
+    model = FAMILIES[family]('s18', nominal_size=64).eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, *size))
+    assert [tuple(o.shape) for o in outs] == [
+        (1, c, *hw) for c, hw in zip([64, 128, 320, 512], expected_sizes(*size))]
+    assert all(torch.isfinite(o).all() for o in outs)
+
+
+def test_too_small_or_wrong_inputs_raise_clear_errors():
+    model = DFFormer('s18', nominal_size=64)
+    with pytest.raises(ValueError, match='at least 3x3'):
+        model(torch.randn(1, 3, 2, 40))
+    with pytest.raises(ValueError, match=r'\(N, 3, H, W\)'):
+        model(torch.randn(1, 4, 32, 32))
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(arch='s24'), 'unknown DFFormer arch'),
+    (dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 64])), 'lacks'),
+    (dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 64], mixers=['fft'] * 4)),
+     'unknown token mixer'),
+    (dict(arch=dict(depths=[1] * 3, dims=[8, 16, 32], mixers=['sepconv'] * 3)),
+     'needs 4 values'),
+    (dict(arch=dict(depths=[1] * 4, dims=[8] * 4, mixers=['sepconv'] * 4, extra=[1] * 4)),
+     'unknown keys'),
+    (dict(nominal_size=16), 'at least 32'),
+    (dict(out_indices=(0, 4)), 'out_indices'),
+])
+def test_bad_arguments_raise_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DFFormer(**kwargs)
+
+
+def test_custom_arch_dict_mixes_mixers_per_stage():
+    arch = dict(depths=[1, 1, 2, 1], dims=[16, 32, 64, 64],
+                mixers=['sepconv', 'dynamic_filter', 'attention', 'dynamic_filter'])
+    model = MetaFormer(arch, nominal_size=64, out_indices=(1, 3)).eval()
+    kinds = [type(s[0].token_mixer).__name__ for s in model.stages]
+    assert kinds == ['SepConv', 'DynamicFilter', 'Attention', 'DynamicFilter']
+    outs = model(torch.randn(2, 3, 64, 48))
+    assert [tuple(o.shape) for o in outs] == [(2, 32, 8, 6), (2, 64, 2, 2)]
+    assert not hasattr(model, 'norm0') and hasattr(model, 'norm3')
+    # res scale only in stages 3-4, no layer scale (upstream defaults)
+    blocks = [s[0] for s in model.stages]
+    assert [type(b.res_scale1).__name__ for b in blocks] == ['Identity'] * 2 + ['Scale'] * 2
+    assert all(type(b.layer_scale1).__name__ == 'Identity' for b in blocks)
+
+
+def test_frozen_stages_and_with_cp():
+    model = CDFFormer('s18', nominal_size=64, frozen_stages=2)
+    model.train()
+    frozen = [model.downsample_layers[0], model.stages[0], model.stages[1],
+              model.downsample_layers[1], model.norm0, model.norm1]
+    assert all(not p.requires_grad for m in frozen for p in m.parameters())
+    assert all(p.requires_grad for p in model.stages[2].parameters())
+    assert not model.stages[1].training and model.stages[2].training
+
+    torch.manual_seed(0)
+    a = DFFormer('s18', nominal_size=64)
+    b = DFFormer('s18', nominal_size=64, with_cp=True)
+    b.load_state_dict(a.state_dict())
+    x = torch.randn(2, 3, 64, 64)
+    sa, sb = sum(o.sum() for o in a(x)), sum(o.sum() for o in b(x))
+    sa.backward()
+    sb.backward()
+    torch.testing.assert_close(sa, sb)
+    torch.testing.assert_close(a.stages[0][0].token_mixer.complex_weights.grad,
+                               b.stages[0][0].token_mixer.complex_weights.grad)
+
+
+def test_default_init_follows_upstream():
+    model = DFFormer('s18', nominal_size=64)
+    model.init_weights()
+    fc = model.stages[1][0].mlp.fc1.weight
+    assert abs(fc.std().item() - 0.02) < 0.002 and fc.abs().max() < 0.2
+    assert torch.all(model.stages[2][0].res_scale1.scale == 1)
+    act = model.stages[0][0].token_mixer.act1
+    assert act.scale.item() == 1 and act.bias.item() == 0
+    bases = model.stages[0][0].token_mixer.complex_weights
+    assert abs(bases.std().item() - 0.02) < 0.003 and bases.abs().max() > 0.04  # plain normal
+    assert torch.all(model.norm2.weight == 1) and torch.all(model.norm2.bias == 0)
+
+
+# ---- official checkpoints -------------------------------------------------------------------
+def test_imagenet_checkpoint_loads_with_bases_resized_to_the_nominal_size(tmp_path):
+    sd = random_state_dict(dfformer_shapes('dfformer', 's18'), seed=3)
+    torch.save(sd, tmp_path / 'dfformer_s18.pth')  # raw state dict, as released
+    model = DFFormer('s18', nominal_size=800, out_indices=(1, 2, 3),
+                     init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'dfformer_s18.pth')))
+    model.init_weights()
+    own = model.state_dict()
+    key = 'stages.0.2.token_mixer.complex_weights'
+    base = sd[key].reshape(1, 56, 29, 8).permute(0, 3, 1, 2)
+    expected = F.interpolate(base, size=(200, 101), mode='bicubic', align_corners=True)
+    assert torch.equal(own[key], expected.permute(0, 2, 3, 1).reshape(200, 101, 4, 2))
+    for k, v in sd.items():
+        if 'complex_weights' not in k and not k.startswith(('head.', 'norm.')):
+            assert torch.equal(own[k], v), k
+
+
+def test_checkpoint_of_another_model_fails_listing_keys(tmp_path):
+    sd = random_state_dict(dfformer_shapes('dfformer', 's18'), seed=3)
+    del sd['stages.1.2.mlp.fc1.weight']
+    sd['stages.1.3.mlp.fc1.weight'] = torch.zeros(512, 128)
+    torch.save(sd, tmp_path / 'bad.pth')
+    model = CDFFormer('s18', init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'bad.pth')))
+    with pytest.raises(CheckpointMismatchError) as err:
+        model.init_weights()
+    msg = str(err.value)
+    assert 'stages.1.2.mlp.fc1.weight' in msg and 'stages.1.3.mlp.fc1.weight' in msg
+    assert 'stages.0.0.token_mixer.dwconv.weight' in msg  # a DFFormer file is no CDFFormer
+
+
+def test_converter_handles_imagenet_and_official_dense_checkpoints():
+    from official_layout import dfformer_dense_shapes
+
+    from mmtokenmix.checkpoints.dfformer import convert_dfformer_checkpoint
+    sd, info = convert_dfformer_checkpoint(
+        random_state_dict(dfformer_shapes('cdfformer', 'm36'), seed=1), nominal_size=512)
+    assert (info['family'], info['arch'], info['stored_size']) == ('cdfformer', 'm36', 224)
+    assert sd['backbone.stages.2.0.token_mixer.complex_weights'].shape == (32, 17, 4, 2)
+    assert not any(k.startswith(('backbone.head.', 'backbone.norm.')) for k in sd)
+
+    whole = random_state_dict(dfformer_dense_shapes('retinanet', 'dfformer', 's36'), seed=2)
+    sd, info = convert_dfformer_checkpoint({'state_dict': whole, 'meta': {}})
+    assert (info['family'], info['arch'], info['model'], info['nominal_size']) == (
+        'dfformer', 's36', 'retinanet', 800)
+    # the unused norm0 of the official RetinaNet is dropped, everything else kept unchanged
+    assert set(whole) - set(sd) == {'backbone.norm0.weight', 'backbone.norm0.bias'}
+    assert all(torch.equal(sd[k], whole[k]) for k in sd)
+
+
+# ---- precision and determinism --------------------------------------------------------------
+def test_bf16_autocast_trains_with_the_fft_in_float32():
+    from mmengine.runner.amp import autocast
+    model = CDFFormer('s18', nominal_size=64)
+    dtypes = []
+    model.stages[2][0].token_mixer.pwconv2.register_forward_pre_hook(
+        lambda m, args: dtypes.append(args[0].dtype))
+    with autocast(device_type='cpu', dtype=torch.bfloat16):
+        outs = model(torch.randn(2, 3, 64, 80))
+        loss = sum(o.float().square().mean() for o in outs)
+    loss.backward()
+    assert dtypes == [torch.float32]  # irfft2's output: the FFT path ran in float32
+    assert model.stages[2][0].token_mixer.pwconv1.weight.grad is not None
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_pure_low_precision_model_is_refused_clearly(dtype):
+    model = DFFormer('s18', nominal_size=64).to(dtype)
+    with pytest.raises(TypeError, match='autocast'):
+        model(torch.randn(1, 3, 64, 64, dtype=dtype))
+
+
+def test_deterministic_algorithms_train_and_repeat_exactly():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 48, 40)
+    model = DFFormer('s18', nominal_size=64)
+    grads = []
+    previous = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        for _ in range(2):
+            model.zero_grad()
+            sum(o.square().mean() for o in model(x)).backward()
+            grads.append(model.stages[0][0].token_mixer.complex_weights.grad.clone())
+    finally:
+        torch.use_deterministic_algorithms(previous)
+    assert torch.equal(grads[0], grads[1]) and grads[0].abs().sum() > 0
