@@ -33,6 +33,20 @@ def test_classification_params_and_layout_equal_official(family, arch):
     assert shapes_of(model) == dict(dfformer_shapes(family, arch))
 
 
+# spec §3.4: dense backbones (output norms included) with filter bases for 800 (detection) / 512
+DENSE_PARAMS_M = {('dfformer', 's18'): (27.87, 27.46), ('dfformer', 's36'): (43.58, 42.90),
+                  ('dfformer', 'm36'): (62.75, 62.07), ('dfformer', 'b36'): (110.62, 109.94),
+                  ('cdfformer', 's18'): (27.18, 27.12), ('cdfformer', 's36'): (42.31, 42.19),
+                  ('cdfformer', 'm36'): (60.97, 60.86), ('cdfformer', 'b36'): (108.11, 107.99)}
+
+
+@pytest.mark.parametrize('family,arch', sorted(DENSE_PARAMS_M))
+def test_dense_backbone_params_equal_official(family, arch):
+    counts = tuple(round(sum(p.numel() for p in FAMILIES[family](arch, nominal_size=n)
+                             .parameters()) / 1e6, 2) for n in (800, 512))
+    assert counts == DENSE_PARAMS_M[family, arch]
+
+
 def test_official_key_counts():
     assert len(dfformer_shapes('dfformer', 's18')) == 314  # spec §5.2
     assert len(dfformer_shapes('cdfformer', 's18')) == 290

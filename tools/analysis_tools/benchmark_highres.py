@@ -1,0 +1,168 @@
+"""High-resolution inference benchmark of DFFormer (Tatsunami & Taki, AAAI 2024, Fig. 5/6):
+forward throughput and peak memory of DFFormer-S18, CDFFormer-S18 and, built from the same
+MetaFormer blocks and skeleton, a ConvFormer-S18-like (SepConv everywhere) and a
+CAFormer-S18-like (attention in stages 3-4) classifier, at several square resolutions.
+
+    python tools/analysis_tools/benchmark_highres.py [--resolutions 224 512 768 1024]
+        [--batch-size 1] [--repeats 3] [--device cpu|cuda] [--out-dir DIR]
+
+Every (model, resolution) point runs in a fresh process, with the model built for that
+resolution (filter bases stored at that size, so no resize), in eval mode under no_grad.
+Peak memory = the most memory the first forward used beyond what the built model and its
+input held: on CUDA ``torch.cuda.max_memory_allocated``; on CPU the process's peak resident
+set (VmHWM, reset just before the forward). Throughput = images / second over ``--repeats``
+timed forwards after that first one. Writes ``results.json``, ``table.md`` and
+``highres.png`` (two panels, log scale) to ``--out-dir`` and prints the table.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+MODELS = {  # display name -> (family class name, arch)
+    'DFFormer-S18': ('DFFormer', 's18'),
+    'CDFFormer-S18': ('CDFFormer', 's18'),
+    'ConvFormer-S18-like': ('MetaFormer', 'convformer_s18'),
+    'CAFormer-S18-like': ('MetaFormer', 'caformer_s18'),
+}
+
+
+def _rss_kib(field: str) -> int:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise RuntimeError(f'{field} not in /proc/self/status')
+
+
+def measure(name: str, resolution: int, batch_size: int, repeats: int, device: str) -> dict:
+    """One point, in this process (the parent runs each point in a fresh child)."""
+    import torch
+
+    import mmtokenmix.models as models
+    family, arch = MODELS[name]
+    settings = getattr(models, family).named_arch(arch)
+    model = models.MetaFormerClassifier(settings, nominal_size=resolution).eval().to(device)
+    x = torch.randn(batch_size, 3, resolution, resolution, device=device)
+    params = sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        # memory on the first forward of a fresh process: later ones reuse memory the
+        # allocator kept, which the resident set would not show again
+        if device == 'cuda':
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            base = torch.cuda.memory_allocated()
+        else:
+            with open('/proc/self/clear_refs', 'w') as f:
+                f.write('5')  # resets VmHWM to the current resident set
+            base = _rss_kib('VmRSS') * 1024
+        model(x)  # also the warm-up (allocator, cuFFT plans, oneDNN primitives)
+        if device == 'cuda':
+            torch.cuda.synchronize()
+            peak = torch.cuda.max_memory_allocated() - base
+        else:
+            peak = _rss_kib('VmHWM') * 1024 - base
+        start = time.perf_counter()
+        for _ in range(repeats):
+            model(x)
+        if device == 'cuda':
+            torch.cuda.synchronize()
+        seconds = (time.perf_counter() - start) / repeats
+    return dict(model=name, resolution=resolution, batch_size=batch_size, device=device,
+                params_m=round(params / 1e6, 2), seconds_per_batch=round(seconds, 4),
+                images_per_s=round(batch_size / seconds, 3),
+                peak_mib=round(peak / 2**20, 1))
+
+
+def write_table(results, path) -> str:
+    resolutions = sorted({r['resolution'] for r in results})
+    by = {(r['model'], r['resolution']): r for r in results}
+    lines = ['| model | params (M) | ' + ' | '.join(
+        f'{res}: img/s · peak MiB' for res in resolutions) + ' |',
+        '|---|---|' + '---|' * len(resolutions)]
+    for name in MODELS:
+        cells = []
+        for res in resolutions:
+            r = by.get((name, res))
+            cells.append(f'{r["images_per_s"]:.3g} · {r["peak_mib"]:.0f}' if r else '—')
+        params = next((r['params_m'] for r in results if r['model'] == name), '—')
+        lines.append(f'| {name} | {params} | ' + ' | '.join(cells) + ' |')
+    table = '\n'.join(lines)
+    with open(path, 'w') as f:
+        f.write(table + '\n')
+    return table
+
+
+def plot(results, path, title):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name in MODELS:
+        rows = sorted((r for r in results if r['model'] == name), key=lambda r: r['resolution'])
+        res = [r['resolution'] for r in rows]
+        axes[0].plot(res, [r['images_per_s'] for r in rows], marker='o', label=name)
+        axes[1].plot(res, [r['peak_mib'] for r in rows], marker='o', label=name)
+    for ax, label in zip(axes, ('throughput (images / s)', 'peak memory of a forward (MiB)')):
+        ax.set_xlabel('input resolution (square)')
+        ax.set_ylabel(label)
+        ax.set_yscale('log')
+        ax.grid(True, which='both', alpha=0.3)
+    axes[0].legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--resolutions', type=int, nargs='+', default=[224, 512, 768, 1024])
+    parser.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--device', choices=['cpu', 'cuda'], default=None,
+                        help='default: cuda when available')
+    parser.add_argument('--out-dir', default='work_dirs/benchmark_highres')
+    parser.add_argument('--single', nargs=2, metavar=('MODEL', 'RES'), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    import torch
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if args.single:
+        print(json.dumps(measure(args.single[0], int(args.single[1]), args.batch_size,
+                                 args.repeats, device)))
+        return
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (repo, os.environ.get('PYTHONPATH')) if p))
+    results = []
+    for res in args.resolutions:
+        for name in args.models:
+            cmd = [sys.executable, osp.abspath(__file__), '--single', name, str(res),
+                   '--batch-size', str(args.batch_size), '--repeats', str(args.repeats),
+                   '--device', device]
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if proc.returncode != 0:  # e.g. out of memory: report it and go on
+                print(f'{name} @ {res}: failed\n{proc.stderr[-2000:]}', file=sys.stderr)
+                continue
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            r = results[-1]
+            print(f'{name:>20} @ {res:>4}: {r["images_per_s"]:8.3f} img/s, '
+                  f'peak {r["peak_mib"]:8.1f} MiB', flush=True)
+    with open(osp.join(args.out_dir, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1)
+    where = (torch.cuda.get_device_name() if device == 'cuda'
+             else f'CPU, {torch.get_num_threads()} threads')
+    print(f'\n{where}, batch {args.batch_size}, torch {torch.__version__}\n')
+    print(write_table(results, osp.join(args.out_dir, 'table.md')))
+    plot(results, osp.join(args.out_dir, 'highres.png'),
+         f'MetaFormer-S18 token mixers at high resolution ({where}, batch {args.batch_size})')
+    print(f'\nwrote {args.out_dir}/results.json, table.md, highres.png')
+
+
+if __name__ == '__main__':
+    main()
