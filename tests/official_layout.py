@@ -245,3 +245,52 @@ def dfformer_dense_shapes(model, family='dfformer', arch='s18', norms=(0, 1, 2, 
                     for k, v in dfformer_shapes(family, arch, size, dense_norms=norms).items())
     s.update(dense_head_shapes(model, DF_ARCHS[arch][1]))
     return s
+
+
+# ---- MobileViT-S in mmpretrain's layout (mmpretrain/models/backbones/mobilevit.py, arch 'small')
+def _conv_bn(prefix, c_out, c_in, k, groups=1):
+    s = {f'{prefix}.conv.weight': (c_out, c_in // groups, k, k)}
+    s.update(_bn(f'{prefix}.bn', c_out))
+    return s
+
+
+def _inverted_residual(prefix, c_in, c_out, expand):
+    hidden = c_in * expand
+    s = OrderedDict()
+    s.update(_conv_bn(f'{prefix}.conv.0', hidden, c_in, 1))
+    s.update(_conv_bn(f'{prefix}.conv.1', hidden, hidden, 3, groups=hidden))
+    s.update(_conv_bn(f'{prefix}.conv.2', c_out, hidden, 1))
+    return s
+
+
+def mobilevit_s_shapes(with_head=True):
+    """key -> shape of mmpretrain's MobileViT-S classifier checkpoint (``backbone.`` prefix,
+    ``head.fc``)."""
+    s = OrderedDict(_conv_bn('stem', 16, 3, 3))
+    s.update(_inverted_residual('layers.0.0', 16, 32, 4))
+    for j, c_in in enumerate((32, 64, 64)):
+        s.update(_inverted_residual(f'layers.1.{j}', c_in, 64, 4))
+    c_in = 64
+    for i, (C, d, ffn, depth) in enumerate([(96, 144, 288, 2), (128, 192, 384, 4),
+                                            (160, 240, 480, 3)], start=2):
+        s.update(_inverted_residual(f'layers.{i}.0', c_in, C, 4))
+        p = f'layers.{i}.1.'
+        s.update(_conv_bn(p + 'local_rep.0', C, C, 3))
+        s[p + 'local_rep.1.conv.weight'] = (d, C, 1, 1)
+        for j in range(depth):
+            q = f'{p}global_rep.{j}.'
+            s.update({q + 'ln1.weight': (d,), q + 'ln1.bias': (d,),
+                      q + 'attn.qkv.weight': (3 * d, d), q + 'attn.qkv.bias': (3 * d,),
+                      q + 'attn.proj.weight': (d, d), q + 'attn.proj.bias': (d,),
+                      q + 'ln2.weight': (d,), q + 'ln2.bias': (d,),
+                      q + 'ffn.layers.0.0.weight': (ffn, d), q + 'ffn.layers.0.0.bias': (ffn,),
+                      q + 'ffn.layers.1.weight': (d, ffn), q + 'ffn.layers.1.bias': (d,)})
+        s.update({f'{p}global_rep.{depth}.weight': (d,), f'{p}global_rep.{depth}.bias': (d,)})
+        s.update(_conv_bn(p + 'conv_proj', C, d, 1))
+        s.update(_conv_bn(p + 'conv_fusion', C, 2 * C, 3))
+        c_in = C
+    s.update(_conv_bn('conv_1x1_exp', 640, 160, 1))
+    s = OrderedDict(('backbone.' + k, v) for k, v in s.items())
+    if with_head:
+        s.update({'head.fc.weight': (1000, 640), 'head.fc.bias': (1000,)})
+    return s

@@ -11,6 +11,7 @@ from mmcv.cnn import build_norm_layer
 
 from .backbones.metaformer import CDFFormer, DFFormer, MetaFormer
 from .backbones.transxnet import TransXNet
+from .backbones.xformer import XFormer
 from .layers import SquaredReLU
 
 try:  # timm needs a working torchvision; any failure only disables the timm names
@@ -145,6 +146,63 @@ class MetaFormerClassifier(MetaFormer):
         return self.forward_head(self.forward_features(x))
 
 
+class LinearHead(nn.Module):
+    """Dropout -> ``fc`` (mmpretrain's ``LinearClsHead`` key layout ``head.fc.*``)."""
+
+    def __init__(self, channels: int, num_classes: int, dropout: float = 0.1):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(x))
+
+
+class XFormerClassifier(XFormer):
+    """XFormer image classifier (reconstruction; Zhao et al., arXiv 2207.07268): stage 4 ->
+    1x1 expansion to 640 -> global average pool -> dropout(0.1) -> linear, MobileViT-S's head
+    with mmpretrain's names (``conv_1x1_exp``, ``head.fc``). ``num_classes=0`` returns the
+    pooled features.
+
+    Args:
+        arch / attn_cfg / patch_size / drop_rate / drop_path_rate / with_cp: as for
+            :class:`XFormer`.
+        num_classes: classifier outputs.
+    """
+
+    def __init__(self, arch='s', num_classes: int = 1000, attn_cfg: dict = dict(
+            variant='xca', num_heads=4), patch_size: int = 2, drop_rate: float = 0.1,
+            drop_path_rate: float = 0.0, with_cp: bool = False):
+        super().__init__(arch, out_indices=(4,), attn_cfg=attn_cfg, patch_size=patch_size,
+                         drop_rate=drop_rate, drop_path_rate=drop_path_rate, with_cp=with_cp,
+                         last_exp_factor=4)
+        self.num_features = self.out_channels[-1]
+        self.reset_classifier(num_classes)
+
+    def reset_classifier(self, num_classes: int, global_pool=None):
+        self.num_classes = num_classes
+        self.head = LinearHead(self.num_features, num_classes) if num_classes else nn.Identity()
+        if num_classes:
+            nn.init.trunc_normal_(self.head.fc.weight, std=0.02)
+            nn.init.zeros_(self.head.fc.bias)
+
+    def get_classifier(self) -> nn.Module:
+        return self.head
+
+    def set_grad_checkpointing(self, enable: bool = True):
+        self.with_cp = (bool(enable),) * self.num_stages
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x)[-1]
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = x.mean(dim=(2, 3))
+        return x if pre_logits else self.head(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
 def _timm_factory(name: str, build, default_cfg: dict):
     """A timm entry point ``name`` returning ``build(**kwargs)`` with ``default_cfg``."""
     def create(pretrained: bool = False, **kwargs):
@@ -155,9 +213,10 @@ def _timm_factory(name: str, build, default_cfg: dict):
         for key in ('pretrained_cfg', 'pretrained_cfg_overlay', 'cache_dir'):
             kwargs.pop(key, None)
         model = build(**kwargs)
-        model.pretrained_cfg = model.default_cfg = dict(
-            num_classes=model.num_classes, input_size=(3, 224, 224), interpolation='bicubic',
-            mean=IMAGENET_MEAN, std=IMAGENET_STD, **default_cfg)
+        cfg = dict(num_classes=model.num_classes, input_size=(3, 224, 224),
+                   interpolation='bicubic', mean=IMAGENET_MEAN, std=IMAGENET_STD)
+        cfg.update(default_cfg)
+        model.pretrained_cfg = model.default_cfg = cfg
         return model
 
     create.__name__ = create.__qualname__ = name
@@ -192,9 +251,13 @@ cdfformer_s18 = _metaformer(CDFFormer, 's18')
 cdfformer_s36 = _metaformer(CDFFormer, 's36')
 cdfformer_m36 = _metaformer(CDFFormer, 'm36')
 cdfformer_b36 = _metaformer(CDFFormer, 'b36')
+# MobileViT's evaluation (the substitute weights): 256x256 crops of 288 resizes, inputs in [0, 1]
+xformer = _timm_factory('xformer', lambda **kw: XFormerClassifier(**kw), dict(
+    input_size=(3, 256, 256), pool_size=(8, 8), crop_pct=256 / 288, mean=(0.0, 0.0, 0.0),
+    std=(1.0, 1.0, 1.0), first_conv='stem.conv', classifier='head.fc'))
 
 if register_model is not None:
     for _fn in (transxnet_t, transxnet_s, transxnet_b, dfformer_s18, dfformer_s36,
                 dfformer_m36, dfformer_b36, cdfformer_s18, cdfformer_s36, cdfformer_m36,
-                cdfformer_b36):
+                cdfformer_b36, xformer):
         register_model(_fn)

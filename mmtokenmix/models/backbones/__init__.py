@@ -1,5 +1,7 @@
 from .base import DenseBackbone
 from .metaformer import CDFFormer, DFFormer, MetaFormer
 from .transxnet import TransXNet, TransXNetBlock
+from .xformer import XFormer
 
-__all__ = ['CDFFormer', 'DFFormer', 'DenseBackbone', 'MetaFormer', 'TransXNet', 'TransXNetBlock']
+__all__ = ['CDFFormer', 'DFFormer', 'DenseBackbone', 'MetaFormer', 'TransXNet', 'TransXNetBlock',
+           'XFormer']

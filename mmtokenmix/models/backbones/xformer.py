@@ -1,0 +1,278 @@
+"""XFormer backbone (Zhao et al., "Lightweight Vision Transformer with Cross Feature Attention",
+arXiv 2207.07268). A reconstruction: no official code or weights exist and the paper body was
+not available, so the layout follows shared/specs/xformer.md — the MobileViT-S skeleton
+(MobileNetV2 inverted residuals + MobileViT blocks) with Cross Feature Attention in place of
+self-attention. Parameter names follow mmpretrain's MobileViT (``stem``, ``layers.{i}``,
+``local_rep``, ``global_rep``, ``conv_proj``, ``conv_fusion``, ``conv_1x1_exp``), so MobileViT-S
+ImageNet weights load as the documented substitute initialisation.
+"""
+import math
+from typing import List, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmcv.cnn import ConvModule
+from mmcv.cnn.bricks import DropPath
+from mmengine.logging import print_log
+
+from mmtokenmix.registry import MODELS
+from mmtokenmix.checkpoints import extract_state_dict, load_checkpoint_file, strip_prefix
+from mmtokenmix.checkpoints.mobilevit import format_report, load_matching_weights
+from ..mixers.xfa import CrossFeatureAttention
+from .base import DenseBackbone
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2's inverted residual: 1x1 expand (skipped for ratio 1) -> 3x3 depthwise with
+    the stride -> 1x1 linear projection, each conv + norm (+ activation but the last); identity
+    shortcut when the shape is kept. Keys ``conv.{0,1,2}.{conv,bn}`` as in mmpretrain."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, expand_ratio: float,
+                 norm_cfg: dict, act_cfg: dict):
+        super().__init__()
+        hidden = int(round(in_channels * expand_ratio))
+        self.use_shortcut = stride == 1 and in_channels == out_channels
+        layers = []
+        if expand_ratio != 1:
+            layers.append(ConvModule(in_channels, hidden, 1, norm_cfg=norm_cfg, act_cfg=act_cfg))
+        layers += [ConvModule(hidden, hidden, 3, stride=stride, padding=1, groups=hidden,
+                              norm_cfg=norm_cfg, act_cfg=act_cfg),
+                   ConvModule(hidden, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None)]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.use_shortcut else self.conv(x)
+
+
+class TokenFFN(nn.Module):
+    """Linear -> activation -> Linear on tokens, with dropout after each (keys
+    ``layers.0.0`` / ``layers.1`` as mmcv's FFN)."""
+
+    def __init__(self, channels: int, hidden: int, drop: float = 0.0):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Sequential(nn.Linear(channels, hidden), nn.SiLU(), nn.Dropout(0.0)),
+            nn.Linear(hidden, channels), nn.Dropout(drop))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class XFALayer(nn.Module):
+    """Pre-norm transformer layer with XFA: ``x + XFA(LN(x))``, then ``x + FFN(LN(x))``."""
+
+    def __init__(self, channels: int, ffn_channels: int, attn_cfg: dict, drop: float = 0.0,
+                 attn_drop: float = 0.0, drop_path: float = 0.0):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(channels)
+        self.attn = CrossFeatureAttention(channels, attn_drop=attn_drop, proj_drop=drop,
+                                          **attn_cfg)
+        self.ln2 = nn.LayerNorm(channels)
+        self.ffn = TokenFFN(channels, ffn_channels, drop)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(self.ln1(x)))
+        return x + self.drop_path(self.ffn(self.ln2(x)))
+
+
+class XFormerBlock(nn.Module):
+    """MobileViT block with XFA: 3x3 conv + 1x1 to ``transformer_dim`` (local), unfold into
+    ``patch_size`` x ``patch_size`` pixel groups, XFA layers + LN within each group (global),
+    fold, 1x1 back to C, and a 3x3 fusion of the input with the result.
+
+    A map whose side is not a multiple of ``patch_size`` is resized bilinearly up to the next
+    multiple for the global part and back afterwards (as MobileViT does), so any size works.
+    """
+
+    def __init__(self, channels: int, transformer_dim: int, ffn_dim: int, num_layers: int,
+                 attn_cfg: dict, patch_size: int = 2, norm_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='SiLU'), drop: float = 0.0, attn_drop: float = 0.0,
+                 drop_paths: Sequence[float] = ()):
+        super().__init__()
+        self.patch_size = patch_size
+        self.local_rep = nn.Sequential(
+            ConvModule(channels, channels, 3, padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg),
+            ConvModule(channels, transformer_dim, 1, bias=False, norm_cfg=None, act_cfg=None))
+        drop_paths = list(drop_paths) or [0.0] * num_layers
+        self.global_rep = nn.Sequential(
+            *[XFALayer(transformer_dim, ffn_dim, attn_cfg, drop, attn_drop, rate)
+              for rate in drop_paths],
+            nn.LayerNorm(transformer_dim))
+        self.conv_proj = ConvModule(transformer_dim, channels, 1, norm_cfg=norm_cfg,
+                                    act_cfg=act_cfg)
+        self.conv_fusion = ConvModule(2 * channels, channels, 3, padding=1, norm_cfg=norm_cfg,
+                                      act_cfg=act_cfg)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.local_rep(x)
+        B, D, H, W = y.shape
+        p = self.patch_size
+        h, w = math.ceil(H / p) * p, math.ceil(W / p) * p
+        if (h, w) != (H, W):
+            y = F.interpolate(y, size=(h, w), mode='bilinear', align_corners=False)
+        nh, nw = h // p, w // p
+        # (B, D, nh, p, nw, p) -> (B * p * p, nh * nw, D): one token sequence per pixel position
+        tokens = y.reshape(B, D, nh, p, nw, p).permute(0, 3, 5, 2, 4, 1).reshape(
+            B * p * p, nh * nw, D)
+        tokens = self.global_rep(tokens)
+        y = tokens.reshape(B, p, p, nh, nw, D).permute(0, 5, 3, 1, 4, 2).reshape(B, D, h, w)
+        if (h, w) != (H, W):
+            y = F.interpolate(y, size=(H, W), mode='bilinear', align_corners=False)
+        return self.conv_fusion(torch.cat([x, self.conv_proj(y)], dim=1))
+
+
+@MODELS.register_module()
+class XFormer(DenseBackbone):
+    """XFormer (reconstruction, see the module docstring): NCHW maps of stages 0-4 at strides
+    2/4/8/16/32 with 32/64/96/128/160 channels (arch ``'s'``).
+
+    Args:
+        arch: ``'s'`` or a list of stage settings: ``['mv2', out_channels, stride, num_blocks,
+            expand_ratio]`` or ``['xformer', out_channels, stride, transformer_dim, ffn_dim,
+            num_layers, expand_ratio]`` (an inverted residual, then an XFormer block).
+        in_channels / stem_channels: input channels and width of the 3x3/2 stem.
+        out_indices: stages to return (0-4; default strides 4-32).
+        frozen_stages / norm_eval / with_cp / init_cfg: see :class:`DenseBackbone`.
+        attn_cfg: XFA settings, ``dict(variant='xca', num_heads=4)`` by default (see
+            :class:`~mmtokenmix.models.mixers.xfa.CrossFeatureAttention`).
+        patch_size: side of the pixel groups of the unfold (2 as MobileViT).
+        drop_rate: dropout after attention and FFN (MobileViT-S: 0.1).
+        attn_drop_rate: dropout on the attention map.
+        drop_path_rate: stochastic depth over the transformer layers (linear from 0).
+        last_exp_factor: > 0 adds MobileViT's 1x1 expansion after stage 4 (classification:
+            4, giving 640 channels); 0 (dense default) returns stage 4 as is.
+        norm_cfg / act_cfg: norm and activation of the conv parts (BN, SiLU).
+    """
+
+    num_stages = 5
+    arch_settings = {
+        's': [['mv2', 32, 1, 1, 4], ['mv2', 64, 2, 3, 4], ['xformer', 96, 2, 144, 288, 2, 4],
+              ['xformer', 128, 2, 192, 384, 4, 4], ['xformer', 160, 2, 240, 480, 3, 4]],
+    }
+    arch_aliases = {'small': 's'}
+    classifier_prefixes = ('head.',)
+
+    def __init__(self, arch: Union[str, list] = 's', in_channels: int = 3,
+                 stem_channels: int = 16, out_indices: Sequence[int] = (1, 2, 3, 4),
+                 frozen_stages: int = -1, norm_eval: bool = False,
+                 with_cp: Union[bool, Sequence[bool]] = False,
+                 attn_cfg: dict = dict(variant='xca', num_heads=4), patch_size: int = 2,
+                 drop_rate: float = 0.1, attn_drop_rate: float = 0.0,
+                 drop_path_rate: float = 0.0, last_exp_factor: int = 0,
+                 norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='SiLU'),
+                 init_cfg: dict = None):
+        super().__init__(out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+        self.arch = arch = self.parse_arch(arch)
+        self.in_channels = in_channels
+        self.stem = ConvModule(in_channels, stem_channels, 3, stride=2, padding=1,
+                               norm_cfg=norm_cfg, act_cfg=act_cfg)
+        num_layers = sum(s[5] for s in arch if s[0] == 'xformer')
+        rates = iter(torch.linspace(0, drop_path_rate, max(num_layers, 1)).tolist())
+        layers, channels = [], stem_channels
+        self.out_channels = []
+        for kind, out_channels, stride, *rest in arch:
+            if kind == 'mv2':
+                num_blocks, expand = rest
+                stage = [InvertedResidual(channels if i == 0 else out_channels, out_channels,
+                                          stride if i == 0 else 1, expand, norm_cfg, act_cfg)
+                         for i in range(num_blocks)]
+            else:
+                dim, ffn_dim, depth, expand = rest
+                stage = [InvertedResidual(channels, out_channels, stride, expand, norm_cfg,
+                                          act_cfg),
+                         XFormerBlock(out_channels, dim, ffn_dim, depth, attn_cfg, patch_size,
+                                      norm_cfg, act_cfg, drop_rate, attn_drop_rate,
+                                      [next(rates) for _ in range(depth)])]
+            layers.append(nn.Sequential(*stage))
+            channels = out_channels
+            self.out_channels.append(out_channels)
+        self.layers = nn.Sequential(*layers)
+        self.conv_1x1_exp = None
+        if last_exp_factor:
+            self.conv_1x1_exp = ConvModule(channels, last_exp_factor * channels, 1,
+                                           norm_cfg=norm_cfg, act_cfg=act_cfg)
+            self.out_channels[-1] = last_exp_factor * channels
+        self.reset_parameters()
+        self._freeze_stages()
+
+    @classmethod
+    def parse_arch(cls, arch) -> list:
+        """Validate ``arch`` (name or list of stage settings) and return the list."""
+        if isinstance(arch, str):
+            arch = cls.named_arch(arch)
+        if not isinstance(arch, (list, tuple)) or len(arch) != cls.num_stages:
+            raise ValueError(f'XFormer arch needs {cls.num_stages} stage settings, got {arch!r}')
+        for i, stage in enumerate(arch):
+            size = {'mv2': 5, 'xformer': 7}.get(stage[0] if stage else None)
+            if size is None or len(stage) != size:
+                raise ValueError(f'stage {i}: expected [\'mv2\', out, stride, blocks, expand] '
+                                 f'or [\'xformer\', out, stride, dim, ffn_dim, layers, expand], '
+                                 f'got {stage!r}')
+        return [list(s) for s in arch]
+
+    # ---- DenseBackbone hooks ----------------------------------------------------------------
+    def stem_parts(self) -> List[nn.Module]:
+        return [self.stem]
+
+    def stage_parts(self, stage: int) -> List[nn.Module]:
+        parts = [self.layers[stage]]
+        if stage == self.num_stages - 1 and self.conv_1x1_exp is not None:
+            parts.append(self.conv_1x1_exp)
+        return parts
+
+    def reset_parameters(self):
+        """Init of MobileViT (cvnets): Kaiming-normal convs, trunc-normal(0.02) linears, zero
+        biases, unit norms, unit XFA temperatures."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.LayerNorm, nn.modules.batchnorm._BatchNorm, nn.GroupNorm)):
+                if m.weight is not None:
+                    nn.init.ones_(m.weight)
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, CrossFeatureAttention) and hasattr(m, 'temperature'):
+                nn.init.ones_(m.temperature)
+
+    def load_pretrained(self, checkpoint: str, prefix: str = None):
+        """An XFormer checkpoint (it has XFA temperatures) loads strictly, like every
+        backbone; a MobileViT checkpoint (mmpretrain layout, ``prefix='backbone.'`` for its
+        whole-classifier files) loads wherever names and shapes agree, with a report."""
+        state_dict = extract_state_dict(load_checkpoint_file(checkpoint))
+        if any(k.endswith('attn.temperature') for k in state_dict):
+            return super().load_pretrained(checkpoint, prefix)
+        if prefix:
+            state_dict = strip_prefix(state_dict, prefix)
+        report = load_matching_weights(self, state_dict, source=f'checkpoint {checkpoint!r}')
+        print_log(f'XFormer: MobileViT weights from {checkpoint} as substitute '
+                  f'initialisation: {format_report(report)}', logger='current')
+        self.pretrained_report = report
+        return report
+
+    # ---- forward ----------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor):
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'XFormer expects a (N, {self.in_channels}, H, W) tensor, got '
+                             f'shape {tuple(x.shape)}')
+        x = self.stem(x)
+        outs = []
+        for stage, layer in enumerate(self.layers):
+            if self.with_cp[stage] and x.requires_grad:
+                x = cp.checkpoint(layer, x, use_reentrant=False)
+            else:
+                x = layer(x)
+            if stage == self.num_stages - 1 and self.conv_1x1_exp is not None:
+                x = self.conv_1x1_exp(x)
+            if stage in self.out_indices:
+                outs.append(x)
+            if stage == self.out_indices[-1]:
+                break
+        return tuple(outs)
