@@ -334,3 +334,24 @@ def test_official_dfformer_sfpn_checkpoint_converts_and_evaluates(repo_root, tmp
                     osp.join(repo_root, config), str(tmp_path / 'converted.pth'),
                     '--cfg-options', *NO_WORKERS[4:]], cwd=tmp_path)
     assert re.search(r'mIoU: \d', out)
+
+
+# ---- XFormer -------------------------------------------------------------------------------
+def test_xformer_toy_yolov3_trains_and_evaluates(repo_root, toy_workdir):
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/yolov3_xformer_toy.py'),
+                    '--work-dir', str(toy_workdir / 'work_xf_det'), '--cfg-options',
+                    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *SHORT[:3],
+                    'model.test_cfg.score_thr=0.0', 'model.test_cfg.conf_thr=0.0'],
+                   cwd=toy_workdir)
+    assert 'Epoch(train) [1][4/4]' in out and 'loss_xy' in out and 'coco/bbox_mAP' in out
+
+
+def test_xformer_toy_segformer_trains_and_evaluates(repo_root, toy_workdir):
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/segformer_xformer_toy.py'),
+                    '--work-dir', str(toy_workdir / 'work_xf_seg'), '--cfg-options',
+                    'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
+                    'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1'],
+                   cwd=toy_workdir)
+    assert 'Iter(train) [3/3]' in out and re.search(r'mIoU: \d', out)
