@@ -171,8 +171,11 @@ def test_hook_style_counter_reproduces_the_official_mmcv1_flops():
 
 
 def test_xformer_yolov3_at_320_is_the_papers_budget():
-    """XFormer + lightweight YOLOv3 at 320x320: the paper reports 6.3M params and 3.8G FLOPs."""
+    """XFormer + lightweight YOLOv3 at 320x320: the paper reports 6.3M params and 3.8G FLOPs;
+    within 3 % with the counter of that time (mmcv 1.x rules); mmengine's also counts XFA's
+    matrix products."""
     from mmtokenmix.analysis import model_complexity
     r = model_complexity(load('yolov3-320_xformer_coco'), (320, 320))
-    assert r['params'] == 6_341_665  # +0.7 % over 6.3M
-    assert 3.8e9 < r['hook_flops'] < 3.95e9 < r['flops'] < 4.05e9
+    assert r['params'] == 6_300_049
+    assert abs(r['hook_flops'] / 3.8e9 - 1) < 0.03  # 3.87 G
+    assert 3.9e9 < r['flops'] < 4.0e9  # 3.94 G
