@@ -156,3 +156,19 @@ def test_frozen_stages_norm_eval_and_timm():
     clf = timm.create_model('xformer', num_classes=10).eval()
     assert clf(torch.randn(1, 3, 96, 80)).shape == (1, 10)
     assert clf.pretrained_cfg['input_size'] == (3, 256, 256)
+
+
+def test_with_cp_gives_the_same_outputs_and_gradients():
+    torch.manual_seed(0)
+    a = XFormer(drop_rate=0.0)
+    b = XFormer(drop_rate=0.0, with_cp=True)
+    b.load_state_dict(a.state_dict())
+    x = torch.randn(2, 3, 64, 48)
+    sa, sb = sum(o.sum() for o in a(x)), sum(o.sum() for o in b(x))
+    sa.backward()
+    sb.backward()
+    torch.testing.assert_close(sa, sb)
+    key = 'layers.3.1.global_rep.0.attn.qkv.weight'
+    ga = dict(a.named_parameters())[key].grad
+    torch.testing.assert_close(ga, dict(b.named_parameters())[key].grad)
+    assert ga.abs().sum() > 0
