@@ -1,21 +1,16 @@
-# SegFormer's all-MLP decoder on Cityscapes with DFFormer-S18: ImageNet-1K weights with the
-# filter bases resized 224 -> 1024 (the training crop; upstream stores them for its training
-# size), drop path 0, SegFormer's recipe (160k iterations, batch 8 = 8 GPUs x 1, AdamW 6e-5,
-# decoder lr x10, poly), 1024x1024 crops; test on the full 2048x1024 frames with 1024x1024
-# sliding windows (stride 768). No official number exists.
-_base_ = [
-    './_base_/models/segformer_dfformer.py', './_base_/datasets/cityscapes_1024x1024.py',
-    './_base_/schedules/segformer_160k.py', './_base_/default_runtime_seg.py'
-]
-crop_size = (1024, 1024)
+# SegFormer's all-MLP decoder on Cityscapes with DFFormer-S18: the recipe of
+# segformer_transxnet_t_cityscapes.py (SegFormer's: 160k, batch 8, AdamW 6e-5, decoder lr x10,
+# poly, 1024x1024 crops, sliding-window test 1024 / stride 768) with the backbone swapped:
+# ImageNet-1K weights with the filter bases resized 224 -> 1024 (the training crop; upstream
+# stores them for its training size), drop path 0. No official number exists.
+_base_ = ['./segformer_transxnet_t_cityscapes.py']
 model = dict(
-    data_preprocessor=dict(size=crop_size),
     backbone=dict(
+        _delete_=True,
+        type='mmtokenmix.DFFormer',
         arch='s18',
         nominal_size=1024,
+        out_indices=(0, 1, 2, 3),
+        drop_path_rate=0.0,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dfformer_s18.pth')),
-    decode_head=dict(in_channels=[64, 128, 320, 512], num_classes=19),
-    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(768, 768)))
-train_dataloader = dict(batch_size=1, num_workers=4)
-val_dataloader = dict(batch_size=1, num_workers=4)
-test_dataloader = val_dataloader
+    decode_head=dict(in_channels=[64, 128, 320, 512]))

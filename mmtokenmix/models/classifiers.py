@@ -23,7 +23,23 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class TransXNetClassifier(TransXNet):
+class TimmClassifier:
+    """What timm expects of a classifier, shared by ours: put it before the backbone class
+    (``class XClassifier(TimmClassifier, XBackbone)``); the subclass provides
+    ``forward_head``, ``get_classifier`` and ``reset_classifier``, and its backbone returns the
+    last stage last."""
+
+    def set_grad_checkpointing(self, enable: bool = True):
+        self.with_cp = (bool(enable),) * self.num_stages
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x)[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+class TransXNetClassifier(TimmClassifier, TransXNet):
     """TransXNet image classifier (Lou et al., TNNLS 2025): the backbone's last stage, then
     GroupNorm(1) -> global average pool -> 1x1 conv, with the official parameter names
     (``classifier.0`` norm, ``classifier.2`` conv). ``num_classes=0`` returns pooled features.
@@ -60,18 +76,9 @@ class TransXNetClassifier(TransXNet):
     def get_classifier(self) -> nn.Module:
         return self.classifier[-1]
 
-    def set_grad_checkpointing(self, enable: bool = True):
-        self.with_cp = (bool(enable),) * self.num_stages
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x)[-1]
-
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         head = self.classifier[:2] if pre_logits else self.classifier
         return head(x).flatten(1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 class MlpHead(nn.Module):
@@ -92,7 +99,7 @@ class MlpHead(nn.Module):
         return self.fc2(self.head_dropout(self.norm(self.act(self.fc1(x)))))
 
 
-class MetaFormerClassifier(MetaFormer):
+class MetaFormerClassifier(TimmClassifier, MetaFormer):
     """ImageNet classifier on a :class:`MetaFormer` (DFFormer, CDFFormer, ...; Tatsunami &
     Taki, AAAI 2024): last stage -> global average pool -> LayerNorm (``norm``) ->
     :class:`MlpHead` (``head``), with the official parameter names. ``num_classes=0`` returns
@@ -132,18 +139,9 @@ class MetaFormerClassifier(MetaFormer):
     def get_classifier(self) -> nn.Module:
         return self.head
 
-    def set_grad_checkpointing(self, enable: bool = True):
-        self.with_cp = (bool(enable),) * self.num_stages
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x)[-1]
-
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.norm(x.mean(dim=(2, 3)))
         return x if pre_logits else self.head(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 class LinearHead(nn.Module):
@@ -158,7 +156,7 @@ class LinearHead(nn.Module):
         return self.fc(self.dropout(x))
 
 
-class XFormerClassifier(XFormer):
+class XFormerClassifier(TimmClassifier, XFormer):
     """XFormer image classifier (reconstruction; Zhao et al., arXiv 2207.07268): stage 4 ->
     1x1 expansion to 640 -> global average pool -> dropout(0.1) -> linear, MobileViT-S's head
     with mmpretrain's names (``conv_1x1_exp``, ``head.fc``). ``num_classes=0`` returns the
@@ -189,18 +187,9 @@ class XFormerClassifier(XFormer):
     def get_classifier(self) -> nn.Module:
         return self.head
 
-    def set_grad_checkpointing(self, enable: bool = True):
-        self.with_cp = (bool(enable),) * self.num_stages
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x)[-1]
-
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = x.mean(dim=(2, 3))
         return x if pre_logits else self.head(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 def _timm_factory(name: str, build, default_cfg: dict):

@@ -172,11 +172,15 @@ class DenseBackbone(BaseModule):
         state_dict = extract_state_dict(load_checkpoint_file(checkpoint))
         if prefix:
             state_dict = strip_prefix(state_dict, prefix)
+        self.load_pretrained_state_dict(state_dict, source=checkpoint)
+
+    def load_pretrained_state_dict(self, state_dict: Dict[str, torch.Tensor], source: str):
+        """Convert an official state dict (prefix already stripped) and load it strictly."""
         state_dict = self.convert_checkpoint(state_dict)
         missing, unexpected = load_state_dict_checked(
             self, state_dict, allow_missing=self._is_out_norm_key,
             allow_unexpected=keys_with_prefixes(self.classifier_prefixes),
-            source=f'checkpoint {checkpoint!r}')
-        print_log(f'{type(self).__name__}: loaded {checkpoint} ({len(state_dict)} tensors); '
+            source=f'checkpoint {source!r}')
+        print_log(f'{type(self).__name__}: loaded {source} ({len(state_dict)} tensors); '
                   f'newly initialised output norms: {len(missing)} tensors; '
                   f'ignored classifier tensors: {len(unexpected)}', logger='current')

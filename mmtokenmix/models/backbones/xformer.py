@@ -18,7 +18,6 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
-from mmtokenmix.checkpoints import extract_state_dict, load_checkpoint_file, strip_prefix
 from mmtokenmix.checkpoints.mobilevit import format_report, load_matching_weights
 from ..mixers.xfa import CrossFeatureAttention
 from .base import DenseBackbone
@@ -249,20 +248,16 @@ class XFormer(DenseBackbone):
             elif isinstance(m, CrossFeatureAttention) and hasattr(m, 'temperature'):
                 nn.init.ones_(m.temperature)
 
-    def load_pretrained(self, checkpoint: str, prefix: str = None):
+    def load_pretrained_state_dict(self, state_dict, source: str):
         """An XFormer checkpoint (it has XFA temperatures) loads strictly, like every
         backbone; a MobileViT checkpoint (mmpretrain layout, ``prefix='backbone.'`` for its
         whole-classifier files) loads wherever names and shapes agree, with a report."""
-        state_dict = extract_state_dict(load_checkpoint_file(checkpoint))
         if any(k.endswith('attn.temperature') for k in state_dict):
-            return super().load_pretrained(checkpoint, prefix)
-        if prefix:
-            state_dict = strip_prefix(state_dict, prefix)
-        report = load_matching_weights(self, state_dict, source=f'checkpoint {checkpoint!r}')
-        print_log(f'XFormer: MobileViT weights from {checkpoint} as substitute '
+            return super().load_pretrained_state_dict(state_dict, source)
+        report = load_matching_weights(self, state_dict, source=f'checkpoint {source!r}')
+        print_log(f'XFormer: MobileViT weights from {source} as substitute '
                   f'initialisation: {format_report(report)}', logger='current')
         self.pretrained_report = report
-        return report
 
     # ---- forward ----------------------------------------------------------------------------
     def forward(self, x: torch.Tensor):
