@@ -1,8 +1,12 @@
 """Behaviour every mmtokenmix dense backbone shares, written once.
 
 A backbone subclass builds its layers, calls :meth:`_add_out_norms`, and implements
-:meth:`stem_parts` / :meth:`stage_parts` (what belongs to the stem and to each stage) and
+:meth:`stem_parts` / :meth:`stage_parts` (what belongs to the stem and to each stage),
+:meth:`forward_stage` (and :meth:`forward_stem` if it has a stem outside the stages) and
 :meth:`reset_parameters` (the paper's initialisation). This class then provides:
+
+* ``forward``: input check, stem, stages, a tuple of the returned stages' normed maps (stages
+  after the last returned one are skipped);
 
 * ``out_indices`` (stage numbers, negative allowed) and one output norm per returned stage;
 * ``frozen_stages`` (-1: nothing, 0: the stem, k: the stem and stages 0..k-1) kept frozen and
@@ -20,6 +24,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
@@ -115,6 +120,44 @@ class DenseBackbone(BaseModule):
     def reset_parameters(self):
         """The paper's initialisation (used when there is no pretrained checkpoint)."""
         raise NotImplementedError
+
+    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        """Run ``stage`` (its downsampling and blocks) on the previous stage's map."""
+        raise NotImplementedError
+
+    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """Layers before stage 0 that :meth:`forward_stage` does not run (none by default)."""
+        return x
+
+    def stage_output(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        """The returned NCHW map of ``stage`` (its output norm applied)."""
+        return self.out_norm(stage, x)
+
+    def run_blocks(self, stage: int, blocks: Iterable[nn.Module], x: torch.Tensor, *args
+                   ) -> torch.Tensor:
+        """Apply ``blocks`` in turn (each one gradient-checkpointed if ``with_cp[stage]``)."""
+        use_cp = self.with_cp[stage] and x.requires_grad
+        for block in blocks:
+            x = cp.checkpoint(block, x, *args, use_reentrant=False) if use_cp else block(x, *args)
+        return x
+
+    def check_input(self, x: torch.Tensor):
+        """Raise a ValueError for a tensor the network cannot take."""
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'{type(self).__name__} expects a (N, {self.in_channels}, H, W) '
+                             f'tensor, got shape {tuple(x.shape)}')
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        self.check_input(x)
+        x = self.forward_stem(x)
+        outs = []
+        for stage in range(self.num_stages):
+            x = self.forward_stage(stage, x)
+            if stage in self.out_indices:
+                outs.append(self.stage_output(stage, x))
+            if stage == self.out_indices[-1]:
+                break  # later stages would not contribute to any output
+        return tuple(outs)
 
     def convert_checkpoint(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Map an official checkpoint's state dict to this class's names (identity here)."""

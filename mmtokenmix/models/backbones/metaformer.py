@@ -8,18 +8,16 @@ names (``downsample_layers.{0..3}``, ``stages.{i}.{j}``, output norms ``norm{i}`
 ImageNet checkpoints load; their filter bases are resized from 224 to ``nominal_size`` on
 loading, as the official dense wrappers do.
 """
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.utils.checkpoint as cp
 from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
-from ..layers import (Downsampling, LayerNormWithoutBias, MetaFormerBlock, Scale, StarReLU,
-                      stochastic_depth_rates)
+from ..layers import Downsampling, MetaFormerBlock
 from ..mixers import Attention, DynamicFilter, SepConv, resize_complex_weight
-from .base import DenseBackbone
+from .skeleton import MetaFormerSkeleton
 
 MIXERS = ('dynamic_filter', 'sepconv', 'attention')
 
@@ -49,9 +47,8 @@ DEPTHS_18, DEPTHS_36 = [3, 3, 9, 3], [3, 12, 18, 3]
 DF, SC, AT = 'dynamic_filter', 'sepconv', 'attention'
 
 
-
 @MODELS.register_module()
-class MetaFormer(DenseBackbone):
+class MetaFormer(MetaFormerSkeleton):
     """MetaFormer for dense prediction: a tuple of NCHW maps at strides 4/8/16/32.
 
     Channels-last throughout: a 7x7/4 conv stem with bias-free LayerNorm, then per stage a
@@ -81,6 +78,8 @@ class MetaFormer(DenseBackbone):
         'convformer_s18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[SC, SC, SC, SC]),
         'caformer_s18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[SC, SC, AT, AT]),
     }
+    channels_last = True
+    required_arch_keys = ('depths', 'dims', 'mixers')
     optional_arch_keys = dict(mlp_ratios=[4, 4, 4, 4], res_scale_init_values=[None, None, 1.0, 1.0],
                               layer_scale_init_values=[None, None, None, None])
     classifier_prefixes = ('head.', 'norm.')
@@ -100,72 +99,34 @@ class MetaFormer(DenseBackbone):
         self.in_channels = in_channels
         dims = self.embed_dims = list(arch['dims'])
 
-        self.downsample_layers = nn.ModuleList(
-            [Downsampling(in_channels, dims[0], 7, 4, 2, post_norm=True)] +
-            [Downsampling(dims[i - 1], dims[i], 3, 2, 1, pre_norm=True) for i in range(1, 4)])
-        dpr = stochastic_depth_rates(arch['depths'], drop_path_rate)
-        self.stages = nn.ModuleList()
-        for i in range(self.num_stages):
+        def make_block(i: int, drop_path: float) -> MetaFormerBlock:
             feature_size = (nominal_h // 2**(i + 2), nominal_w // 2**(i + 2))
-            self.stages.append(nn.Sequential(*[
-                MetaFormerBlock(dims[i], build_mixer(arch['mixers'][i], dims[i], feature_size),
-                                arch['mlp_ratios'][i], drop=drop_rate, drop_path=rate,
-                                layer_scale_init_value=arch['layer_scale_init_values'][i],
-                                res_scale_init_value=arch['res_scale_init_values'][i])
-                for rate in dpr[i]]))
+            return MetaFormerBlock(
+                dims[i], build_mixer(arch['mixers'][i], dims[i], feature_size),
+                arch['mlp_ratios'][i], drop=drop_rate, drop_path=drop_path,
+                layer_scale_init_value=arch['layer_scale_init_values'][i],
+                res_scale_init_value=arch['res_scale_init_values'][i])
 
+        self.build_hierarchy(
+            [Downsampling(in_channels, dims[0], 7, 4, 2, post_norm=True)] +
+            [Downsampling(dims[i - 1], dims[i], 3, 2, 1, pre_norm=True) for i in range(1, 4)],
+            make_block, arch['depths'], drop_path_rate)
         self._add_out_norms(dims, out_norm_cfg)
         self.reset_parameters()
         self._freeze_stages()
 
     @classmethod
-    def parse_arch(cls, arch: Union[str, dict]) -> dict:
-        """Validate ``arch`` (name or dict) and return the full settings dict."""
-        if isinstance(arch, str):
-            arch = cls.named_arch(arch)
-        elif not isinstance(arch, dict):
-            raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
-        arch = dict(arch)
-        required = ('depths', 'dims', 'mixers')
-        missing = [k for k in required if k not in arch]
-        if missing:
-            raise ValueError(f'{cls.__name__} arch dict lacks {missing}; it needs {required}')
-        unknown = set(arch) - set(required) - set(cls.optional_arch_keys)
-        if unknown:
-            raise ValueError(f'{cls.__name__} arch dict has unknown keys {sorted(unknown)}')
-        for key, default in cls.optional_arch_keys.items():
-            arch.setdefault(key, list(default))
-        for key, values in arch.items():
-            if len(values) != cls.num_stages:
-                raise ValueError(f'arch[{key!r}] needs {cls.num_stages} values, got {values}')
+    def check_arch(cls, arch: dict):
         for i, name in enumerate(arch['mixers']):
             if name not in MIXERS:
                 raise ValueError(f'stage {i}: unknown token mixer {name!r}; choose from {MIXERS}')
-        return arch
 
-    # ---- DenseBackbone hooks ----------------------------------------------------------------
-    def stem_parts(self) -> List[nn.Module]:
-        return [self.downsample_layers[0]]
-
-    def stage_parts(self, stage: int) -> List[nn.Module]:
-        parts = [self.stages[stage]]
-        if stage > 0:
-            parts.append(self.downsample_layers[stage])
-        return parts
-
-    def reset_parameters(self):
-        """Upstream init: trunc-normal(0.02) linear/conv weights with zero biases, unit norms,
-        scales and StarReLUs at their init values, filter bases ``randn * 0.02``."""
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Conv2d)):
-                nn.init.trunc_normal_(m.weight, std=0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.LayerNorm, LayerNormWithoutBias, Scale, StarReLU)):
-                m.reset_parameters()
-            elif isinstance(m, DynamicFilter):
-                with torch.no_grad():
-                    m.complex_weights.normal_(0, 0.02)
+    def init_module(self, m: nn.Module):
+        """Upstream init: the MetaFormer one, filter bases ``randn * 0.02``."""
+        super().init_module(m)
+        if isinstance(m, DynamicFilter):
+            with torch.no_grad():
+                m.complex_weights.normal_(0, 0.02)
 
     def convert_checkpoint(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Resize filter bases stored for another size (ImageNet: 224) to this model's
@@ -192,30 +153,11 @@ class MetaFormer(DenseBackbone):
                       f'return: {dropped}', logger='current')
         return out
 
-    # ---- forward ----------------------------------------------------------------------------
-    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        """Downsampling and blocks of ``stage`` on a channels-last map (the stem on the image)."""
-        x = self.downsample_layers[stage](x)
-        use_cp = self.with_cp[stage] and x.requires_grad
-        for block in self.stages[stage]:
-            x = cp.checkpoint(block, x, use_reentrant=False) if use_cp else block(x)
-        return x
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'{type(self).__name__} expects a (N, {self.in_channels}, H, W) '
-                             f'tensor, got shape {tuple(x.shape)}')
+    def check_input(self, x: torch.Tensor):
+        super().check_input(x)
         if min(x.shape[2:]) < 3:
             raise ValueError(f'{type(self).__name__} needs inputs of at least 3x3 pixels (7x7/4 '
                              f'stem with padding 2), got {tuple(x.shape[2:])}')
-        outs = []
-        for stage in range(self.num_stages):
-            x = self.forward_stage(stage, x)
-            if stage in self.out_indices:
-                outs.append(self.out_norm(stage, x).permute(0, 3, 1, 2))
-            if stage == self.out_indices[-1]:
-                break  # later stages would not contribute to any output
-        return tuple(outs)
 
 
 @MODELS.register_module()

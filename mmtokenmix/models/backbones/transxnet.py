@@ -11,7 +11,6 @@ from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
@@ -220,21 +219,7 @@ class TransXNet(DenseBackbone):
         H, W = x.shape[2:]
         kv_h, kv_w = blocks[0].token_mixer.global_unit.kv_size(H, W)
         rpe = resize_relative_pos_enc(self.relative_pos_enc[stage], (H * W, kv_h * kv_w))
-        use_cp = self.with_cp[stage] and x.requires_grad
-        for block in blocks:
-            x = cp.checkpoint(block, x, rpe, use_reentrant=False) if use_cp else block(x, rpe)
-        return x
+        return self.run_blocks(stage, blocks, x, rpe)
 
-    def forward(self, x: torch.Tensor):
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'TransXNet expects a (N, {self.in_channels}, H, W) tensor, got '
-                             f'shape {tuple(x.shape)}')
-        x = self.patch_embed(x)
-        outs = []
-        for stage in range(self.num_stages):
-            x = self.forward_stage(stage, x)
-            if stage in self.out_indices:
-                outs.append(self.out_norm(stage, x))
-            if stage == self.out_indices[-1]:
-                break  # later stages would not contribute to any output
-        return tuple(outs)
+    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
+        return self.patch_embed(x)

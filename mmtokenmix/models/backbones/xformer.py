@@ -12,7 +12,6 @@ from typing import List, Sequence, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule
 from mmcv.cnn.bricks import DropPath
 from mmengine.logging import print_log
@@ -260,21 +259,11 @@ class XFormer(DenseBackbone):
         self.pretrained_report = report
 
     # ---- forward ----------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor):
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'XFormer expects a (N, {self.in_channels}, H, W) tensor, got '
-                             f'shape {tuple(x.shape)}')
-        x = self.stem(x)
-        outs = []
-        for stage, layer in enumerate(self.layers):
-            if self.with_cp[stage] and x.requires_grad:
-                x = cp.checkpoint(layer, x, use_reentrant=False)
-            else:
-                x = layer(x)
-            if stage == self.num_stages - 1 and self.conv_1x1_exp is not None:
-                x = self.conv_1x1_exp(x)
-            if stage in self.out_indices:
-                outs.append(x)
-            if stage == self.out_indices[-1]:
-                break
-        return tuple(outs)
+    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stem(x)
+
+    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        x = self.run_blocks(stage, [self.layers[stage]], x)
+        if stage == self.num_stages - 1 and self.conv_1x1_exp is not None:
+            x = self.conv_1x1_exp(x)
+        return x

@@ -1,13 +1,14 @@
-"""MetaFormer building blocks on channels-last maps (B, H, W, C), as in "MetaFormer Baselines
-for Vision" (Yu et al., TPAMI 2024, arXiv 2210.13452), the skeleton DFFormer/CDFFormer
-(Tatsunami & Taki, AAAI 2024) is built on.
+"""MetaFormer building blocks, as in "MetaFormer Baselines for Vision" (Yu et al., TPAMI 2024,
+arXiv 2210.13452), the skeleton DFFormer/CDFFormer (Tatsunami & Taki, AAAI 2024) and DMFormer
+(Wei et al., ICASSP 2023) are built on.
 
-Module and parameter names follow those papers' code (``norm1``, ``token_mixer``, ``mlp.fc1``,
-``res_scale1.scale``, ``downsample_layers.i.{pre_norm,conv,post_norm}``), so official checkpoints
-load without renaming. The token mixer is an argument: any module mapping (B, H, W, C) to the
-same shape.
+The block works on channels-last maps (B, H, W, C; DFFormer: LayerNorm and linear layers) or
+on NCHW maps (``channels_last=False``; DMFormer: GroupNorm and 1x1 convs). Module and parameter
+names follow the MetaFormer code (``norm1``, ``token_mixer``, ``mlp.fc1``, ``res_scale1.scale``,
+``downsample_layers.i.{pre_norm,conv,post_norm}``), so official checkpoints load without
+renaming. The token mixer is an argument: any module mapping a map to one of the same shape.
 """
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn as nn
@@ -63,76 +64,99 @@ class SquaredReLU(nn.Module):
 
 
 class Scale(nn.Module):
-    """Learnable per-channel scale of a channels-last map (layer scale / res scale)."""
+    """Learnable per-channel scale (layer scale / res scale) of a channels-last or an NCHW map;
+    the parameter has shape (C,) either way."""
 
-    def __init__(self, channels: int, init_value: float = 1.0):
+    def __init__(self, channels: int, init_value: float = 1.0, channels_last: bool = True):
         super().__init__()
         self.init_value = float(init_value)
+        self.channels_last = channels_last
         self.scale = nn.Parameter(torch.full((channels,), self.init_value))
 
     def reset_parameters(self):
         nn.init.constant_(self.scale, self.init_value)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.scale
+        return x * (self.scale if self.channels_last else self.scale.view(-1, 1, 1))
 
 
 class MetaFormerMlp(nn.Module):
-    """Two bias-free linear layers with StarReLU between (``Mlp`` of MetaFormer).
+    """``fc1`` -> [depthwise 3x3] -> activation -> dropout -> ``fc2`` -> dropout (``Mlp`` of
+    MetaFormer: bias-free linear layers and StarReLU by default).
 
     Args:
         channels: input width.
         mlp_ratio: hidden width is ``int(mlp_ratio * channels)``.
         out_channels: output width (default: ``channels``).
         drop: dropout after the activation and after ``fc2``.
+        act_layer: builds the activation (default StarReLU).
+        bias: biases in ``fc1``/``fc2``.
+        channels_last: linear layers on (B, H, W, C) maps; False: 1x1 convs on NCHW maps.
+        mid_dwconv: a depthwise 3x3 conv (``dwconv``) after ``fc1``, as in VAN's MLP (NCHW only).
     """
 
     def __init__(self, channels: int, mlp_ratio: float = 4.0, out_channels: int = None,
-                 drop: float = 0.0):
+                 drop: float = 0.0, act_layer: Callable[[], nn.Module] = StarReLU,
+                 bias: bool = False, channels_last: bool = True, mid_dwconv: bool = False):
         super().__init__()
+        if mid_dwconv and channels_last:
+            raise ValueError('MetaFormerMlp: mid_dwconv needs NCHW maps (channels_last=False)')
         hidden = int(mlp_ratio * channels)
-        self.fc1 = nn.Linear(channels, hidden, bias=False)
-        self.act = StarReLU()
+
+        def pointwise(c_in: int, c_out: int) -> nn.Module:
+            return (nn.Linear(c_in, c_out, bias=bias) if channels_last
+                    else nn.Conv2d(c_in, c_out, 1, bias=bias))
+
+        self.fc1 = pointwise(channels, hidden)
+        self.dwconv = (nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden) if mid_dwconv
+                       else nn.Identity())
+        self.act = act_layer()
         self.drop1 = nn.Dropout(drop)
-        self.fc2 = nn.Linear(hidden, out_channels or channels, bias=False)
+        self.fc2 = pointwise(hidden, out_channels or channels)
         self.drop2 = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop2(self.fc2(self.drop1(self.act(self.fc1(x)))))
+        return self.drop2(self.fc2(self.drop1(self.act(self.dwconv(self.fc1(x))))))
 
 
-def _optional_scale(channels: int, init_value: Optional[float]) -> nn.Module:
-    return Scale(channels, init_value) if init_value else nn.Identity()
+def _optional_scale(channels: int, init_value: Optional[float], channels_last: bool
+                    ) -> nn.Module:
+    return Scale(channels, init_value, channels_last) if init_value else nn.Identity()
 
 
 class MetaFormerBlock(nn.Module):
     """``x = res_scale1(x) + layer_scale1(drop_path(token_mixer(norm1(x))))``, then the same
-    with the MLP; on channels-last maps. A scale whose init value is None is the identity
-    (DFFormer: no layer scale, res scale only in stages 3-4).
+    with the MLP. A scale whose init value is None is the identity (DFFormer: no layer scale,
+    res scale only in stages 3-4; DMFormer/PoolFormer: layer scale 1e-5, no res scale).
 
     Args:
         channels: block width.
-        token_mixer: the mixer module (B, H, W, C) -> (B, H, W, C).
-        mlp_ratio: MLP expansion.
-        drop: MLP dropout.
+        token_mixer: the mixer module (a map -> a map of the same shape and layout).
+        mlp_ratio: MLP expansion (of the default MLP).
+        drop: MLP dropout (of the default MLP).
         drop_path: stochastic-depth rate of both branches.
         layer_scale_init_value / res_scale_init_value: init of the branch / shortcut scales.
+        norm_layer: builds the two pre-norms from the width (default: bias-free LayerNorm).
+        mlp: the channel MLP (default: :class:`MetaFormerMlp` with ``mlp_ratio`` and ``drop``).
+        channels_last: the layout of the maps (B, H, W, C), else NCHW; sets the scales' layout.
     """
 
     def __init__(self, channels: int, token_mixer: nn.Module, mlp_ratio: float = 4.0,
                  drop: float = 0.0, drop_path: float = 0.0,
                  layer_scale_init_value: Optional[float] = None,
-                 res_scale_init_value: Optional[float] = None):
+                 res_scale_init_value: Optional[float] = None,
+                 norm_layer: Callable[[int], nn.Module] = LayerNormWithoutBias,
+                 mlp: Optional[nn.Module] = None, channels_last: bool = True):
         super().__init__()
-        self.norm1 = LayerNormWithoutBias(channels)
+        self.norm1 = norm_layer(channels)
         self.token_mixer = token_mixer
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
-        self.layer_scale1 = _optional_scale(channels, layer_scale_init_value)
-        self.res_scale1 = _optional_scale(channels, res_scale_init_value)
-        self.norm2 = LayerNormWithoutBias(channels)
-        self.mlp = MetaFormerMlp(channels, mlp_ratio, drop=drop)
-        self.layer_scale2 = _optional_scale(channels, layer_scale_init_value)
-        self.res_scale2 = _optional_scale(channels, res_scale_init_value)
+        self.layer_scale1 = _optional_scale(channels, layer_scale_init_value, channels_last)
+        self.res_scale1 = _optional_scale(channels, res_scale_init_value, channels_last)
+        self.norm2 = norm_layer(channels)
+        self.mlp = mlp if mlp is not None else MetaFormerMlp(channels, mlp_ratio, drop=drop)
+        self.layer_scale2 = _optional_scale(channels, layer_scale_init_value, channels_last)
+        self.res_scale2 = _optional_scale(channels, res_scale_init_value, channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.res_scale1(x) + self.layer_scale1(self.drop_path(self.token_mixer(self.norm1(x))))

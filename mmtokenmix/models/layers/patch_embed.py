@@ -1,4 +1,6 @@
+import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 
 
@@ -7,14 +9,24 @@ class ConvPatchEmbed(nn.Module):
     conv-based hierarchies (e.g. TransXNet: 7x7/4 stem, 3x3/2 downsampling, both + BN).
 
     The conv has no bias when a norm follows. Output size is ``ceil``-style for the usual
-    ``padding = kernel_size // 2``. State-dict keys: ``proj.conv.*`` and ``proj.bn.*``.
+    ``padding = kernel_size // 2``; for a non-overlapping conv (DMFormer: 2x2/2, padding 0),
+    ``pad_to_stride`` zero-pads the bottom/right up to a multiple of the stride first, so the
+    output is ``ceil(size / stride)`` there too and no input row is dropped. State-dict keys:
+    ``proj.conv.*`` and ``proj.<norm>.*`` (e.g. ``proj.bn``, ``proj.gn``).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int,
-                 padding: int, norm_cfg: dict = dict(type='BN'), act_cfg: dict = None):
+                 padding: int, norm_cfg: dict = dict(type='BN'), act_cfg: dict = None,
+                 pad_to_stride: bool = False):
         super().__init__()
+        self.stride = stride
+        self.pad_to_stride = pad_to_stride
         self.proj = ConvModule(in_channels, out_channels, kernel_size, stride=stride,
                                padding=padding, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pad_to_stride:
+            pad_h, pad_w = (-x.shape[2]) % self.stride, (-x.shape[3]) % self.stride
+            if pad_h or pad_w:
+                x = F.pad(x, (0, pad_w, 0, pad_h))
         return self.proj(x)
