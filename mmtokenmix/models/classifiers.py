@@ -5,10 +5,13 @@ timm's own ``train.py`` / ``validate.py`` work after ``import mmtokenmix.models`
 No weights are downloaded: load official files with
 ``timm.create_model('transxnet_t', checkpoint_path='transx-t.pth.tar')``.
 """
+from functools import partial
+
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 
+from .backbones.dmformer import DMFormer
 from .backbones.metaformer import CDFFormer, DFFormer, MetaFormer
 from .backbones.transxnet import TransXNet
 from .backbones.xformer import XFormer
@@ -192,6 +195,40 @@ class XFormerClassifier(TimmClassifier, XFormer):
         return x if pre_logits else self.head(x)
 
 
+class DMFormerClassifier(TimmClassifier, DMFormer):
+    """DMFormer image classifier (reconstruction; Wei et al., ICASSP 2023): last stage ->
+    GroupNorm(1) (``norm``) -> global average pool -> linear (``head``), PoolFormer's head.
+    ``num_classes=0`` returns the pooled features.
+
+    Args:
+        arch: ``'s'``, ``'m'``, ``'b'`` or a dict (see :class:`DMFormer`).
+        num_classes: classifier outputs.
+        **kwargs: any other :class:`DMFormer` argument (DMA settings, norms, drop rates,
+            ``with_cp``) except the dense-output ones.
+    """
+
+    def __init__(self, arch='s', num_classes: int = 1000, **kwargs):
+        super().__init__(arch, out_indices=(3,), out_norm_cfg=None, **kwargs)
+        self.num_features = self.embed_dims[-1]
+        self.norm = build_norm_layer(kwargs.get('norm_cfg', dict(type='GN', num_groups=1)),
+                                     self.num_features)[1]
+        self.reset_classifier(num_classes)
+
+    def reset_classifier(self, num_classes: int, global_pool=None):
+        self.num_classes = num_classes
+        self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+        if num_classes:
+            nn.init.trunc_normal_(self.head.weight, std=0.02)
+            nn.init.zeros_(self.head.bias)
+
+    def get_classifier(self) -> nn.Module:
+        return self.head
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.norm(x).mean(dim=(2, 3))
+        return x if pre_logits else self.head(x)
+
+
 def _timm_factory(name: str, build, default_cfg: dict):
     """A timm entry point ``name`` returning ``build(**kwargs)`` with ``default_cfg``."""
     def create(pretrained: bool = False, **kwargs):
@@ -240,6 +277,11 @@ cdfformer_s18 = _metaformer(CDFFormer, 's18')
 cdfformer_s36 = _metaformer(CDFFormer, 's36')
 cdfformer_m36 = _metaformer(CDFFormer, 'm36')
 cdfformer_b36 = _metaformer(CDFFormer, 'b36')
+# PoolFormer's evaluation (the recipe DMFormer follows): 224 crops, crop_pct 0.9
+dmformer_s, dmformer_m, dmformer_b = (_timm_factory(
+    f'dmformer_{arch}', partial(DMFormerClassifier, arch), dict(
+        pool_size=(7, 7), crop_pct=0.9, first_conv='downsample_layers.0.0.conv',
+        classifier='head')) for arch in ('s', 'm', 'b'))
 # MobileViT's evaluation (the substitute weights): 256x256 crops of 288 resizes, inputs in [0, 1]
 xformer = _timm_factory('xformer', lambda **kw: XFormerClassifier(**kw), dict(
     input_size=(3, 256, 256), pool_size=(8, 8), crop_pct=256 / 288, mean=(0.0, 0.0, 0.0),
@@ -248,5 +290,5 @@ xformer = _timm_factory('xformer', lambda **kw: XFormerClassifier(**kw), dict(
 if register_model is not None:
     for _fn in (transxnet_t, transxnet_s, transxnet_b, dfformer_s18, dfformer_s36,
                 dfformer_m36, dfformer_b36, cdfformer_s18, cdfformer_s36, cdfformer_m36,
-                cdfformer_b36, xformer):
+                cdfformer_b36, xformer, dmformer_s, dmformer_m, dmformer_b):
         register_model(_fn)

@@ -1,7 +1,9 @@
 from .base import DenseBackbone
+from .dmformer import DMFormer
 from .metaformer import CDFFormer, DFFormer, MetaFormer
+from .skeleton import MetaFormerSkeleton
 from .transxnet import TransXNet, TransXNetBlock
 from .xformer import XFormer
 
-__all__ = ['CDFFormer', 'DFFormer', 'DenseBackbone', 'MetaFormer', 'TransXNet', 'TransXNetBlock',
-           'XFormer']
+__all__ = ['CDFFormer', 'DFFormer', 'DMFormer', 'DenseBackbone', 'MetaFormer',
+           'MetaFormerSkeleton', 'TransXNet', 'TransXNetBlock', 'XFormer']

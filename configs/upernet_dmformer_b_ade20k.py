@@ -1,0 +1,7 @@
+# UperNet on ADE20K with DMFormer-B (reconstruction): the recipe of upernet_dmformer_s_ade20k.py.
+_base_ = ['./upernet_dmformer_s_ade20k.py']
+model = dict(
+    backbone=dict(
+        arch='b', init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dmformer_b.pth')),
+    decode_head=dict(in_channels=[96, 192, 384, 768]),
+    auxiliary_head=dict(in_channels=384))

@@ -1,0 +1,18 @@
+# UperNet on ADE20K with DMFormer-S (reconstruction), the paper's recipe (spec §5, Swin's):
+# ImageNet-1K weights (none are published: train dmformer_s with timm and save the state dict
+# under checkpoints/), 160k iterations, batch 16 (8 GPUs x 2), AdamW lr 6e-5 wd 0.01 (none on
+# norms), 1500-iteration warm-up, linear decay; auxiliary FCN head 0.4; 512x512 crops;
+# single-scale test at (2048, 512). Drop path 0.1 is our choice (not given).
+_base_ = [
+    './_base_/models/upernet_dmformer.py', './_base_/datasets/ade20k.py',
+    './_base_/schedules/upernet_160k.py', './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(
+        arch='s',
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dmformer_s.pth')),
+    decode_head=dict(in_channels=[64, 128, 320, 512]),
+    auxiliary_head=dict(in_channels=320))
+train_dataloader = dict(batch_size=2)
