@@ -104,20 +104,25 @@ def hook_style_flops(model: nn.Module, inputs: Sequence[torch.Tensor]) -> int:
     return total[0]
 
 
+def module_complexity(model: nn.Module, inputs: Sequence[torch.Tensor]) -> Dict[str, int]:
+    """Params and FLOPs of one call ``model(*inputs)``: ``flops`` with mmengine's counter,
+    ``hook_flops`` with the mmcv 1.x rules of :func:`hook_style_flops`."""
+    from mmengine.analysis import get_model_complexity_info
+    inputs = tuple(inputs)
+    with torch.no_grad():
+        info = get_model_complexity_info(model, inputs=inputs, show_table=False,
+                                         show_arch=False)
+    return dict(params=count_parameters(model), flops=info['flops'],
+                hook_flops=hook_style_flops(model, inputs))
+
+
 def model_complexity(cfg, shape: Sequence[int] = None) -> Dict[str, float]:
     """Params and FLOPs of ``cfg.model`` on one image of ``shape`` = (h, w), network only (no
-    data preprocessing): ``flops`` with mmengine's counter, ``hook_flops`` with the mmcv 1.x
-    rules of :func:`hook_style_flops`. Returns ``dict(params, flops, hook_flops, h, w)``."""
-    from mmengine.analysis import get_model_complexity_info
-
+    data preprocessing), see :func:`module_complexity`. Returns ``dict(params, flops,
+    hook_flops, h, w)``."""
     from mmtokenmix.runtime import detect_default_scope
     h, w = shape if shape is not None else paper_input_size(cfg)
     model = build_model_from_config(cfg).eval()
     samples = dummy_data_samples(detect_default_scope(cfg), h, w)
     model.forward = partial(model.forward, data_samples=samples, mode='tensor')
-    inputs = (torch.zeros(1, 3, h, w),)
-    with torch.no_grad():
-        info = get_model_complexity_info(model, inputs=inputs, show_table=False,
-                                         show_arch=False)
-    return dict(params=count_parameters(model), flops=info['flops'],
-                hook_flops=hook_style_flops(model, inputs), h=h, w=w)
+    return dict(module_complexity(model, (torch.zeros(1, 3, h, w),)), h=h, w=w)

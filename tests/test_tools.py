@@ -355,3 +355,31 @@ def test_xformer_toy_segformer_trains_and_evaluates(repo_root, toy_workdir):
                     'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1'],
                    cwd=toy_workdir)
     assert 'Iter(train) [3/3]' in out and re.search(r'mIoU: \d', out)
+
+
+# ---- DMFormer --------------------------------------------------------------------------------
+def test_dmformer_toy_retinanet_trains_and_evaluates(repo_root, toy_workdir):
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/retinanet_dmformer_s_toy.py'),
+                    '--work-dir', str(toy_workdir / 'work_dm_det'), '--cfg-options',
+                    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *SHORT],
+                   cwd=toy_workdir)
+    assert 'Epoch(train) [1][4/4]' in out and 'coco/bbox_mAP' in out
+
+
+def test_dmformer_toy_semantic_fpn_trains_and_evaluates(repo_root, toy_workdir):
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/sfpn_dmformer_s_toy.py'),
+                    '--work-dir', str(toy_workdir / 'work_dm_seg'), '--cfg-options',
+                    'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
+                    'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1'],
+                   cwd=toy_workdir)
+    assert 'Iter(train) [3/3]' in out and re.search(r'mIoU: \d', out)
+
+
+def test_classifier_flops_prints_ours_next_to_timm_comparators(repo_root):
+    out = run_tool([sys.executable, 'tools/analysis_tools/classifier_flops.py', 'dmformer_s',
+                    'poolformer_s24', '--size', '64'], cwd=repo_root)
+    rows = {line.split('|')[1].strip(): line.split('|')[2].strip()
+            for line in out.splitlines() if line.startswith('| ') and 'former' in line}
+    assert rows == {'dmformer_s': '21.45', 'poolformer_s24': '21.39'}

@@ -5,7 +5,8 @@
 #   bash tools/demo.sh [CONFIG] [extra tools/train.py args...]
 # CONFIG defaults to configs/retinanet_transxnet_t_toy.py; the other toy configs are
 # configs/{maskrcnn,yolov3,segformer}_transxnet_t_toy.py, configs/retinanet_dfformer_s18_toy.py,
-# configs/segformer_cdfformer_s18_toy.py and configs/{yolov3,segformer}_xformer_toy.py.
+# configs/segformer_cdfformer_s18_toy.py, configs/{yolov3,segformer}_xformer_toy.py,
+# configs/retinanet_dmformer_s_toy.py and configs/sfpn_dmformer_s_toy.py.
 set -eo pipefail
 cd "$(dirname "$0")/.."
 source tools/setup_env.sh

@@ -1,10 +1,11 @@
 """Importing this package registers every mmtokenmix model in the ``mmtokenmix`` scope (and,
 when timm imports, the classification models in timm's registry). It never imports mmdet or
 mmseg."""
-from .backbones import (CDFFormer, DenseBackbone, DFFormer, MetaFormer, TransXNet, TransXNetBlock,
-                        XFormer)
-from .classifiers import MetaFormerClassifier, TransXNetClassifier, XFormerClassifier
+from .backbones import (CDFFormer, DenseBackbone, DFFormer, DMFormer, MetaFormer,
+                        MetaFormerSkeleton, TransXNet, TransXNetBlock, XFormer)
+from .classifiers import (DMFormerClassifier, MetaFormerClassifier, TransXNetClassifier,
+                          XFormerClassifier)
 
-__all__ = ['CDFFormer', 'DFFormer', 'DenseBackbone', 'MetaFormer', 'MetaFormerClassifier',
-           'TransXNet', 'TransXNetBlock', 'TransXNetClassifier', 'XFormer',
-           'XFormerClassifier']
+__all__ = ['CDFFormer', 'DFFormer', 'DMFormer', 'DMFormerClassifier', 'DenseBackbone',
+           'MetaFormer', 'MetaFormerClassifier', 'MetaFormerSkeleton', 'TransXNet',
+           'TransXNetBlock', 'TransXNetClassifier', 'XFormer', 'XFormerClassifier']

@@ -1,23 +1,14 @@
 # UperNet on DMFormer-S (reconstruction): the UperNet of Swin's ADE20K setting, which the
 # DMFormer paper follows (spec §5) - mmseg 1.2.2's upernet_swin.py values: UPerHead
-# (pool scales 1, 2, 3, 6, 512 channels, dropout 0.1) and an auxiliary FCNHead on stage 3
-# (256 channels, loss weight 0.4); SyncBN in the heads (single-process runs revert it to BN).
+# (pool scales 1, 2, 3, 6, 512 channels, dropout 0.1) on the four stages and an auxiliary
+# FCNHead on stage 3 (256 channels, loss weight 0.4); SyncBN in the heads (single-process runs
+# revert it to BN). Backbone and data preprocessing as in sfpn_dmformer.py, no FPN neck.
+_base_ = './sfpn_dmformer.py'
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255),
-    backbone=dict(
-        type='mmtokenmix.DMFormer',
-        arch='s',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.1),
+    neck=None,
     decode_head=dict(
+        _delete_=True,
         type='UPerHead',
         in_channels=[64, 128, 320, 512],
         in_index=[0, 1, 2, 3],
@@ -39,6 +30,4 @@ model = dict(
         num_classes=150,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)))
