@@ -6,18 +6,27 @@ given size with mmengine's counter (a jit-trace counter that, unlike the mmcv 1.
 papers used, also counts matrix multiplications: attention and dynamic convolutions).
 """
 from functools import partial
-from typing import Dict, Sequence, Tuple
+from typing import Callable, Dict, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
 # the input size each paper reports FLOPs at, by dataset (height, width)
-PAPER_INPUT_SIZES = {'coco': (800, 1280), 'ade': (512, 512), 'cityscapes': (1024, 1024)}
+PAPER_INPUT_SIZES = {'coco': (800, 1280), 'ade': (512, 512), 'cityscapes': (1024, 1024),
+                     'toy': (128, 128)}
 
 
 def paper_input_size(cfg) -> Tuple[int, int]:
-    """(h, w) of the paper's FLOP counts for the dataset the config trains on."""
-    root = str(cfg.get('test_dataloader', {}).get('dataset', {}).get('data_root', ''))
+    """(h, w) of the paper's FLOP counts for the config: YOLOv3 at its test resize (320 or
+    416 square), otherwise by the dataset it trains on (COCO 800x1280, ADE20K 512x512,
+    Cityscapes 1024x1024, the toy set 128x128)."""
+    test_dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    if cfg.model.get('type') == 'YOLOV3':
+        for step in test_dataset.get('pipeline', []):
+            if step.get('type') == 'Resize':
+                w, h = step['scale']
+                return h, w
+    root = str(test_dataset.get('data_root', ''))
     for name, size in PAPER_INPUT_SIZES.items():
         if name in root.lower():
             return size
@@ -126,3 +135,31 @@ def model_complexity(cfg, shape: Sequence[int] = None) -> Dict[str, float]:
     samples = dummy_data_samples(detect_default_scope(cfg), h, w)
     model.forward = partial(model.forward, data_samples=samples, mode='tensor')
     return dict(module_complexity(model, (torch.zeros(1, 3, h, w),)), h=h, w=w)
+
+
+def _rss_kib(field: str) -> int:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise RuntimeError(f'{field} not in /proc/self/status')
+
+
+def peak_memory_of(run: Callable[[], object], device: str) -> int:
+    """Bytes of memory that ``run()`` needs beyond what is already held: on CUDA
+    ``torch.cuda.max_memory_allocated``; on CPU the process's peak resident set (VmHWM, reset
+    just before). Meaningful for the first forward of a fresh process: later ones reuse memory
+    the allocator kept, which the resident set would not show again."""
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')  # resets VmHWM to the current resident set
+        base = _rss_kib('VmRSS') * 1024
+    run()
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
+    return _rss_kib('VmHWM') * 1024 - base

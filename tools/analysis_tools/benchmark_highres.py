@@ -30,41 +30,21 @@ MODELS = {  # display name -> (family class name, arch)
 }
 
 
-def _rss_kib(field: str) -> int:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
-
-
 def measure(name: str, resolution: int, batch_size: int, repeats: int, device: str) -> dict:
     """One point, in this process (the parent runs each point in a fresh child)."""
     import torch
 
     import mmtokenmix.models as models
+    from mmtokenmix.analysis import peak_memory_of
     family, arch = MODELS[name]
     settings = getattr(models, family).named_arch(arch)
     model = models.MetaFormerClassifier(settings, nominal_size=resolution).eval().to(device)
     x = torch.randn(batch_size, 3, resolution, resolution, device=device)
     params = sum(p.numel() for p in model.parameters())
     with torch.no_grad():
-        # memory on the first forward of a fresh process: later ones reuse memory the
-        # allocator kept, which the resident set would not show again
-        if device == 'cuda':
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-            base = torch.cuda.memory_allocated()
-        else:
-            with open('/proc/self/clear_refs', 'w') as f:
-                f.write('5')  # resets VmHWM to the current resident set
-            base = _rss_kib('VmRSS') * 1024
-        model(x)  # also the warm-up (allocator, cuFFT plans, oneDNN primitives)
-        if device == 'cuda':
-            torch.cuda.synchronize()
-            peak = torch.cuda.max_memory_allocated() - base
-        else:
-            peak = _rss_kib('VmHWM') * 1024 - base
+        # the first forward of a fresh process (also the warm-up: allocator, cuFFT plans,
+        # oneDNN primitives)
+        peak = peak_memory_of(lambda: model(x), device)
         start = time.perf_counter()
         for _ in range(repeats):
             model(x)

@@ -2,8 +2,9 @@
 
     python tools/analysis_tools/get_flops.py CONFIG [CONFIG ...] [--shape H W]
 
-Without --shape each config is counted at its paper's input size: 1280x800 (H=800) for COCO,
-512x512 for ADE20K, 1024x1024 for Cityscapes. Works for mmdet and mmseg configs alike, on CPU,
+Without --shape each config is counted at its paper's input size: 1280x800 (H=800) for COCO
+(YOLOv3: its 320 or 416 test size), 512x512 for ADE20K, 1024x1024 for Cityscapes, 128x128 for
+the toy set. Works for mmdet and mmseg configs alike, on CPU,
 without the dataset (mmseg 1.2.2's own get_flops.py is broken with mmengine 0.10).
 "GFLOPs" is mmengine's counter (traces every operator, matrix products included); "hook GFLOPs"
 counts modules only with the rules of mmcv 1.x's counter (no attention matmuls, softmax, FFT),

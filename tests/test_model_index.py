@@ -1,0 +1,127 @@
+"""The model index: metafiles valid, every config listed and building with the parameter count
+the metafile states, the README's zoo table current, and the benchmark-table tool producing its
+markdown and plot on a small filter."""
+import glob
+import json
+import os.path as osp
+import re
+import sys
+
+import pytest
+from conftest import run_tool
+
+from mmtokenmix.model_index import load_model_index
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ENTRIES = load_model_index()
+CONFIG_ENTRIES = [e for e in ENTRIES if e['Config']]
+CLASSIFIER_ENTRIES = [e for e in ENTRIES if not e['Config']]
+
+
+def test_every_config_is_in_the_index_once_and_every_entry_is_complete():
+    configs = sorted(osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
+    listed = [e['Config'] for e in CONFIG_ENTRIES]
+    assert sorted(listed) == configs
+    names = [e['Name'] for e in ENTRIES]
+    assert len(names) == len(set(names))
+    for e in ENTRIES:
+        meta = e['Metadata']
+        assert {'Task', 'Training Data', 'Backbone', 'Input Size', 'Parameters'} <= set(meta)
+        assert len(meta['Input Size']) == 2 and isinstance(meta['Parameters'], int)
+        assert e['Collection']['Metadata']['Status'] in ('official', 'reconstruction')
+        paper = e.get('Paper')
+        if paper:
+            assert isinstance(paper['Verified'], bool) and paper['Source']
+        for result in e['Results']:
+            assert {'Task', 'Dataset', 'Metrics', 'Source'} <= set(result)
+    # every family's classifiers are there (the backbone variants of the papers' tables)
+    assert {e['Metadata']['timm'] for e in CLASSIFIER_ENTRIES} == {
+        'transxnet_t', 'transxnet_s', 'transxnet_b', 'xformer', 'dmformer_s', 'dmformer_m',
+        'dmformer_b'} | {f'{f}_{a}' for f in ('dfformer', 'cdfformer')
+                         for a in ('s18', 's36', 'm36', 'b36')}
+
+
+def test_reconstructions_carry_no_verified_paper_numbers_they_do_not_have():
+    for e in ENTRIES:
+        if e['In Collection'] == 'DMFormer':
+            assert 'Results' not in e.get('Paper', {}) and 'Parameters (M)' not in e.get(
+                'Paper', {})
+
+
+def test_param_differences_beyond_half_a_percent_are_explained():
+    for e in ENTRIES:
+        paper = e.get('Paper', {})
+        if 'Parameters (M)' in paper:
+            delta = abs(e['Metadata']['Parameters'] / 1e6 / paper['Parameters (M)'] - 1)
+            assert delta <= 0.005 or paper.get('Note'), e['Name']
+
+
+@pytest.mark.parametrize('entry', CLASSIFIER_ENTRIES, ids=lambda e: e['Name'])
+def test_classifier_params_equal_the_metafile(entry):
+    timm = pytest.importorskip('timm')
+    import mmtokenmix.models  # noqa: F401
+    model = timm.create_model(entry['Metadata']['timm'])
+    assert sum(p.numel() for p in model.parameters()) == entry['Metadata']['Parameters']
+
+
+def test_config_params_equal_the_metafile():
+    from mmengine import Config
+
+    from mmtokenmix.analysis import build_model_from_config, count_parameters, paper_input_size
+    wrong = {}
+    for e in CONFIG_ENTRIES:
+        cfg = Config.fromfile(osp.join(REPO, e['Config']))
+        assert list(paper_input_size(cfg)) == e['Metadata']['Input Size'], e['Name']
+        n = count_parameters(build_model_from_config(cfg))
+        if n != e['Metadata']['Parameters']:
+            wrong[e['Name']] = (n, e['Metadata']['Parameters'])
+    assert not wrong
+
+
+def test_readme_zoo_table_is_generated_from_the_metafiles(repo_root):
+    out = run_tool([sys.executable, 'tools/analysis_tools/model_zoo_table.py', '--check'],
+                   cwd=repo_root)
+    assert 'matches the metafiles' in out
+
+
+def test_benchmark_table_writes_markdown_and_plot_for_a_filter(repo_root, tmp_path):
+    out_md = tmp_path / 'benchmarks.md'
+    out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
+                    '^(xformer|sfpn_dmformer_s_toy)$', '--warmup', '0', '--repeats', '1',
+                    '--work-dirs', str(tmp_path / 'none'), '--out', str(out_md)],
+                   cwd=repo_root)
+    assert '2 measured, 0 not measured' in out
+    text = out_md.read_text()
+    assert (tmp_path / 'benchmarks.png').stat().st_size > 10_000
+    rows = {line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
+            for line in text.splitlines() if line.startswith('| ') and 'former' in line}
+    xf = rows['`xformer` (timm)']
+    # params ours / paper / delta, the explanation of the delta, paper top-1
+    assert xf[2:5] == ['5.54', '5.5', '+0.67 %'] and xf[-1].startswith('+0.7 %: the paper rounds')
+    assert xf[-2] == 'Top 1 Accuracy 78.5' and float(xf[9]) > 0 and float(xf[10]) > 0
+    seg = rows['[sfpn_dmformer_s_toy](../configs/sfpn_dmformer_s_toy.py)']
+    assert seg[1] == '128×128' and seg[2] == '21.41' and seg[3] == '—'
+    assert seg[-3].startswith('mIoU 44.5 (toy (synthetic))')  # the metafile's recorded run
+    results = json.loads((tmp_path / 'benchmarks.json').read_text())
+    assert {r['name'] for r in results} == {'xformer', 'sfpn_dmformer_s_toy'}
+    assert re.search(r'wall time \d+\.\d min', text)
+
+
+def test_benchmark_table_reports_finished_runs_and_what_it_could_not_measure(repo_root,
+                                                                           tmp_path):
+    run = tmp_path / 'work_dirs' / 'sfpn_dmformer_s_toy' / '20260101_000000'
+    run.mkdir(parents=True)
+    (run / '20260101_000000.json').write_text(json.dumps({'aAcc': 90.0, 'mIoU': 51.25}))
+    out_md = tmp_path / 'b.md'
+    out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
+                    '^sfpn_dmformer_s_toy$', '--no-speed', '--timeout', '1',
+                    '--work-dirs', str(tmp_path / 'work_dirs'), '--out', str(out_md)],
+                   cwd=repo_root)
+    assert '0 measured, 1 not measured' in out and 'timed out after 1 s' in out
+    assert 'not measured: timed out after 1 s' in out_md.read_text()
+    out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
+                    '^sfpn_dmformer_s_toy$', '--no-speed',
+                    '--work-dirs', str(tmp_path / 'work_dirs'), '--out', str(out_md)],
+                   cwd=repo_root)
+    text = out_md.read_text()
+    assert 'skipped (--no-speed)' in text and 'mIoU 51.25 (' in text

@@ -1,0 +1,325 @@
+"""Regenerate the benchmark tables: params, FLOPs, speed, memory and results of every model in
+the model index (model-index.yml), side by side with the papers' numbers.
+
+    python tools/analysis_tools/benchmark_table.py [--filter REGEX] [--no-speed]
+        [--batch-sizes 1 2] [--warmup 1] [--repeats 3] [--device cpu|cuda]
+        [--work-dirs work_dirs] [--out docs/benchmarks.md] [--plot docs/benchmarks.png]
+
+For each entry (a config, or a timm classifier), in a fresh process:
+* params of the built model, FLOPs of one image at the papers' input size (``Input Size``)
+  with mmengine's counter and with the hook counter that follows mmcv 1.x's rules
+  (``mmtokenmix.analysis``; the papers of that era counted this way: no attention matmuls,
+  softmax, FFT or GELU);
+* network-forward throughput (images / s, ``mode='tensor'`` for detectors/segmentors, no data
+  pipeline, no NMS) at each batch size: ``--warmup`` untimed forwards, then the median of
+  ``--repeats`` timed ones; random weights;
+* peak memory of the first forward at batch 1 beyond the built model and input
+  (CUDA: ``max_memory_allocated``; CPU: peak resident set, VmHWM);
+* our result: the newest test/val metrics json under ``<work-dirs>/<name>/`` if a run exists,
+  else the metafile's ``Results``.
+An entry that cannot be measured (build error, timeout, ``--no-speed``) is listed with the
+reason; no number is ever filled in from elsewhere. Writes the markdown tables (grouped by
+family and task, paper vs ours with deltas) and a params-vs-FLOPs plot.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+from mmtokenmix.model_index import load_model_index  # noqa: E402
+
+# how finished runs report their metrics -> the names (and scale) the papers use
+METRIC_KEYS = {'coco/bbox_mAP': ('box AP', 100), 'coco/segm_mAP': ('mask AP', 100),
+               'mIoU': ('mIoU', 1), 'accuracy/top1': ('Top 1 Accuracy', 1)}
+PARAM_TOLERANCE = 0.5  # percent; larger differences need a Note in the metafile
+
+
+# ---- measuring one entry (child process) ---------------------------------------------------
+def build(entry: dict, device: str):
+    """(model in eval mode on ``device``, make_inputs(batch) -> forward args)."""
+    import torch
+    h, w = entry['Metadata']['Input Size']
+    if entry.get('Config'):
+        from functools import partial
+
+        from mmengine.config import Config
+
+        from mmtokenmix.analysis import build_model_from_config, dummy_data_samples
+        from mmtokenmix.runtime import detect_default_scope
+        cfg = Config.fromfile(osp.join(REPO, entry['Config']))
+        model = build_model_from_config(cfg).eval().to(device)
+        scope = detect_default_scope(cfg)
+        forward = model.forward
+
+        def make_inputs(batch):
+            model.forward = partial(forward, data_samples=dummy_data_samples(scope, h, w, batch),
+                                    mode='tensor')
+            return (torch.zeros(batch, 3, h, w, device=device),)
+    else:
+        import timm
+
+        import mmtokenmix.models  # noqa: F401
+        model = timm.create_model(entry['Metadata']['timm']).eval().to(device)
+
+        def make_inputs(batch):
+            return (torch.zeros(batch, 3, h, w, device=device),)
+    return model, make_inputs
+
+
+def measure(entry: dict, device: str, batch_sizes, warmup: int, repeats: int,
+            speed: bool) -> dict:
+    import torch
+
+    from mmtokenmix.analysis import count_parameters, module_complexity, peak_memory_of
+    torch.manual_seed(0)
+    model, make_inputs = build(entry, device)
+    out = dict(name=entry['Name'], device=device, params=count_parameters(model))
+    cuda = device == 'cuda'
+    with torch.no_grad():
+        inputs = make_inputs(1)
+        out['peak_mib'] = round(peak_memory_of(lambda: model(*inputs), device) / 2**20, 1)
+        if speed:
+            out['images_per_s'] = {}
+            for batch in batch_sizes:
+                inputs = make_inputs(batch)
+                for _ in range(warmup):
+                    model(*inputs)
+                times = []
+                for _ in range(repeats):
+                    if cuda:
+                        torch.cuda.synchronize()
+                    start = time.perf_counter()
+                    model(*inputs)
+                    if cuda:
+                        torch.cuda.synchronize()
+                    times.append(time.perf_counter() - start)
+                times.sort()
+                out['images_per_s'][str(batch)] = round(batch / times[len(times) // 2], 3)
+        model.to('cpu')
+        result = module_complexity(model, tuple(x.cpu() for x in make_inputs(1)))
+    out.update(flops=result['flops'], hook_flops=result['hook_flops'])
+    return out
+
+
+# ---- the table (parent process) -------------------------------------------------------------
+def finished_result(work_dirs: str, name: str):
+    """(metrics, json path) of the newest evaluation json of ``work_dirs/name``, or None."""
+    found = []
+    for path in glob.glob(osp.join(work_dirs, name, '**', '*.json'), recursive=True):
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and any(k in data for k in METRIC_KEYS):
+            found.append((osp.getmtime(path), path, data))
+    if not found:
+        return None
+    _, path, data = max(found)
+    metrics = {label: round(data[key] * scale, 2) for key, (label, scale) in METRIC_KEYS.items()
+               if key in data and data[key] >= 0}
+    return metrics, path
+
+
+def _fmt(value, digits=2):
+    return '—' if value is None else f'{value:.{digits}f}'
+
+
+def _metrics(metrics: dict) -> str:
+    return ' / '.join(f'{k} {v}' for k, v in metrics.items()) if metrics else '—'
+
+
+def param_cells(entry: dict, params: int):
+    """(paper params, delta, note) cells; a difference beyond PARAM_TOLERANCE without an
+    explanation in the metafile is flagged, never hidden."""
+    paper = entry.get('Paper', {})
+    note = paper.get('Note', '')
+    if 'Parameters (M)' not in paper:
+        return '—', '—', note
+    theirs = paper['Parameters (M)']
+    delta = (params / 1e6 / theirs - 1) * 100
+    if abs(delta) > PARAM_TOLERANCE and not note:
+        note = f'UNEXPLAINED: differs by more than {PARAM_TOLERANCE} %'
+    return f'{theirs:g}', f'{delta:+.2f} %', note
+
+
+def row(entry: dict, r: dict, batch_sizes, work_dirs: str) -> str:
+    paper = entry.get('Paper', {})
+    h, w = entry['Metadata']['Input Size']
+    name = entry['Name']
+    link = f'[{name}](../{entry["Config"]})' if entry.get('Config') else f'`{name}` (timm)'
+    if 'error' in r:
+        return (f'| {link} | {entry["Metadata"]["Backbone"]} | {h}×{w} | not measured: '
+                f'{r["error"]} |' + ' |' * 12)
+    paper_p, delta, note = param_cells(entry, r['params'])
+    if 'FLOPs (G)' in paper:
+        paper_flops = f'{paper["FLOPs (G)"]:g} ({paper["FLOPs Counter"]})'
+    else:
+        paper_flops = '—'
+    speeds = r.get('images_per_s')
+    speed_cells = [(_fmt(speeds.get(str(b)), 3) if speeds else r.get('speed_skipped', '—'))
+                   for b in batch_sizes]
+    finished = finished_result(work_dirs, name)
+    if finished:
+        ours = f'{_metrics(finished[0])} ({osp.relpath(finished[1], REPO)})'
+    else:
+        ours = '; '.join(f'{_metrics(x["Metrics"])} ({x["Dataset"]})'
+                         for x in entry.get('Results', [])) or '—'
+    theirs = _metrics(paper.get('Results', {}))
+    if theirs != '—' and not paper.get('Verified', True):
+        theirs += ' (unverified)'
+    return (f'| {link} | {entry["Metadata"]["Backbone"]} | {h}×{w} | {r["params"] / 1e6:.2f} | '
+            f'{paper_p} | {delta} | {r["flops"] / 1e9:.1f} | {r["hook_flops"] / 1e9:.1f} | '
+            f'{paper_flops} | ' + ' | '.join(speed_cells) + f' | {_fmt(r.get("peak_mib"), 0)} | '
+            f'{ours} | {theirs} | {note} |')
+
+
+def write_markdown(entries, results, args, device, wall_s) -> str:
+    bs = args.batch_sizes
+    lines = [
+        '# Benchmarks',
+        '',
+        f'Generated by `python tools/analysis_tools/benchmark_table.py'
+        f'{" --filter " + repr(args.filter) if args.filter else ""}'
+        f'{" --no-speed" if args.no_speed else ""}` on {time.strftime("%Y-%m-%d")}, device: '
+        f'{device}, wall time {wall_s / 60:.1f} min. Random weights.',
+        '',
+        '* **params**: of the built model; the paper\'s where known, Δ = ours / paper − 1. '
+        f'Differences over {PARAM_TOLERANCE} % are explained in the notes column.',
+        '* **GFLOPs** of one image at the input size shown (the papers\' sizes): mmengine\'s '
+        'counter (every operator) and the hook counter with mmcv 1.x\'s rules (what most papers '
+        'report; no attention matmuls, softmax, FFT, GELU). The paper\'s counter is named.',
+        f'* **img/s**: network forward only (`mode=\'tensor\'`), batch {" and ".join(map(str, bs))}, '
+        f'{args.warmup} warm-up + median of {args.repeats}; **peak MiB**: first forward at batch 1 '
+        'beyond model + input.',
+        '* **ours**: newest evaluation under `work_dirs/<config>/` if a run exists, else the '
+        'metafile\'s recorded runs; **paper**: from the specs (unverified numbers are marked).',
+        '']
+    header = ('| model | backbone | input | params (M) | paper params (M) | Δ params | GFLOPs | '
+              'hook GFLOPs | paper GFLOPs | ' + ' | '.join(f'img/s b{b}' for b in bs) +
+              ' | peak MiB | ours | paper | notes |')
+    sep = '|' + '---|' * (12 + len(bs))
+    by_name = {r['name']: r for r in results}
+    for collection in dict.fromkeys(e['In Collection'] for e in entries):
+        coll_entries = [e for e in entries if e['In Collection'] == collection]
+        status = coll_entries[0]['Collection']['Metadata']['Status']
+        paper = coll_entries[0]['Collection']['Paper']
+        lines += [f'## {collection} ({status})', '', f'{paper["Title"]}, {paper["URL"]}', '']
+        for task in dict.fromkeys(e['Metadata']['Task'] for e in coll_entries):
+            lines += [f'### {task}', '', header, sep]
+            for e in coll_entries:
+                if e['Metadata']['Task'] == task:
+                    lines.append(row(e, by_name[e['Name']], bs, args.work_dirs))
+            lines.append('')
+    lines += [f'![params vs FLOPs]({osp.basename(args.plot)})', '']
+    return '\n'.join(lines)
+
+
+def plot(entries, results, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    by_name = {r['name']: r for r in results}
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    markers = dict(zip(dict.fromkeys(e['Metadata']['Task'] for e in entries), 'os^Dv<>'))
+    colours = dict(zip(dict.fromkeys(e['In Collection'] for e in entries),
+                       ['tab:blue', 'tab:orange', 'tab:green', 'tab:red', 'tab:purple']))
+    seen = set()
+    for e in entries:
+        r = by_name[e['Name']]
+        if 'error' in r:
+            continue
+        family, task = e['In Collection'], e['Metadata']['Task']
+        label = f'{family} · {task}'
+        ax.scatter(r['flops'] / 1e9, r['params'] / 1e6, c=colours[family], marker=markers[task],
+                   label=None if label in seen else label)
+        seen.add(label)
+    ax.set_xscale('log')
+    ax.set_yscale('log')
+    ax.set_xlabel('GFLOPs at the paper input size (mmengine counter)')
+    ax.set_ylabel('parameters (M)')
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title('mmtokenmix models: parameters vs FLOPs')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--filter', help='regular expression on the model names')
+    parser.add_argument('--no-speed', action='store_true', help='skip the throughput timing')
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--device', choices=['cpu', 'cuda'], default=None,
+                        help='default: cuda when available')
+    parser.add_argument('--timeout', type=int, default=900, help='seconds per model')
+    parser.add_argument('--work-dirs', default=osp.join(REPO, 'work_dirs'))
+    parser.add_argument('--index', default=osp.join(REPO, 'model-index.yml'))
+    parser.add_argument('--out', default=osp.join(REPO, 'docs', 'benchmarks.md'))
+    parser.add_argument('--plot', default=None, help='default: next to --out, .png')
+    parser.add_argument('--measure', help=argparse.SUPPRESS)  # child: one entry, JSON out
+    args = parser.parse_args(argv)
+    args.plot = args.plot or osp.splitext(args.out)[0] + '.png'
+    entries = load_model_index(args.index)
+    import torch
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if args.measure:
+        entry = next(e for e in entries if e['Name'] == args.measure)
+        print(json.dumps(measure(entry, device, args.batch_sizes, args.warmup, args.repeats,
+                                 not args.no_speed)))
+        return
+    if args.filter:
+        entries = [e for e in entries if re.search(args.filter, e['Name'])]
+    if not entries:
+        raise SystemExit(f'no model in {args.index} matches --filter {args.filter!r}')
+
+    from mmengine.utils import ProgressBar
+    start = time.time()
+    results = []
+    bar = ProgressBar(len(entries))
+    for entry in entries:
+        cmd = [sys.executable, osp.abspath(__file__), '--measure', entry['Name'], '--index',
+               args.index, '--device', device, '--warmup', str(args.warmup), '--repeats',
+               str(args.repeats), '--batch-sizes', *map(str, args.batch_sizes)]
+        if args.no_speed:
+            cmd.append('--no-speed')
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+            lines = proc.stdout.strip().splitlines()
+            if proc.returncode == 0 and lines:
+                result = json.loads(lines[-1])
+            else:
+                last = (proc.stderr.strip().splitlines() or ['no output'])[-1]
+                result = dict(name=entry['Name'], error=f'exit {proc.returncode}: {last[:200]}')
+        except subprocess.TimeoutExpired:
+            result = dict(name=entry['Name'], error=f'timed out after {args.timeout} s')
+        if args.no_speed and 'error' not in result:
+            result['speed_skipped'] = 'skipped (--no-speed)'
+        results.append(result)
+        bar.update()
+    sys.stdout.write('\n')
+    wall = time.time() - start
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out, 'w') as f:
+        f.write(write_markdown(entries, results, args, device, wall))
+    plot(entries, results, args.plot)
+    with open(osp.splitext(args.out)[0] + '.json', 'w') as f:
+        json.dump(results, f, indent=1)
+    failed = [r for r in results if 'error' in r]
+    print(f'wrote {args.out} and {args.plot}: {len(results) - len(failed)} measured, '
+          f'{len(failed)} not measured, {wall / 60:.1f} min')
+    for r in failed:
+        print(f'  {r["name"]}: {r["error"]}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,80 @@
+"""Write the README's model-zoo table from the model index (model-index.yml and the
+metafiles), between the ``<!-- model-zoo:start -->`` and ``<!-- model-zoo:end -->`` markers.
+
+    python tools/analysis_tools/model_zoo_table.py [--check]
+
+``--check`` only compares (exit 1 if the README's table is not what the metafiles give).
+"""
+import argparse
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+from mmtokenmix.model_index import load_model_index  # noqa: E402
+
+START, END = '<!-- model-zoo:start -->', '<!-- model-zoo:end -->'
+
+
+def _paper_numbers(entries) -> str:
+    cells = []
+    for e in entries:
+        results = e.get('Paper', {}).get('Results')
+        if results:
+            mark = '' if e['Paper'].get('Verified', True) else ' (unverified)'
+            cells.append(f'{e["Name"]}: ' + ', '.join(f'{k} {v}' for k, v in results.items())
+                         + mark)
+    return '<br>'.join(cells) or '— (not available)'
+
+
+def zoo_table(entries) -> str:
+    lines = ['| family | status | ImageNet classifiers (timm): params ours / paper (DFFormer: '
+             'official code) | configs | paper results | official weights |',
+             '|---|---|---|---|---|---|']
+    for name in dict.fromkeys(e['In Collection'] for e in entries):
+        family = [e for e in entries if e['In Collection'] == name]
+        coll = family[0]['Collection']
+        classifiers = []
+        for e in family:
+            if e.get('Config') is None:
+                paper = e.get('Paper', {}).get('Parameters (M)')
+                classifiers.append(f'`{e["Name"]}` {e["Metadata"]["Parameters"] / 1e6:.2f}M / '
+                                   + (f'{paper:g}M' if paper else '—'))
+        tasks = {}
+        for e in family:
+            if e.get('Config'):
+                key = f'{e["Metadata"]["Head"]} ({e["Metadata"]["Training Data"]})'
+                tasks.setdefault(key, []).append(e['Name'])
+        configs = '<br>'.join(f'{k}: ' + ', '.join(f'`{n}`' for n in v)
+                              for k, v in tasks.items())
+        lines.append(f'| [{name}]({coll["Paper"]["URL"]}) | {coll["Metadata"]["Status"]} | '
+                     f'{"<br>".join(classifiers)} | {configs} | {_paper_numbers(family)} | '
+                     f'{coll["Metadata"]["Official Weights"]} |')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--check', action='store_true')
+    parser.add_argument('--readme', default=osp.join(REPO, 'README.md'))
+    args = parser.parse_args(argv)
+    with open(args.readme) as f:
+        text = f.read()
+    if START not in text or END not in text:
+        raise SystemExit(f'{args.readme} has no {START} ... {END} block')
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    new = f'{head}{START}\n{zoo_table(load_model_index())}\n{END}{tail}'
+    if args.check:
+        if new != text:
+            raise SystemExit('README model-zoo table is out of date: run '
+                             'python tools/analysis_tools/model_zoo_table.py')
+        print('README model-zoo table matches the metafiles')
+        return
+    with open(args.readme, 'w') as f:
+        f.write(new)
+    print(f'wrote the model-zoo table into {args.readme}')
+
+
+if __name__ == '__main__':
+    main()
