@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from conftest import free_port, run_tool
 
@@ -270,26 +271,47 @@ def test_two_process_gloo_training_of_a_segmentor_with_sync_bn(repo_root, toy_wo
     assert 'Iter(train) [2/2]' in out and re.search(r'mIoU: \d', out)
 
 
-# ---- DFFormer / CDFFormer ---------------------------------------------------------------------
-def test_dfformer_toy_retinanet_trains_and_evaluates(repo_root, toy_workdir):
-    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
-                    osp.join(repo_root, 'configs/retinanet_dfformer_s18_toy.py'),
-                    '--work-dir', str(toy_workdir / 'work_df_det'), '--cfg-options',
-                    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *SHORT],
-                   cwd=toy_workdir)
-    assert 'Epoch(train) [1][4/4]' in out and 'coco/bbox_mAP' in out
+# ---- toy runs of the DFFormer / CDFFormer, XFormer and DMFormer configs ---------------------------------------------------------------------
+def _train_toy(repo_root, toy_workdir, config, *options):
+    """tools/train.py on a toy config with short-run overrides; returns its output."""
+    name = osp.splitext(osp.basename(config))[0]
+    return run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                     osp.join(repo_root, config), '--work-dir', str(toy_workdir / f'work_{name}'),
+                     '--cfg-options', *options], cwd=toy_workdir)
+
+
+# one epoch of 4 iterations then COCO evaluation (YOLOv3 also needs its confidence threshold
+# at 0 to keep boxes after a few iterations)
+SHORT_EPOCH = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *SHORT]
+# three iterations then mIoU
+SHORT_ITERS = ['train_cfg.max_iters=3', 'train_cfg.val_interval=3',
+               'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1']
+
+
+@pytest.mark.parametrize('config,extra,loss', [
+    ('configs/retinanet_dfformer_s18_toy.py', [], 'loss_cls'),
+    ('configs/yolov3_xformer_toy.py', ['model.test_cfg.conf_thr=0.0'], 'loss_xy'),
+    ('configs/retinanet_dmformer_s_toy.py', [], 'loss_cls'),
+])
+def test_toy_detector_of_each_backbone_trains_and_evaluates(repo_root, toy_workdir, config,
+                                                            extra, loss):
+    out = _train_toy(repo_root, toy_workdir, config, *SHORT_EPOCH, *extra)
+    assert 'Epoch(train) [1][4/4]' in out and loss in out and 'coco/bbox_mAP' in out
+
+
+@pytest.mark.parametrize('config', ['configs/segformer_xformer_toy.py',
+                                    'configs/sfpn_dmformer_s_toy.py'])
+def test_toy_segmentor_of_each_backbone_trains_and_evaluates(repo_root, toy_workdir, config):
+    out = _train_toy(repo_root, toy_workdir, config, *SHORT_ITERS)
+    assert 'Iter(train) [3/3]' in out and re.search(r'mIoU: \d', out)
 
 
 def test_cdfformer_toy_segmentation_trains_with_deterministic_algorithms(repo_root,
                                                                           toy_workdir):
     """randomness.deterministic=True turns on torch.use_deterministic_algorithms; the filter
     resize has a deterministic backward (bicubic F.interpolate has none on CUDA)."""
-    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
-                    osp.join(repo_root, 'configs/segformer_cdfformer_s18_toy.py'),
-                    '--work-dir', str(toy_workdir / 'work_df_seg'), '--cfg-options',
-                    'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
-                    'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1',
-                    'randomness.deterministic=True'], cwd=toy_workdir)
+    out = _train_toy(repo_root, toy_workdir, 'configs/segformer_cdfformer_s18_toy.py',
+                     *SHORT_ITERS, 'randomness.deterministic=True')
     assert 'Iter(train) [3/3]' in out and re.search(r'mIoU: \d', out)
     assert 'deterministic: True' in out
 
@@ -334,47 +356,6 @@ def test_official_dfformer_sfpn_checkpoint_converts_and_evaluates(repo_root, tmp
                     osp.join(repo_root, config), str(tmp_path / 'converted.pth'),
                     '--cfg-options', *NO_WORKERS[4:]], cwd=tmp_path)
     assert re.search(r'mIoU: \d', out)
-
-
-# ---- XFormer -------------------------------------------------------------------------------
-def test_xformer_toy_yolov3_trains_and_evaluates(repo_root, toy_workdir):
-    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
-                    osp.join(repo_root, 'configs/yolov3_xformer_toy.py'),
-                    '--work-dir', str(toy_workdir / 'work_xf_det'), '--cfg-options',
-                    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *SHORT[:3],
-                    'model.test_cfg.score_thr=0.0', 'model.test_cfg.conf_thr=0.0'],
-                   cwd=toy_workdir)
-    assert 'Epoch(train) [1][4/4]' in out and 'loss_xy' in out and 'coco/bbox_mAP' in out
-
-
-def test_xformer_toy_segformer_trains_and_evaluates(repo_root, toy_workdir):
-    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
-                    osp.join(repo_root, 'configs/segformer_xformer_toy.py'),
-                    '--work-dir', str(toy_workdir / 'work_xf_seg'), '--cfg-options',
-                    'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
-                    'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1'],
-                   cwd=toy_workdir)
-    assert 'Iter(train) [3/3]' in out and re.search(r'mIoU: \d', out)
-
-
-# ---- DMFormer --------------------------------------------------------------------------------
-def test_dmformer_toy_retinanet_trains_and_evaluates(repo_root, toy_workdir):
-    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
-                    osp.join(repo_root, 'configs/retinanet_dmformer_s_toy.py'),
-                    '--work-dir', str(toy_workdir / 'work_dm_det'), '--cfg-options',
-                    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *SHORT],
-                   cwd=toy_workdir)
-    assert 'Epoch(train) [1][4/4]' in out and 'coco/bbox_mAP' in out
-
-
-def test_dmformer_toy_semantic_fpn_trains_and_evaluates(repo_root, toy_workdir):
-    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
-                    osp.join(repo_root, 'configs/sfpn_dmformer_s_toy.py'),
-                    '--work-dir', str(toy_workdir / 'work_dm_seg'), '--cfg-options',
-                    'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
-                    'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1'],
-                   cwd=toy_workdir)
-    assert 'Iter(train) [3/3]' in out and re.search(r'mIoU: \d', out)
 
 
 def test_classifier_flops_prints_ours_next_to_timm_comparators(repo_root):
