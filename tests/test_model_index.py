@@ -87,7 +87,8 @@ def test_readme_zoo_table_is_generated_from_the_metafiles(repo_root):
 def test_benchmark_table_writes_markdown_and_plot_for_a_filter(repo_root, tmp_path):
     out_md = tmp_path / 'benchmarks.md'
     out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
-                    '^(xformer|sfpn_dmformer_s_toy)$', '--warmup', '0', '--repeats', '1',
+                    '^(xformer|sfpn_dmformer_s_toy)$', '--speed-filter', '^xformer$',
+                    '--warmup', '0', '--repeats', '1',
                     '--work-dirs', str(tmp_path / 'none'), '--out', str(out_md)],
                    cwd=repo_root)
     assert '2 measured, 0 not measured' in out
@@ -98,12 +99,15 @@ def test_benchmark_table_writes_markdown_and_plot_for_a_filter(repo_root, tmp_pa
     xf = rows['`xformer` (timm)']
     # params ours / paper / delta, the explanation of the delta, paper top-1
     assert xf[2:5] == ['5.54', '5.5', '+0.67 %'] and xf[-1].startswith('+0.7 %: the paper rounds')
-    assert xf[-2] == 'Top 1 Accuracy 78.5' and float(xf[9]) > 0 and float(xf[10]) > 0
+    assert xf[-2] == 'Top 1 Accuracy 78.5' and float(xf[8]) > 0 and float(xf[9]) > 0
     seg = rows['[sfpn_dmformer_s_toy](../configs/sfpn_dmformer_s_toy.py)']
     assert seg[1] == '128×128' and seg[2] == '21.41' and seg[3] == '—'
     assert seg[-3].startswith('mIoU 44.5 (toy (synthetic))')  # the metafile's recorded run
-    results = json.loads((tmp_path / 'benchmarks.json').read_text())
-    assert {r['name'] for r in results} == {'xformer', 'sfpn_dmformer_s_toy'}
+    assert seg[8:10] == ['skipped (not in --speed-filter)'] * 2  # measured, not timed
+    assert float(seg[5]) > 0 and float(seg[10]) > 0  # GFLOPs and peak memory
+    run = json.loads((tmp_path / 'benchmarks.json').read_text())
+    assert {r['name'] for r in run['results']} == {'xformer', 'sfpn_dmformer_s_toy'}
+    assert run['batch_sizes'] == [1, 2] and run['repeats'] == 1 and run['wall_s'] > 0
     assert re.search(r'wall time \d+\.\d min', text)
 
 
@@ -125,3 +129,18 @@ def test_benchmark_table_reports_finished_runs_and_what_it_could_not_measure(rep
                    cwd=repo_root)
     text = out_md.read_text()
     assert 'skipped (--no-speed)' in text and 'mIoU 51.25 (' in text
+
+    # render again from the saved measurements: nothing is measured, a newer finished run shows
+    # up, and a model the file lacks is reported, not filled in
+    saved = json.loads((tmp_path / 'b.json').read_text())
+    (run / '20260101_000000.json').write_text(json.dumps({'aAcc': 91.0, 'mIoU': 60.5}))
+    out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
+                    '^(sfpn_dmformer_s_toy|xformer)$', '--reuse', str(tmp_path / 'b.json'),
+                    '--work-dirs', str(tmp_path / 'work_dirs'), '--out', str(out_md)],
+                   cwd=repo_root)
+    assert '1 measured, 1 not measured (from ' in out
+    text = out_md.read_text()
+    assert 'mIoU 60.5 (' in text and f'not measured: not in {tmp_path / "b.json"}' in text
+    assert f'| {saved["results"][0]["params"] / 1e6:.2f} |' in text
+    assert 'Measured by `python tools/analysis_tools/benchmark_table.py --filter' in text
+    assert json.loads((tmp_path / 'b.json').read_text()) == saved  # the measurements stay
