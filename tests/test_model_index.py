@@ -5,6 +5,7 @@ import glob
 import json
 import os.path as osp
 import re
+import subprocess
 import sys
 
 import pytest
@@ -144,3 +145,15 @@ def test_benchmark_table_reports_finished_runs_and_what_it_could_not_measure(rep
     assert f'| {saved["results"][0]["params"] / 1e6:.2f} |' in text
     assert 'Measured by `python tools/analysis_tools/benchmark_table.py --filter' in text
     assert json.loads((tmp_path / 'b.json').read_text()) == saved  # the measurements stay
+
+    # options that only shape a measurement, and a file that is not a saved run, are refused
+    (tmp_path / 'list.json').write_text(json.dumps(saved['results']))
+    for extra, message in ((['--reuse', str(tmp_path / 'b.json'), '--no-speed'],
+                            '--no-speed would not be applied'),
+                           (['--reuse', str(tmp_path / 'list.json')],
+                            'is not a run saved by this tool')):
+        proc = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark_table.py',
+                               '--out', str(tmp_path / 'c.md'), *extra], cwd=repo_root,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode != 0 and message in proc.stderr
+        assert not (tmp_path / 'c.md').exists()

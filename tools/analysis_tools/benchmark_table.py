@@ -43,6 +43,9 @@ from mmtokenmix.model_index import load_model_index  # noqa: E402
 # how finished runs report their metrics -> the names (and scale) the papers use
 METRIC_KEYS = {'coco/bbox_mAP': ('box AP', 100), 'coco/segm_mAP': ('mask AP', 100),
                'mIoU': ('mIoU', 1), 'accuracy/top1': ('Top 1 Accuracy', 1)}
+# options that change what is measured, meaningless when rendering a saved run (--reuse)
+MEASURING_OPTIONS = ('speed_filter', 'no_speed', 'batch_sizes', 'warmup', 'repeats', 'device',
+                     'timeout')
 PARAM_TOLERANCE = 0.5  # percent; larger differences need a Note in the metafile
 
 
@@ -205,9 +208,9 @@ def write_markdown(entries, run: dict, args) -> str:
         '* **GFLOPs** of one image at the input size shown (the papers\' sizes): mmengine\'s '
         'counter (every operator) and the hook counter with mmcv 1.x\'s rules (what most papers '
         'report; no attention matmuls, softmax, FFT, GELU). The paper\'s counter is named.',
-        f'* **img/s**: network forward only (`mode=\'tensor\'`), batch {" and ".join(map(str, bs))}, '
-        f'{run["warmup"]} warm-up + median of {run["repeats"]}; **peak MiB**: first forward at batch 1 '
-        'beyond model + input.',
+        '* **img/s**: network forward only (`mode=\'tensor\'`), batch '
+        f'{" and ".join(map(str, bs))}, {run["warmup"]} warm-up + median of {run["repeats"]}; **peak MiB**: first forward at '
+        'batch 1 beyond model + input.',
         '* **ours**: newest evaluation under `work_dirs/<config>/` if a run exists, else the '
         'metafile\'s recorded runs; **paper**: from the specs (unverified numbers are marked).',
         '']
@@ -328,6 +331,9 @@ def reuse_measurements(path: str, entries) -> dict:
     entry it lacks is reported as not measured, never filled in."""
     with open(path) as f:
         run = json.load(f)
+    if not isinstance(run, dict) or not isinstance(run.get('results'), list):
+        raise SystemExit(f'{path} is not a run saved by this tool (an object with "results"); '
+                         'measure again without --reuse')
     by_name = {r['name']: r for r in run['results']}
     run['results'] = [by_name.get(e['Name'], dict(name=e['Name'], error=f'not in {path}'))
                       for e in entries]
@@ -357,6 +363,12 @@ def main(argv=None):
     parser.add_argument('--measure', help=argparse.SUPPRESS)  # child: one entry, JSON out
     args = parser.parse_args(argv)
     args.plot = args.plot or osp.splitext(args.out)[0] + '.png'
+    if args.reuse:  # the saved run's settings apply; a measuring option would be ignored
+        ignored = [f"--{name.replace('_', '-')}" for name in MEASURING_OPTIONS
+                   if getattr(args, name) != parser.get_default(name)]
+        if ignored:
+            parser.error(f'--reuse renders saved measurements; {", ".join(ignored)} would '
+                         'not be applied (measure again without --reuse)')
     entries = load_model_index(args.index)
     import torch
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -388,6 +400,7 @@ def main(argv=None):
           f'{len(failed)} not measured ({source})')
     for r in failed:
         print(f'  {r["name"]}: {r["error"]}')
+
 
 if __name__ == '__main__':
     main()
