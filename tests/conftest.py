@@ -2,13 +2,10 @@ import os
 import os.path as osp
 import socket
 import subprocess
-import sys
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 
 @pytest.fixture(scope='session')

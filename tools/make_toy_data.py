@@ -3,11 +3,8 @@
     python tools/make_toy_data.py [--root data/toy] [--num-train 256] [--num-val 64] [--seed 0]
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmtokenmix.datasets import make_toy_dataset  # noqa: E402
+from mmtokenmix.datasets import make_toy_dataset
 
 
 def main(argv=None):

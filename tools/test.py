@@ -8,11 +8,7 @@ Unlike the stock tools, a checkpoint whose keys or shapes differ from the model 
 with the list of missing/unexpected keys, instead of evaluating a partly random model.
 """
 import argparse
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # the repo root
-from mmtokenmix.runtime import (add_common_args, build_runner,  # noqa: E402
+from mmtokenmix.runtime import (add_common_args, build_runner,
                                 check_checkpoint_fits, load_tool_config, patch_torch_for_cpu)
 
 

@@ -4,11 +4,7 @@
                           [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 """
 import argparse
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # the repo root
-from mmtokenmix.runtime import (add_common_args, build_runner, load_tool_config,  # noqa: E402
+from mmtokenmix.runtime import (add_common_args, build_runner, load_tool_config,
                                 patch_torch_for_cpu)
 
 

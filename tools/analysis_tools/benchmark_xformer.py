@@ -12,14 +12,12 @@ XFormer.
 """
 import argparse
 import os.path as osp
-import sys
 import time
 from functools import partial
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtokenmix.analysis import (build_model_from_config, count_parameters,  # noqa: E402
+from mmtokenmix.analysis import (build_model_from_config, count_parameters,
                                  dummy_data_samples)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

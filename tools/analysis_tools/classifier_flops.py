@@ -10,11 +10,8 @@ norms, ReLU-family activations, pooling; no GELU, matmul, softmax, FFT), close t
 papers of that era report multiply-adds.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtokenmix.analysis import module_complexity  # noqa: E402
+from mmtokenmix.analysis import module_complexity
 
 
 def main(argv=None):

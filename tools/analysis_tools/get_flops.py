@@ -12,10 +12,8 @@ the way most papers of that era report FLOPs.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtokenmix.analysis import model_complexity  # noqa: E402
+from mmtokenmix.analysis import model_complexity
 
 
 def main(argv=None):

@@ -7,11 +7,9 @@ metafiles), between the ``<!-- model-zoo:start -->`` and ``<!-- model-zoo:end --
 """
 import argparse
 import os.path as osp
-import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
-from mmtokenmix.model_index import load_model_index  # noqa: E402
+from mmtokenmix.model_index import load_model_index
 
 START, END = '<!-- model-zoo:start -->', '<!-- model-zoo:end -->'
 

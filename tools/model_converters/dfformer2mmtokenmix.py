@@ -12,12 +12,8 @@ checkpoint's. The backbone part is checked strictly; with ``--config`` the whole
 checked against that config's model. A converted whole checkpoint is evaluated with
 ``tools/test.py CONFIG DST`` (the matching config is printed).
 """
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtokenmix.checkpoints.cli import converter_main  # noqa: E402
-from mmtokenmix.checkpoints.dfformer import (CONFIG_PATTERNS,  # noqa: E402
+from mmtokenmix.checkpoints.cli import converter_main
+from mmtokenmix.checkpoints.dfformer import (CONFIG_PATTERNS,
                                              convert_dfformer_checkpoint)
 
 

@@ -10,12 +10,9 @@ config is printed); an ImageNet one is used with ``load_from=DST`` or the backbo
 ``init_cfg``. The backbone part is always checked strictly; with ``--config`` the whole file is
 checked against that config's model. A mismatch lists the keys.
 """
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtokenmix.checkpoints.cli import converter_main  # noqa: E402
-from mmtokenmix.checkpoints.transxnet import (CONFIG_PATTERNS,  # noqa: E402
+from mmtokenmix.checkpoints.cli import converter_main
+from mmtokenmix.checkpoints.transxnet import (CONFIG_PATTERNS,
                                               convert_transxnet_checkpoint)
 
 
