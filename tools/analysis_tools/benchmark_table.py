@@ -37,8 +37,7 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
-from mmtokenmix.model_index import load_model_index  # noqa: E402
+from mmtokenmix.model_index import input_size, load_model_index
 
 # how finished runs report their metrics -> the names (and scale) the papers use
 METRIC_KEYS = {'coco/bbox_mAP': ('box AP', 100), 'coco/segm_mAP': ('mask AP', 100),
@@ -53,7 +52,7 @@ PARAM_TOLERANCE = 0.5  # percent; larger differences need a Note in the metafile
 def build(entry: dict, device: str):
     """(model in eval mode on ``device``, make_inputs(batch) -> forward args)."""
     import torch
-    h, w = entry['Metadata']['Input Size']
+    h, w = input_size(entry)
     if entry.get('Config'):
         from functools import partial
 
@@ -160,7 +159,7 @@ def param_cells(entry: dict, params: int):
 
 def row(entry: dict, r: dict, batch_sizes, work_dirs: str) -> str:
     paper = entry.get('Paper', {})
-    h, w = entry['Metadata']['Input Size']
+    h, w = input_size(entry)
     name = entry['Name']
     link = f'[{name}](../{entry["Config"]})' if entry.get('Config') else f'`{name}` (timm)'
     if 'error' in r:
