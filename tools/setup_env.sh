@@ -1,41 +1,93 @@
 #!/usr/bin/env bash
-# Create (or reuse) the project's virtualenv with the pinned stack of requirements/stack.txt.
+# Create (or reuse) the project's environment: the pinned stack of requirements/stack.txt with
+# mmcv 2.1.0's compiled ops for this machine (CPU, or CUDA for the GPUs it finds), plus this
+# checkout installed into it (`pip install -e .`).
 #
 #   source tools/setup_env.sh     # sets up if needed, then activates the venv in this shell
 #
-# What it does the first time (measured: 908 s on a 2-core machine, 187 s when the compiled mmcv
-# wheel is already cached):
-#   1. python3.11 -m venv under $MMTOKENMIX_CACHE (default ~/.cache/mmtokenmix), named after a
-#      hash of requirements/stack.txt and this script, so a changed pin gives a fresh venv;
-#   2. pip installs the stack (torch 2.5.1 + torchvision 0.20.1 first, so nothing replaces them);
-#   3. builds mmcv 2.1.0 from source with its CPU ops (about 8 minutes), unless a wheel built
-#      against this exact torch is already in $MMTOKENMIX_CACHE/wheels/; the wheel is cached there
-#      under a folder named after the torch version (pip's own cache does not know which torch a
-#      wheel was compiled against, and a wheel built against another torch is ABI-broken);
-#   4. installs mmdet 3.3.0 and mmsegmentation 1.2.2 without their (unpinned) dependencies;
-#   5. checks that mmcv's compiled ops, mmdet, mmseg and timm import, then writes a stamp file.
-# Later runs see the stamp and only activate the venv (well under a second).
+# The first time (measured on 2 cores: about 15 minutes; about 3 when the compiled mmcv wheel is
+# already cached):
+#   1. checks the interpreter (MMTOKENMIX_PYTHON, default python3.11; Python 3.9-3.11);
+#   2. python -m venv under $MMTOKENMIX_CACHE (default ~/.cache/mmtokenmix), named after a hash of
+#      requirements/stack.txt and the set-up scripts, so a changed pin gives a fresh venv;
+#   3. pip installs torch 2.5.1 + torchvision 0.20.1 first (so nothing replaces them);
+#   4. tools/misc/mmcv_build_plan.py decides the mmcv build: CPU ops, or CUDA ops for the GPUs
+#      torch sees (or TORCH_CUDA_ARCH_LIST) after checking for an nvcc matching torch's CUDA;
+#      MMTOKENMIX_DEVICE=cpu|cuda overrides the automatic choice;
+#   5. compiles mmcv 2.1.0 (about 8 minutes on 2 cores for the CPU ops), unless a wheel of the same
+#      flavour is cached in $MMTOKENMIX_CACHE/wheels/mmcv-2.1.0-torch<version>-<python>-<flavour>/
+#      (a wheel is only reused with the torch, Python and flavour -- cpu, or CUDA version + GPU
+#      architectures -- it was built for);
+#   6. installs the rest of the stack, mmdet 3.3.0, mmsegmentation 1.2.2 and openmim 0.3.9 (these
+#      three without their unpinned dependencies), and this checkout (editable);
+#   7. tools/misc/check_stack.py imports everything and runs mmcv.ops.nms / RoIAlign on the device
+#      that will be used (on a GPU: equal to the CPU ops); only then is the venv stamped finished.
+# An interrupted set-up leaves no stamp: the next run removes the unfinished venv and starts
+# again (the wheel cache only ever holds complete wheels). Concurrent set-ups wait for each other.
+# Later runs see the stamp and only activate the venv (under a second); if the venv was last
+# installed from another checkout, this one is installed into it instead (a few seconds).
 # Set MMTOKENMIX_VENV to use another venv location.
 
-_mmtm_setup() {
-    local repo python cache stack_hash venv torch_ver py_tag wheel_dir wheel tmp
-    repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-    python="${MMTOKENMIX_PYTHON:-python3.11}"
-    cache="${MMTOKENMIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmtokenmix}"
-    stack_hash="$(cat "$repo/requirements/stack.txt" "$repo/tools/setup_env.sh" | sha256sum | cut -c1-12)"
-    venv="${MMTOKENMIX_VENV:-$cache/venv-$stack_hash}"
+_mmtm_cheap_device() {
+    # the device a fresh set-up would target, without importing torch (for the fast path)
+    local requested="${MMTOKENMIX_DEVICE:-auto}"
+    if [ "$requested" != auto ]; then echo "$requested"; return; fi
+    if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
+        echo cuda
+    else
+        echo cpu
+    fi
+}
 
-    if [ -f "$venv/.mmtokenmix-ready" ]; then
-        # shellcheck disable=SC1091
-        . "$venv/bin/activate"
+_mmtm_ready() {
+    # finished (stamped) and built for the device this machine would use now
+    local venv=$1 stamp
+    stamp="$venv/.mmtokenmix-ready"
+    [ -f "$stamp" ] || return 1
+    if ! grep -q "^device=$(_mmtm_cheap_device)\$" "$stamp"; then
+        echo "[setup] $venv was built for $(grep '^device=' "$stamp"), but this machine now asks" \
+             "for device=$(_mmtm_cheap_device) (MMTOKENMIX_DEVICE or GPUs found): rebuilding"
+        return 1
+    fi
+}
+
+_mmtm_install_checkout() {
+    # the venv may be shared by several clones (CI clones afresh): install this one if needed
+    local repo=$1 venv=$2
+    if [ "$(cat "$venv/.mmtokenmix-checkout" 2>/dev/null)" = "$repo" ] \
+            && [ -e "$repo/mmtokenmix/.mim/configs" ]; then
         return 0
     fi
+    echo "[setup] installing mmtokenmix from $repo into $venv (pip install -e .)"
+    (cd "$repo" && pip install -q --no-deps --no-build-isolation -e .) || return 1
+    echo "$repo" > "$venv/.mmtokenmix-checkout"
+}
 
-    echo "[setup] creating $venv (about 15 minutes, most of it compiling mmcv; about 3 with a cached mmcv wheel)"
-    local t0=$SECONDS
-    rm -rf "$venv"
+_mmtm_build() {
+    local repo=$1 python=$2 cache=$3 venv=$4
+    local torch_ver py_tag wheel_dir wheel tmp plan t0=$SECONDS
+    local MMCV_DEVICE MMCV_FLAVOUR MMCV_CHECK_DEVICE MMCV_BUILD_ENV
+
+    if ! command -v "$python" >/dev/null 2>&1; then
+        echo "[setup] ERROR: the interpreter '$python' was not found. Install Python 3.11 (e.g." \
+             "'apt-get install python3.11 python3.11-venv python3.11-dev' or 'pyenv install 3.11')" \
+             "or set MMTOKENMIX_PYTHON to a Python 3.9-3.11 interpreter." >&2
+        return 1
+    fi
+    "$python" "$repo/tools/misc/mmcv_build_plan.py" check-python || return 1
+    if [ -e "$venv" ]; then
+        echo "[setup] removing the unfinished environment $venv (an earlier set-up did not complete)"
+        rm -rf "$venv" || return 1
+    fi
+    echo "[setup] creating $venv (about 15 minutes on 2 cores, most of it compiling mmcv;" \
+         "about 3 with a cached mmcv wheel)"
     mkdir -p "$cache/wheels"
-    "$python" -m venv "$venv" || return 1
+    if ! "$python" -m venv "$venv"; then
+        echo "[setup] ERROR: '$python -m venv' failed; on Debian/Ubuntu install the venv module" \
+             "('apt-get install python3.11-venv')." >&2
+        rm -rf "$venv"
+        return 1
+    fi
     # shellcheck disable=SC1091
     . "$venv/bin/activate"
     export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -46,40 +98,63 @@ _mmtm_setup() {
     echo "[setup] installing torch, torchvision and build tools"
     pip install -q -c "$constraints" torch torchvision numpy setuptools wheel ninja || return 1
 
+    plan="$(python "$repo/tools/misc/mmcv_build_plan.py" plan)" || return 1
+    eval "$plan"
     torch_ver="$(python -c 'import torch; print(torch.__version__)')" || return 1
     py_tag="$(python -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
-    wheel_dir="$cache/wheels/mmcv-2.1.0-torch${torch_ver}-${py_tag}"
+    wheel_dir="$cache/wheels/mmcv-2.1.0-torch${torch_ver}-${py_tag}-${MMCV_FLAVOUR}"
     wheel="$(ls "$wheel_dir"/mmcv-2.1.0-*.whl 2>/dev/null | head -n 1)"
     if [ -z "$wheel" ]; then
-        echo "[setup] compiling mmcv 2.1.0 CPU ops against torch $torch_ver (about 8 minutes on 2 idle cores)"
-        tmp="$(mktemp -d)"
-        MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" pip wheel -q --no-build-isolation --no-deps \
-            --no-cache-dir -w "$tmp" mmcv==2.1.0 || { rm -rf "$tmp"; return 1; }
+        python "$repo/tools/misc/mmcv_build_plan.py" check-build-tools || return 1
+        echo "[setup] compiling mmcv 2.1.0 ($MMCV_FLAVOUR ops) against torch $torch_ver" \
+             "(CPU ops: about 8 minutes on 2 idle cores)"
+        # built next to the cache and renamed into place: a killed build leaves no wheel behind
+        tmp="$(mktemp -d "$cache/wheels/.build-XXXXXX")" || return 1
+        env "${MMCV_BUILD_ENV[@]}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+            pip wheel -q --no-build-isolation --no-deps --no-cache-dir -w "$tmp" mmcv==2.1.0 \
+            || { rm -rf "$tmp"; return 1; }
         mkdir -p "$wheel_dir"
-        mv "$tmp"/mmcv-2.1.0-*.whl "$wheel_dir"/ && rm -rf "$tmp"
-        wheel="$(ls "$wheel_dir"/mmcv-2.1.0-*.whl | head -n 1)"
+        wheel="$(ls "$tmp"/mmcv-2.1.0-*.whl | head -n 1)"
+        mv "$wheel" "$wheel_dir/" && rm -rf "$tmp" || return 1
+        wheel="$wheel_dir/$(basename "$wheel")"
     else
-        echo "[setup] reusing cached mmcv wheel $wheel"
+        echo "[setup] reusing the cached mmcv wheel $wheel"
     fi
 
     echo "[setup] installing the pinned stack"
     pip install -q -c "$constraints" -r "$repo/requirements/stack.txt" || return 1
     pip install -q -c "$constraints" "$wheel" || return 1
-    pip install -q --no-deps mmdet==3.3.0 mmsegmentation==1.2.2 || return 1
+    pip install -q --no-deps mmdet==3.3.0 mmsegmentation==1.2.2 openmim==0.3.9 || return 1
+    _mmtm_install_checkout "$repo" "$venv" || return 1
 
-    echo "[setup] checking the stack"
-    python - <<'PY' || return 1
-import mmcv, mmcv.ops, mmdet.models, mmseg.models, timm, torch, torchvision  # noqa: F401
-from mmcv.ops import nms
-boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.]])
-nms(boxes, torch.tensor([0.9, 0.8]), 0.5)
-print(f'[setup] torch {torch.__version__}, torchvision {torchvision.__version__}, mmcv {mmcv.__version__} '
-      f'(ops ok), mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, timm {timm.__version__}')
-PY
+    echo "[setup] checking the stack on $MMCV_CHECK_DEVICE"
+    python "$repo/tools/misc/check_stack.py" --device "$MMCV_CHECK_DEVICE" || return 1
     pip freeze > "$venv/pip-freeze.txt"
-    touch "$venv/.mmtokenmix-ready"
+    printf 'device=%s\nflavour=%s\n' "$MMCV_DEVICE" "$MMCV_FLAVOUR" > "$venv/.mmtokenmix-ready"
     echo "[setup] done in $((SECONDS - t0)) s"
 }
 
-_mmtm_setup || { echo "[setup] FAILED" >&2; return 1 2>/dev/null || exit 1; }
-unset -f _mmtm_setup
+_mmtm_setup() {
+    local repo python cache stack_hash venv
+    repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    python="${MMTOKENMIX_PYTHON:-python3.11}"
+    cache="${MMTOKENMIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmtokenmix}"
+    stack_hash="$(cat "$repo/requirements/stack.txt" "$repo/tools/setup_env.sh" \
+                      "$repo/tools/misc/mmcv_build_plan.py" | sha256sum | cut -c1-12)"
+    venv="${MMTOKENMIX_VENV:-$cache/venv-$stack_hash}"
+
+    if ! _mmtm_ready "$venv"; then
+        mkdir -p "$cache" || return 1
+        # one set-up at a time per cache; a waiting one finds the venv finished and stops
+        (
+            flock 9
+            _mmtm_ready "$venv" >/dev/null || _mmtm_build "$repo" "$python" "$cache" "$venv"
+        ) 9>"$cache/setup.lock" || return 1
+    fi
+    # shellcheck disable=SC1091
+    . "$venv/bin/activate"
+    _mmtm_install_checkout "$repo" "$venv"
+}
+
+_mmtm_setup || { echo "[setup] FAILED (see the messages above)" >&2; return 1 2>/dev/null || exit 1; }
+unset -f _mmtm_setup _mmtm_build _mmtm_ready _mmtm_cheap_device _mmtm_install_checkout
