@@ -2,9 +2,9 @@
 
 * mmengine 0.10.7 calls ``torch.cuda.set_device`` unconditionally when it initialises a
   distributed run, which fails on CPU-only machines: it becomes a no-op there.
-* torch >= 2.6 loads checkpoints with ``weights_only=True`` by default, which cannot read
-  mmengine's resume checkpoints (message hub, numpy scalars); mmengine does not pass the flag,
-  so the environment default is set back to full unpickling (our own files only).
+* Checkpoints (``load_from``, ``--resume``, the checkpoint to test) are read weights-only
+  through :mod:`mmtokenmix.checkpoints.files`, which allow-lists the few data types mmengine's
+  resume checkpoints hold; ``--allow-unsafe-load PATH`` opts one trusted legacy file out.
 * On CPU, distributed runs use gloo, DDP without ``device_ids``, and BN instead of SyncBN
   (torch's SyncBatchNorm only runs on GPUs; mmengine reverts it only for single processes).
 * mmengine's ``AmpOptimWrapper`` refuses to run without a GPU: on CPU, configs that ask for it
@@ -22,7 +22,6 @@ import torch
 
 
 def patch_torch_for_cpu() -> None:
-    os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     if not torch.cuda.is_available():
         torch.cuda.set_device = lambda *args, **kwargs: None
 
@@ -135,13 +134,86 @@ def build_runner(cfg):
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 
-def check_checkpoint_fits(model, checkpoint_path: str) -> None:
+def add_loading_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--allow-unsafe-load', metavar='PATH', action='append', default=[],
+                        help='fully unpickle this one checkpoint file, which runs any code the '
+                             'file names: only for a legacy file from a source you trust '
+                             '(repeatable)')
+
+
+def check_checkpoint_fits(model, checkpoint_path: str, partial: bool = False) -> None:
     """Raise :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` listing the keys when the
-    checkpoint does not fit ``model`` exactly (mmengine would only warn and go on)."""
+    checkpoint does not fit ``model`` exactly (mmengine would only warn and go on). With
+    ``partial``, print what will and will not be loaded instead."""
     from mmengine.model import is_model_wrapper
 
     from mmtokenmix.checkpoints import (check_state_dict, extract_state_dict,
                                         load_checkpoint_file)
     model = model.module if is_model_wrapper(model) else model
     state_dict = extract_state_dict(load_checkpoint_file(checkpoint_path))
-    check_state_dict(model, state_dict, source=checkpoint_path)
+    if not partial:
+        check_state_dict(model, state_dict, source=checkpoint_path)
+        return
+    own = model.state_dict()
+    loaded = [k for k, v in own.items() if k in state_dict and state_dict[k].shape == v.shape]
+    not_loaded = [k for k in own if k not in loaded]
+    ignored = [k for k in state_dict if k not in own or state_dict[k].shape != own[k].shape]
+    print(f'mmtokenmix: --partial-load of {checkpoint_path}: {len(loaded)} of {len(own)} model '
+          f'tensors loaded; {len(not_loaded)} keep their initialisation; {len(ignored)} '
+          'checkpoint tensors ignored')
+    for title, keys in (('not loaded', not_loaded), ('ignored', ignored)):
+        if keys:
+            print(f'  {title}: ' + ', '.join(keys))
+
+
+def check_resume_checkpoint(model, checkpoint_path: str) -> None:
+    """Refuse a file that is not a resume checkpoint of a training run (with a message that
+    says what it is instead), or whose weights do not fit ``model``."""
+    from mmtokenmix.checkpoints import load_checkpoint_file
+    checkpoint = load_checkpoint_file(checkpoint_path)
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    needed = ('state_dict', 'optimizer', 'message_hub')
+    if not isinstance(meta, dict) or 'epoch' not in meta or 'iter' not in meta or \
+            any(k not in checkpoint for k in needed):
+        keys = sorted(checkpoint)[:8] if isinstance(checkpoint, dict) else []
+        raise ValueError(
+            f'--resume {checkpoint_path}: not a resume checkpoint of a training run (those '
+            f'hold meta.epoch/iter, {", ".join(needed)}; this file has {keys}). To start a new '
+            'run from its weights, use --cfg-options load_from=PATH instead')
+    check_checkpoint_fits(model, checkpoint_path)
+
+
+def annotation_files(cfg) -> list:
+    """Every ``data_root``/``ann_file`` pair of the config's datasets, as paths."""
+    found = []
+
+    def walk(node, root=''):
+        if isinstance(node, dict):
+            root = node.get('data_root', root) or ''
+            if isinstance(node.get('ann_file'), str) and node['ann_file']:
+                found.append(osp.join(root, node['ann_file']))
+            for value in node.values():
+                walk(value, root)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value, root)
+    walk({k: cfg.get(k) for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
+    return list(dict.fromkeys(found))
+
+
+def run_explaining_data_errors(cfg, step) -> None:
+    """``step()``; a JSON error while reading the datasets is re-raised naming the file
+    (pycocotools' and mmengine's messages omit it)."""
+    import json
+    try:
+        step()
+    except json.JSONDecodeError as error:
+        for path in annotation_files(cfg):
+            if path.endswith('.json') and osp.isfile(path):
+                try:
+                    with open(path) as f:
+                        json.load(f)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f'annotation file {path!r} is not valid JSON: {e}') \
+                        from error
+        raise

@@ -34,13 +34,16 @@ def _configs(repo_root):
     return sorted(glob.glob(osp.join(repo_root, 'configs', '*.py')))
 
 
-def test_every_config_imports_the_plugin_and_uses_scoped_names(repo_root):
+def test_every_config_imports_the_plugin_uses_scoped_names_and_the_crash_safe_hook(repo_root):
     paths = _configs(repo_root)
     assert len(paths) >= 20
     for path in paths:
         cfg = Config.fromfile(path)
-        assert cfg.custom_imports == dict(imports=['mmtokenmix.models', 'mmtokenmix.datasets'],
-                                          allow_failed_imports=False), path
+        assert cfg.custom_imports == dict(
+            imports=['mmtokenmix.models', 'mmtokenmix.datasets', 'mmtokenmix.engine'],
+            allow_failed_imports=False), path
+        # atomic checkpoints and exact resume (tests/test_crash_safety.py)
+        assert cfg.default_hooks.checkpoint.type == 'mmtokenmix.CrashSafeCheckpointHook', path
         assert cfg.default_scope in ('mmdet', 'mmseg'), path
         assert cfg.model.backbone.type.startswith('mmtokenmix.'), path
 

@@ -10,6 +10,8 @@ import pytest
 import torch
 from conftest import free_port, run_tool
 
+from mmtokenmix.checkpoints import load_checkpoint_file
+
 TOY_CONFIG = 'configs/retinanet_transxnet_t_toy.py'
 # short runs: 16 toy images in batches of 4, evaluation only at the end; after a few iterations
 # no score passes the default 0.05 threshold, so keep every box for the evaluator to score
@@ -83,7 +85,7 @@ def test_killed_run_resumes_and_finishes_its_schedule(repo_root, toy_workdir):
     assert f'resumed epoch: {done}, iter: {done * 4}' in out
     assert f'Epoch(train) [{done}]' not in out  # finished epochs are not trained again
     assert 'Epoch(train) [4][4/4]' in out
-    final = torch.load(work / 'epoch_4.pth', map_location='cpu', weights_only=False)
+    final = load_checkpoint_file(str(work / 'epoch_4.pth'))  # weights-only, like a resume
     assert final['meta']['epoch'] == 4 and final['meta']['iter'] == 16
 
 

@@ -2,14 +2,18 @@
 mmdet's / mmseg's tools/test.py; the config's default_scope picks the toolbox).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
+                         [--allow-unsafe-load PATH]
                          [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 
 Unlike the stock tools, a checkpoint whose keys or shapes differ from the model is refused
 with the list of missing/unexpected keys, instead of evaluating a partly random model.
 """
 import argparse
-from mmtokenmix.runtime import (add_common_args, build_runner,
-                                check_checkpoint_fits, load_tool_config, patch_torch_for_cpu)
+
+from mmtokenmix.checkpoints import trust_file_for_unpickling
+from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
+                                check_checkpoint_fits, load_tool_config, patch_torch_for_cpu,
+                                run_explaining_data_errors)
 
 
 def parse_args(argv=None):
@@ -18,6 +22,7 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     add_common_args(parser)
+    add_loading_args(parser)
     return parser.parse_args(argv)
 
 
@@ -28,12 +33,13 @@ def main(argv=None):
     patch_torch_for_cpu()
     cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
+    trust_file_for_unpickling(args.allow_unsafe_load)
     runner = build_runner(cfg)
     check_checkpoint_fits(runner.model, args.checkpoint)
     if args.out is not None:
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
-    runner.test()
+    run_explaining_data_errors(cfg, runner.test)
 
 
 if __name__ == '__main__':

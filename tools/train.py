@@ -1,11 +1,22 @@
 """Train a detector or segmentor from an mmtokenmix config (works like mmdet's tools/train.py).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
+                          [--partial-load] [--allow-unsafe-load PATH]
                           [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+Unlike the stock tools, ``load_from`` must fit the model exactly (a mismatch lists the keys;
+``--partial-load`` loads what fits and lists the rest), and ``--resume FILE`` must be a resume
+checkpoint of a training run.
 """
 import argparse
-from mmtokenmix.runtime import (add_common_args, build_runner, load_tool_config,
-                                patch_torch_for_cpu)
+
+from mmengine.runner.checkpoint import find_latest_checkpoint
+
+from mmtokenmix.checkpoints import trust_file_for_unpickling
+from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
+                                check_checkpoint_fits, check_resume_checkpoint,
+                                load_tool_config, patch_torch_for_cpu,
+                                run_explaining_data_errors)
 
 
 def parse_args(argv=None):
@@ -16,7 +27,11 @@ def parse_args(argv=None):
                         help='scale the lr by the real batch size (auto_scale_lr in the config)')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint of the work dir')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load_from may fit the model partly: load the tensors that fit '
+                             'and list the rest (default: refuse a mismatch)')
     add_common_args(parser)
+    add_loading_args(parser)
     return parser.parse_args(argv)
 
 
@@ -36,7 +51,15 @@ def main(argv=None):
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
-    build_runner(cfg).train()
+    trust_file_for_unpickling(args.allow_unsafe_load)
+    runner = build_runner(cfg)
+    if cfg.resume:
+        resume_from = cfg.load_from or find_latest_checkpoint(cfg.work_dir)
+        if resume_from:
+            check_resume_checkpoint(runner.model, resume_from)
+    elif cfg.get('load_from'):
+        check_checkpoint_fits(runner.model, cfg.load_from, partial=args.partial_load)
+    run_explaining_data_errors(cfg, runner.train)
 
 
 if __name__ == '__main__':

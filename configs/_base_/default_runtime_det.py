@@ -2,14 +2,15 @@
 # plus the imports that register the mmtokenmix backbones and transforms. Never set
 # default_scope to 'mmtokenmix': the mmdet classes would no longer be found.
 default_scope = 'mmdet'
-custom_imports = dict(imports=['mmtokenmix.models', 'mmtokenmix.datasets'],
-                      allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmtokenmix.models', 'mmtokenmix.datasets', 'mmtokenmix.engine'],
+    allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1),
+    checkpoint=dict(type='mmtokenmix.CrashSafeCheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'))
 

@@ -2,8 +2,9 @@
 # plus the imports that register the mmtokenmix backbones and transforms. Never set
 # default_scope to 'mmtokenmix': the mmseg classes would no longer be found.
 default_scope = 'mmseg'
-custom_imports = dict(imports=['mmtokenmix.models', 'mmtokenmix.datasets'],
-                      allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmtokenmix.models', 'mmtokenmix.datasets', 'mmtokenmix.engine'],
+    allow_failed_imports=False)
 
 env_cfg = dict(
     cudnn_benchmark=True,

@@ -3,9 +3,9 @@ import argparse
 import os.path as osp
 from typing import Callable, Optional, Tuple
 
-import torch
 
-from .loading import check_state_dict, load_checkpoint_file
+from .files import atomic_save, load_checkpoint_file
+from .loading import check_state_dict
 
 # convert(checkpoint, args) -> (state dict, info, one-line summary, config to evaluate or None)
 Converter = Callable[[dict, argparse.Namespace], Tuple[dict, dict, str, Optional[str]]]
@@ -20,10 +20,17 @@ def converter_main(doc: str, convert: Converter, argv=None,
     parser.add_argument('src', help='official checkpoint')
     parser.add_argument('dst', help='output path')
     parser.add_argument('--config', help='check DST against the model of this config')
+    parser.add_argument('--allow-unsafe-load', action='store_true',
+                        help='fully unpickle SRC, which runs any code the file names: only '
+                             'for a legacy file from a source you trust')
     if add_arguments:
         add_arguments(parser)
     args = parser.parse_args(argv)
-    state_dict, info, summary, config = convert(load_checkpoint_file(args.src), args)
+    if osp.exists(args.dst) and osp.exists(args.src) and osp.samefile(args.src, args.dst):
+        parser.error(f'DST {args.dst!r} is SRC: converting in place would overwrite the '
+                     'official file; give another output path')
+    checkpoint = load_checkpoint_file(args.src, allow_unsafe=args.allow_unsafe_load)
+    state_dict, info, summary, config = convert(checkpoint, args)
     if args.config:
         if not info['whole_model']:
             parser.error('--config checks whole detector/segmentor checkpoints; SRC is a '
@@ -34,7 +41,7 @@ def converter_main(doc: str, convert: Converter, argv=None,
         check_state_dict(build_model_from_config(Config.fromfile(args.config)), state_dict,
                          source=args.src)
     meta = dict(converted_from=osp.basename(args.src), **info)
-    torch.save(dict(state_dict=state_dict, meta=meta), args.dst)
+    atomic_save(dict(state_dict=state_dict, meta=meta), args.dst)
     print(f'{summary}: {len(state_dict)} tensors -> {args.dst}')
     if args.config:
         print(f'matches the model of {args.config}')

@@ -73,7 +73,9 @@ def convert_dfformer_checkpoint(checkpoint: dict,
     else:
         out_indices = with_norms or (0, 1, 2, 3)
     model_cls = DFFormer if family == 'dfformer' else CDFFormer
-    model = model_cls(arch, nominal_size=nominal_size or stored_size, out_indices=out_indices)
+    if nominal_size is None:
+        nominal_size = stored_size
+    model = model_cls(arch, nominal_size=nominal_size, out_indices=out_indices)
     converted = model.convert_checkpoint(backbone)
     load_state_dict_checked(model, converted,
                             allow_missing=lambda k: not with_norms and k.startswith('norm'),
@@ -83,7 +85,7 @@ def convert_dfformer_checkpoint(checkpoint: dict,
                       if not k.startswith(model.classifier_prefixes))
     if whole_model:
         out.update((k, v) for k, v in state_dict.items() if not k.startswith('backbone.'))
-    info = dict(family=family, arch=arch, nominal_size=nominal_size or stored_size,
+    info = dict(family=family, arch=arch, nominal_size=nominal_size,
                 stored_size=stored_size, whole_model=whole_model, model=dense_model,
                 out_norm_stages=[i for i in with_norms if i in out_indices])
     return out, info

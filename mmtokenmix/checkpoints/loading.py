@@ -19,12 +19,6 @@ class CheckpointMismatchError(RuntimeError):
     """A checkpoint's keys or shapes do not match the model; the message lists them."""
 
 
-def load_checkpoint_file(path: str, map_location: str = 'cpu') -> dict:
-    """Read a checkpoint file (local path or any URI mmengine's loaders know)."""
-    from mmengine.runner.checkpoint import CheckpointLoader
-    return CheckpointLoader.load_checkpoint(path, map_location=map_location)
-
-
 def extract_state_dict(checkpoint: dict) -> 'OrderedDict[str, torch.Tensor]':
     """The tensor dict inside ``checkpoint``: ``state_dict``, ``model`` or ``state_dict_ema``
     (first found, as upstream), or the checkpoint itself; a DataParallel ``module.`` prefix

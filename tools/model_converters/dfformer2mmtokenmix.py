@@ -12,13 +12,22 @@ checkpoint's. The backbone part is checked strictly; with ``--config`` the whole
 checked against that config's model. A converted whole checkpoint is evaluated with
 ``tools/test.py CONFIG DST`` (the matching config is printed).
 """
+import argparse
+
 from mmtokenmix.checkpoints.cli import converter_main
 from mmtokenmix.checkpoints.dfformer import (CONFIG_PATTERNS,
                                              convert_dfformer_checkpoint)
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f'must be a positive number of pixels, got {text}')
+    return value
+
+
 def add_arguments(parser):
-    parser.add_argument('--nominal-size', type=int,
+    parser.add_argument('--nominal-size', type=positive_int,
                         help='store the filter bases for this input size (default: as in SRC)')
 
 

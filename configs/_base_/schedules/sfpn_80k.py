@@ -19,7 +19,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4000, max_keep_ckpts=1,
-                    save_best='mIoU'),
+    checkpoint=dict(type='mmtokenmix.CrashSafeCheckpointHook', by_epoch=False, interval=4000,
+                    max_keep_ckpts=1, save_best='mIoU'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))

@@ -20,7 +20,7 @@ auto_scale_lr = dict(enable=False, base_batch_size=4)  # the toy datasets' batch
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
+    checkpoint=dict(type='mmtokenmix.CrashSafeCheckpointHook', interval=1, max_keep_ckpts=2),
     visualization=dict(type='DetVisualizationHook', draw=False))
 log_processor = dict(type='LogProcessor', window_size=8, by_epoch=True)
 randomness = dict(seed=0)
