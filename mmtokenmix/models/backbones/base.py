@@ -80,6 +80,9 @@ class DenseBackbone(BaseModule):
         if isinstance(out_indices, int):
             out_indices = [out_indices]
         n = self.num_stages
+        if len(out_indices) == 0:
+            raise ValueError(f'out_indices is empty: name at least one stage of 0..{n - 1} '
+                             'whose feature map the backbone should return')
         parsed = []
         for i in out_indices:
             if not isinstance(i, int) or not -n <= i < n:
@@ -146,6 +149,9 @@ class DenseBackbone(BaseModule):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'{type(self).__name__} expects a (N, {self.in_channels}, H, W) '
                              f'tensor, got shape {tuple(x.shape)}')
+        if x.shape[0] == 0:
+            raise ValueError(f'{type(self).__name__} got a batch of 0 images (shape '
+                             f'{tuple(x.shape)}): pass at least one image')
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         self.check_input(x)
