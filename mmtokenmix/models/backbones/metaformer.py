@@ -114,6 +114,8 @@ class MetaFormer(MetaFormerSkeleton):
         self._add_out_norms(dims, out_norm_cfg)
         self.reset_parameters()
         self._freeze_stages()
+        # training under torch.compile is refused with this mixer (see check_input)
+        self._has_dynamic_filter = any(isinstance(m, DynamicFilter) for m in self.modules())
 
     @classmethod
     def check_arch(cls, arch: dict):
@@ -155,9 +157,21 @@ class MetaFormer(MetaFormerSkeleton):
 
     def check_input(self, x: torch.Tensor):
         super().check_input(x)
+        if self._has_dynamic_filter and torch.is_grad_enabled() and \
+                torch.compiler.is_compiling():
+            _refuse_compiled_training(type(self).__name__)
         if min(x.shape[2:]) < 3:
             raise ValueError(f'{type(self).__name__} needs inputs of at least 3x3 pixels (7x7/4 '
                              f'stem with padding 2), got {tuple(x.shape[2:])}')
+
+
+@torch.compiler.disable  # called eagerly: a raise inside the traced graph derails dynamo first
+def _refuse_compiled_training(name: str):
+    raise RuntimeError(
+        f'{name} cannot be trained under torch.compile: inductor (torch 2.5) computes wrong '
+        'gradients for the complex FFT filter of DynamicFilter (up to 100% off against a '
+        'float64 reference). Compile for inference only (under torch.no_grad() / '
+        'torch.inference_mode()), or train without compiling.')
 
 
 @MODELS.register_module()

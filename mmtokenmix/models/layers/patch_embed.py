@@ -19,13 +19,21 @@ class ConvPatchEmbed(nn.Module):
                  padding: int, norm_cfg: dict = dict(type='BN'), act_cfg: dict = None,
                  pad_to_stride: bool = False):
         super().__init__()
+        if pad_to_stride and (2 * padding - kernel_size) % stride:
+            raise ValueError('pad_to_stride needs a conv whose windows tile the padded input '
+                             f'((2 * padding - kernel_size) % stride == 0), got kernel '
+                             f'{kernel_size}, stride {stride}, padding {padding}')
         self.stride = stride
         self.pad_to_stride = pad_to_stride
         self.proj = ConvModule(in_channels, out_channels, kernel_size, stride=stride,
                                padding=padding, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pad_to_stride:
+        if self.pad_to_stride and torch.jit.is_tracing():
+            # a trace would bake the size-dependent padding in (silently wrong shapes at other
+            # sizes); padding stride - 1 gives the same windows for every size
+            x = F.pad(x, (0, self.stride - 1, 0, self.stride - 1))
+        elif self.pad_to_stride:
             pad_h, pad_w = (-x.shape[2]) % self.stride, (-x.shape[3]) % self.stride
             if pad_h or pad_w:
                 x = F.pad(x, (0, pad_w, 0, pad_h))

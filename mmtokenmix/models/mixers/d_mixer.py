@@ -74,9 +74,17 @@ class IDConv(nn.Module):
         weight = (scale * self.weight.unsqueeze(0)).sum(dim=1).reshape(B * C, 1, K, K)
         scale = self.proj(x.mean(dim=(2, 3), keepdim=True)).reshape(B, G, C).softmax(dim=1)
         bias = (scale * self.bias.unsqueeze(0)).sum(dim=1).flatten()
-        # one grouped conv over the batch: every (sample, channel) pair has its own kernel
-        out = F.conv2d(x.reshape(1, B * C, H, W), weight, bias, padding=K // 2, groups=B * C)
-        return out.reshape(B, C, H, W)
+        return per_sample_depthwise_conv(x, weight, bias, K // 2)
+
+
+@torch.compiler.disable  # inductor (torch 2.5) fails to lower this conv; it runs eagerly
+def per_sample_depthwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                              padding: int) -> torch.Tensor:
+    """Depthwise conv of each sample with its own kernels (``weight``: (B*C, 1, K, K), ``bias``:
+    (B*C,)), as one grouped conv over the batch."""
+    B, C, H, W = x.shape
+    out = F.conv2d(x.reshape(1, B * C, H, W), weight, bias, padding=padding, groups=B * C)
+    return out.reshape(B, C, H, W)
 
 
 class OSRA(nn.Module):
