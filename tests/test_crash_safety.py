@@ -13,13 +13,17 @@ from conftest import REPO, run_tool
 from mmtokenmix.checkpoints import load_checkpoint_file
 
 # Runs tools/train.py, but the N-th checkpoint write stops half-way with SIGKILL (no cleanup,
-# as when a node is pre-empted or the OOM killer strikes).
+# as when a node is pre-empted or the OOM killer strikes); a checkpoint written in place
+# (not to a temporary file) ends the run with exit code 3.
 KILL_DURING_SAVE = '''
 import os, runpy, signal, sys
 from mmengine.fileio.backends.local_backend import LocalBackend
 kill_at, put, writes = int(sys.argv[1]), LocalBackend.put, []
 def put_then_die(self, obj, filepath):
-    if str(filepath).endswith('.pth') or str(filepath).endswith('.tmp'):
+    if str(filepath).endswith('.pth'):  # a checkpoint written in place, not atomically
+        sys.stderr.write(f'NON-ATOMIC WRITE {filepath}\\n')
+        os._exit(3)
+    if str(filepath).endswith('.tmp'):
         writes.append(filepath)
         if len(writes) == kill_at:
             with open(filepath, 'wb') as f:
@@ -63,12 +67,13 @@ def test_kill_during_a_save_then_resume_gives_the_uninterrupted_weights(toy_work
         options = ['train_cfg.max_epochs=3', 'train_cfg.val_interval=1',
                    'train_dataloader.batch_size=8', 'model.test_cfg.score_thr=0.0']
         kill_at, best = 2, []
-    else:  # val, checkpoint and best checkpoint every 2 iterations: writes iter_2, best, iter_4
+    else:  # val, checkpoint, best checkpoint every 2 iterations: writes iter_2, best, iter_2
+        # again (mmengine re-saves the last checkpoint after a new best), then iter_4
         config, final, previous = 'segformer_transxnet_t_toy.py', 'iter_6.pth', 'iter_2.pth'
         options = ['train_cfg.max_iters=6', 'train_cfg.val_interval=2',
                    'default_hooks.checkpoint.interval=2', 'val_dataloader.batch_size=8',
                    'default_hooks.checkpoint.save_best=mIoU']
-        kill_at, best = 3, ['best_mIoU_iter_']
+        kill_at, best = 4, ['best_mIoU_iter_']
     options += ['default_hooks.checkpoint.max_keep_ckpts=1', 'randomness.deterministic=True']
     train = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
              osp.join(REPO, 'configs', config)]

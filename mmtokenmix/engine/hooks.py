@@ -151,12 +151,18 @@ class CrashSafeCheckpointHook(CheckpointHook):
 
     # ---- atomic saves ----------------------------------------------------------------------
     def _local(self) -> bool:
-        return type(self.file_backend).__name__ == 'LocalBackend'
+        """Checkpoints go to a local folder (set in ``before_train``; other backends keep
+        mmengine's behaviour)."""
+        return getattr(self, '_out_dir_is_local', False)
 
     @contextmanager
     def _atomic_runner_saves(self, runner):
         """While active, ``runner.save_checkpoint(out_dir, name, ...)`` writes ``.name.tmp``
-        and renames it to ``name`` once complete."""
+        and renames it to ``name`` once complete. Re-entrant: mmengine's best-checkpoint save
+        calls the regular save again."""
+        if not self._local() or 'save_checkpoint' in vars(runner):
+            yield
+            return
         save = runner.save_checkpoint
 
         def save_then_rename(out_dir, filename, *args, **kwargs):
@@ -165,9 +171,6 @@ class CrashSafeCheckpointHook(CheckpointHook):
             if is_main_process():
                 replace_atomically(osp.join(out_dir, tmp), osp.join(out_dir, filename))
 
-        if not self._local():
-            yield
-            return
         runner.save_checkpoint = save_then_rename
         try:
             yield
@@ -247,6 +250,7 @@ class CrashSafeCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
+        self._out_dir_is_local = type(self.file_backend).__name__ == 'LocalBackend'
         if is_main_process() and self._local() and osp.isdir(self.out_dir):
             for name in os.listdir(self.out_dir):  # left by a save that was killed
                 if name.startswith('.') and name.endswith('.tmp'):
