@@ -64,6 +64,7 @@ def test_torch_compile_with_inductor_gives_eager_outputs_and_gradients(cls, arch
     # inductor draws dropout masks with its own generator, so the outputs of a run with
     # dropout cannot equal eager ones: XFormer's default dropout (0.1) is off here
     no_dropout = dict(drop_rate=0.0) if cls is XFormer else {}
+    torch._dynamo.reset()  # no compiled code or shape history carried over from other tests
     torch.manual_seed(0)
     model = cls(_shallow_arch(cls, arch), **no_dropout)
     x = torch.randn(2, 3, 64, 64)
