@@ -82,7 +82,7 @@ def _check_is_torch_file(path: str) -> None:
     legacy pickle), before unpickling anything."""
     with open(path, 'rb') as f:
         head = f.read(4)
-    if head[:2] == b'\x80\x02' or head[:1] == b'\x80':  # legacy (pre-1.6) torch.save
+    if head[:1] == b'\x80':  # a pickle protocol header: legacy (pre-1.6) torch.save
         return
     if head == b'PK\x03\x04':
         if not zipfile.is_zipfile(path):

@@ -211,7 +211,8 @@ def write_markdown(entries, run: dict, args) -> str:
         f'{" and ".join(map(str, bs))}, {run["warmup"]} warm-up + median of {run["repeats"]}; **peak MiB**: first forward at '
         'batch 1 beyond model + input.',
         '* **ours**: newest evaluation under `work_dirs/<config>/` if a run exists, else the '
-        'metafile\'s recorded runs; **paper**: from the specs (unverified numbers are marked).',
+        'metafile\'s recorded runs; **paper**: from the papers and official repositories '
+        '(unverified numbers are marked).',
         '']
     header = ('| model | backbone | input | params (M) | paper params (M) | Δ params | GFLOPs | '
               'hook GFLOPs | paper GFLOPs | ' + ' | '.join(f'img/s b{b}' for b in bs) +

@@ -1,7 +1,7 @@
 """XFormer backbone (Zhao et al., "Lightweight Vision Transformer with Cross Feature Attention",
 arXiv 2207.07268). A reconstruction: no official code or weights exist and the paper body was
-not available, so the layout follows shared/specs/xformer.md — the MobileViT-S skeleton
-(MobileNetV2 inverted residuals + MobileViT blocks) with Cross Feature Attention in place of
+not available, so the layout is our reconstruction (README, XFormer): the MobileViT-S
+skeleton (MobileNetV2 inverted residuals + MobileViT blocks) with Cross Feature Attention in place of
 self-attention. Parameter names follow mmpretrain's MobileViT (``stem``, ``layers.{i}``,
 ``local_rep``, ``global_rep``, ``conv_proj``, ``conv_fusion``, ``conv_1x1_exp``), so MobileViT-S
 ImageNet weights load as the documented substitute initialisation.
