@@ -1,7 +1,7 @@
 """Cross Feature Attention (XFA) of XFormer (Zhao et al., "Lightweight Vision Transformer with
 Cross Feature Attention", arXiv 2207.07268).
 
-The paper's equations were not available (shared/specs/xformer.md §3), so the form is a
+The paper's equations were not available, so the form is a
 reconstruction with switchable variants:
 
 * ``'xca'`` (default, Option A): attention across the *features*: per head, queries and keys
