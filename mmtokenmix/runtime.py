@@ -86,6 +86,37 @@ def detect_default_scope(cfg) -> str:
     return found[0]
 
 
+# how launchers tell each process how many processes run on its machine
+LOCAL_PROCESS_COUNT_VARS = ('LOCAL_WORLD_SIZE', 'SLURM_NTASKS_PER_NODE',
+                            'OMPI_COMM_WORLD_LOCAL_SIZE')
+
+
+def threads_per_process(launcher: str, environ=None, cores: int = None):
+    """CPU threads each process of a distributed run on this machine should use, or None to
+    leave torch's choice: an explicit ``OMP_NUM_THREADS`` wins; otherwise the machine's cores
+    are shared out (torch gives every process all cores: with 2 processes on 2 cores that made
+    training 10x slower than 1 thread each)."""
+    environ = os.environ if environ is None else environ
+    if launcher == 'none' or 'OMP_NUM_THREADS' in environ:
+        return None
+    for name in LOCAL_PROCESS_COUNT_VARS:
+        value = environ.get(name, '').split('(')[0]  # SLURM may say '2(x3)'
+        if value.isdigit() and int(value) > 1:
+            cores = cores or len(os.sched_getaffinity(0))
+            return max(1, cores // int(value))
+    return None
+
+
+def share_cpu_cores(launcher: str) -> None:
+    """Apply :func:`threads_per_process` to this process (and its data loader workers)."""
+    threads = threads_per_process(launcher)
+    if threads is not None:
+        torch.set_num_threads(threads)
+        os.environ['OMP_NUM_THREADS'] = str(threads)
+        print(f'mmtokenmix: {threads} CPU thread(s) per process (cores shared by the '
+              'processes of this machine; set OMP_NUM_THREADS to choose)')
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """The options tools/train.py and tools/test.py share (as in mmdet's tools)."""
     from mmengine.config import DictAction
@@ -112,6 +143,7 @@ def load_tool_config(args: argparse.Namespace):
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.default_scope = detect_default_scope(cfg)
     adapt_config_to_device(cfg, args.launcher)
+    share_cpu_cores(args.launcher)
     return cfg
 
 

@@ -7,6 +7,8 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+# the processes share this machine's cores (torchrun's default is 1 thread each)
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / NPROCS > 0 ? $(nproc) / NPROCS : 1 ))}
 
 python -m torch.distributed.run \
     --nnodes=$NNODES \

@@ -5,7 +5,9 @@ from .backbones import (CDFFormer, DenseBackbone, DFFormer, DMFormer, MetaFormer
                         MetaFormerSkeleton, TransXNet, TransXNetBlock, XFormer)
 from .classifiers import (DMFormerClassifier, MetaFormerClassifier, TransXNetClassifier,
                           XFormerClassifier)
+from .layers.fast_paths import fast_paths, fast_paths_enabled
 
 __all__ = ['CDFFormer', 'DFFormer', 'DMFormer', 'DMFormerClassifier', 'DenseBackbone',
            'MetaFormer', 'MetaFormerClassifier', 'MetaFormerSkeleton', 'TransXNet',
-           'TransXNetBlock', 'TransXNetClassifier', 'XFormer', 'XFormerClassifier']
+           'TransXNetBlock', 'TransXNetClassifier', 'XFormer', 'XFormerClassifier', 'fast_paths',
+           'fast_paths_enabled']

@@ -16,6 +16,7 @@ from mmcv.cnn.bricks import DropPath
 
 from mmtokenmix.registry import MODELS
 from ..layers import ConvPatchEmbed, LayerScale2d, stochastic_depth_rates
+from ..layers.fast_paths import ResizedParameterCache, fast_paths_enabled
 from ..layers.ms_ffn import MultiScaleFFN
 from ..mixers.d_mixer import DMixer, IDConv, resize_relative_pos_enc
 from .base import DenseBackbone
@@ -127,6 +128,7 @@ class TransXNet(DenseBackbone):
             rpes.append(nn.Parameter(torch.zeros(1, arch['num_heads'][i], h * w, n_kv)))
             h, w = math.ceil(h / 2), math.ceil(w / 2)
         self.relative_pos_enc = nn.ParameterList(rpes)
+        self._rpe_caches = [ResizedParameterCache() for _ in rpes]
 
         dpr = stochastic_depth_rates(arch['layers'], drop_path_rate)
         network = []
@@ -214,11 +216,15 @@ class TransXNet(DenseBackbone):
         if stage > 0:
             x = self.network[2 * stage - 1](x)
         blocks = self.network[2 * stage]
-        # the stage's encoding is resized once per forward (upstream: in every block, same
-        # result)
-        H, W = x.shape[2:]
-        kv_h, kv_w = blocks[0].token_mixer.global_unit.kv_size(H, W)
-        rpe = resize_relative_pos_enc(self.relative_pos_enc[stage], (H * W, kv_h * kv_w))
+        rpe = self.relative_pos_enc[stage]
+        if fast_paths_enabled():
+            # upstream resizes the stage's encoding in every block; once per forward gives the
+            # same tensor, and in inference it is kept for the next input of the same size
+            H, W = x.shape[2:]
+            kv_h, kv_w = blocks[0].token_mixer.global_unit.kv_size(H, W)
+            size = (H * W, kv_h * kv_w)
+            rpe = self._rpe_caches[stage].get(
+                self, rpe, size, lambda: resize_relative_pos_enc(rpe, size))
         return self.run_blocks(stage, blocks, x, rpe)
 
     def forward_stem(self, x: torch.Tensor) -> torch.Tensor:

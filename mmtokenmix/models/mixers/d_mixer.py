@@ -14,6 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 
+from ..layers.fast_paths import use_inference_fast_path
+
 
 def resize_relative_pos_enc(rpe: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     """Resize a ``(1, heads, N_q, N_kv)`` relative position encoding to ``size``.
@@ -141,11 +143,22 @@ class OSRA(nn.Module):
         k, v = torch.chunk(self.kv(kv), 2, dim=1)
         k = k.reshape(B, heads, C // heads, -1)
         v = v.reshape(B, heads, C // heads, -1).transpose(-1, -2)
-        attn = (q @ k) * self.scale
         if rpe is not None:
-            attn = attn + resize_relative_pos_enc(rpe, attn.shape[2:])
-        attn = self.attn_drop(attn.softmax(dim=-1))
-        return (attn @ v).transpose(-1, -2).reshape(B, C, H, W)
+            rpe = resize_relative_pos_enc(rpe, (q.shape[2], k.shape[3]))
+        if use_inference_fast_path(self):
+            # fused: the (queries x keys) matrix is never written out whole, which is what
+            # bounds this attention at detection sizes (stage 1: ~230 MB per matrix)
+            # (CPU's flash kernel needs contiguous inputs, else the slow math kernel runs)
+            out = F.scaled_dot_product_attention(
+                q.contiguous(), k.transpose(-1, -2).contiguous(), v.contiguous(),
+                attn_mask=rpe, scale=self.scale)
+        else:
+            attn = (q @ k) * self.scale
+            if rpe is not None:
+                attn = attn + rpe
+            attn = self.attn_drop(attn.softmax(dim=-1))
+            out = attn @ v
+        return out.transpose(-1, -2).reshape(B, C, H, W)
 
 
 class DMixer(nn.Module):

@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..layers.fast_paths import ResizedParameterCache, use_inference_fast_path
 from ..layers.metaformer import MetaFormerMlp, StarReLU
 
 
@@ -111,6 +112,7 @@ class DynamicFilter(nn.Module):
                                       out_channels=num_filters * self.med_channels)
         h, w = filter_size_for(feature_size)
         self.complex_weights = nn.Parameter(torch.randn(h, w, num_filters, 2) * 0.02)
+        self._bases_cache = ResizedParameterCache()
         self.act2 = nn.Identity()
         self.pwconv2 = nn.Linear(self.med_channels, channels, bias=bias)
 
@@ -122,8 +124,14 @@ class DynamicFilter(nn.Module):
                 f'{self.complex_weights.dtype}: the model was cast to low precision '
                 f'(model.half()/.bfloat16() or a pure-fp16 wrapper). Keep the weights in '
                 f'float32 and use autocast instead (AmpOptimWrapper in mmengine).')
-        bases = resize_complex_weight(self.complex_weights, *filter_size_for((height, width)))
-        return torch.view_as_complex(bases.contiguous())
+        size = filter_size_for((height, width))
+
+        def compute():
+            return torch.view_as_complex(
+                resize_complex_weight(self.complex_weights, *size).contiguous())
+
+        # upstream resizes on every forward; in inference the result is kept per input size
+        return self._bases_cache.get(self, self.complex_weights, size, compute)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, H, W, _ = x.shape
@@ -134,6 +142,9 @@ class DynamicFilter(nn.Module):
         filters = torch.einsum('bfc,hwf->bhwc', routing.to(torch.complex64),
                                self.filter_bases(H, W))
         # the explicit output size keeps odd widths (rfft2 of W and W+1 have the same width)
-        y = torch.fft.irfft2(spectrum * filters, s=(H, W), dim=(1, 2), norm='ortho')
+        # (in place on the inference fast path: the spectrum is not needed afterwards)
+        spectrum = (spectrum.mul_(filters) if use_inference_fast_path(self)
+                    else spectrum * filters)
+        y = torch.fft.irfft2(spectrum, s=(H, W), dim=(1, 2), norm='ortho')
         return self.pwconv2(self.act2(y))
 

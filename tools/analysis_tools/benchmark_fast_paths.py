@@ -1,0 +1,142 @@
+"""Inference fast paths against the plain path: forward time, peak memory and output
+difference of the dense TransXNet-T/S, DFFormer-S18 and CDFFormer-S18 (nominal size 800, as
+the official detectors) backbones.
+
+    python tools/analysis_tools/benchmark_fast_paths.py [--models NAME ...]
+        [--settings 16x224x224 1x800x1216] [--repeats 5] [--no-memory] [--json FILE]
+
+The plain path (``with mmtokenmix.models.fast_paths(False)``) computes the way the official
+implementations do; the fast path is what the backbones do by default in inference. Each
+model gets random weights of a trained-looking scale (layer scale 1, random position
+encodings and BatchNorm statistics), so every branch contributes to the output. Per model
+and input (batch x height x width):
+
+* time: one network forward in eval mode under ``torch.no_grad()``, the two paths taking
+  turns, one untimed round, then the median (min-max) of ``--repeats`` rounds; the fast
+  path's first forward fills its caches, later ones reuse them, as in a test loop over
+  same-sized inputs;
+* peak memory: in a fresh process per path, the most resident memory that two forwards
+  needed beyond the built model and its input (caches included);
+* max rel. diff: ``max |fast - plain| / max |plain|`` over the returned maps.
+"""
+import argparse
+import json
+import multiprocessing
+import time
+
+import torch
+
+MODELS = ('TransXNet-T', 'TransXNet-S', 'DFFormer-S18', 'CDFFormer-S18')
+SETTINGS = ('16x224x224', '1x800x1216')
+
+
+def parse_setting(text: str):
+    try:
+        batch, height, width = (int(v) for v in text.split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not BATCHxHEIGHTxWIDTH, e.g. 1x800x1216')
+    return batch, height, width
+
+
+def build(name: str, seed: int = 0) -> torch.nn.Module:
+    """The dense backbone ``name`` in eval mode, with random trained-looking weights."""
+    from mmtokenmix.models import CDFFormer, DFFormer, TransXNet
+    torch.manual_seed(seed)
+    family, arch = name.split('-')
+    if family == 'TransXNet':
+        model = TransXNet(arch.lower(), layer_scale_init_value=1.0)
+    else:
+        model = {'DFFormer': DFFormer, 'CDFFormer': CDFFormer}[family](
+            arch.lower(), nominal_size=800)
+    with torch.no_grad():
+        for pname, param in model.named_parameters():
+            if 'relative_pos_enc' in pname:
+                param.normal_(0, 0.5)
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+def forward(model, x, fast: bool):
+    from mmtokenmix.models import fast_paths
+    with torch.no_grad(), fast_paths(fast):
+        return model(x)
+
+
+def peak_memory(name: str, setting, fast: bool) -> int:
+    """Peak bytes of two forwards in this (fresh) process; see the module docstring."""
+    from mmtokenmix.analysis import peak_memory_of
+    model = build(name)
+    x = torch.randn(*setting[:1], 3, *setting[1:])
+    return peak_memory_of(lambda: (forward(model, x, fast), forward(model, x, fast)), 'cpu')
+
+
+def peak_memory_in_fresh_process(name: str, setting, fast: bool) -> int:
+    with multiprocessing.get_context('spawn').Pool(1) as pool:
+        return pool.apply(peak_memory, (name, setting, fast))
+
+
+def relative_difference(fast_outs, plain_outs) -> float:
+    return max(((a - b).abs().max() / b.abs().max()).item()
+               for a, b in zip(fast_outs, plain_outs))
+
+
+def measure(name: str, setting, repeats: int, memory: bool) -> dict:
+    from mmtokenmix.analysis import interleaved_seconds
+    model = build(name)
+    batch, height, width = setting
+    x = torch.randn(batch, 3, height, width)
+    diff = relative_difference(forward(model, x, True), forward(model, x, False))
+    seconds = interleaved_seconds({'plain': lambda: forward(model, x, False),
+                                   'fast': lambda: forward(model, x, True)}, repeats)
+    row = dict(model=name, input=f'{batch}x{height}x{width}', max_rel_diff=diff,
+               plain_s=seconds['plain'], fast_s=seconds['fast'],
+               speedup=seconds['plain']['median'] / seconds['fast']['median'])
+    if memory:
+        row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False) / 2**20
+        row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True) / 2**20
+    return row
+
+
+def format_row(r: dict) -> str:
+    def secs(s):
+        return f'{s["median"]:.3f} ({s["min"]:.3f}-{s["max"]:.3f})'
+    memory = (f'{r["plain_peak_mib"]:.0f} / {r["fast_peak_mib"]:.0f}'
+              if 'plain_peak_mib' in r else 'not measured')
+    return (f'| {r["model"]} | {r["input"]} | {secs(r["plain_s"])} | {secs(r["fast_s"])} | '
+            f'{r["speedup"]:.2f}x | {memory} | {r["max_rel_diff"]:.1e} |')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--models', nargs='+', choices=MODELS, default=list(MODELS))
+    parser.add_argument('--settings', nargs='+', type=parse_setting,
+                        default=[parse_setting(s) for s in SETTINGS])
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--no-memory', action='store_true', help='skip the peak memory runs')
+    parser.add_argument('--json', help='also write the rows to this file')
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error('--repeats must be at least 1')
+
+    start = time.perf_counter()
+    print(f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
+          f'forward: median (min-max) of {args.repeats}\n')
+    print('| model | input | plain s | fast s | speed-up | peak MiB plain / fast | '
+          'max rel. diff |')
+    print('|---|---|---|---|---|---|---|')
+    rows = []
+    for name in args.models:
+        for setting in args.settings:
+            rows.append(measure(name, setting, args.repeats, not args.no_memory))
+            print(format_row(rows[-1]), flush=True)
+    print(f'\nwall time {time.perf_counter() - start:.0f} s')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
