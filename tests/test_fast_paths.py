@@ -6,7 +6,8 @@ import copy
 import pytest
 import torch
 
-from mmtokenmix.models import CDFFormer, DFFormer, TransXNet, fast_paths, fast_paths_enabled
+from mmtokenmix.models import (CDFFormer, DFFormer, DMFormer, TransXNet, fast_paths,
+                               fast_paths_enabled)
 from mmtokenmix.models.mixers import d_mixer, dynamic_filter
 
 SIZES = [(64, 64), (70, 94), (96, 64)]
@@ -43,7 +44,12 @@ def cdfformer():
                                      nominal_size=64))
 
 
-BUILDERS = {'transxnet': transxnet, 'dfformer': dfformer, 'cdfformer': cdfformer}
+def dmformer():  # no caches; its 1x1 convs and MetaFormer blocks have fast paths
+    return trained_looking(DMFormer('s'))
+
+
+CACHED = {'transxnet': transxnet, 'dfformer': dfformer, 'cdfformer': cdfformer}
+BUILDERS = dict(CACHED, dmformer=dmformer)
 
 
 def infer(model, x, fast):
@@ -125,7 +131,7 @@ def change_weights_in_every_way(model, x):
     yield 'edit through .data'
 
 
-@pytest.mark.parametrize('family', sorted(BUILDERS))
+@pytest.mark.parametrize('family', sorted(CACHED))
 def test_caches_are_invalidated_by_every_weight_change(family):
     model = BUILDERS[family]().eval()
     x = torch.randn(2, 3, 70, 94)
@@ -156,7 +162,8 @@ def test_training_is_the_plain_path_with_the_same_gradients(family):
                                    atol=1e-7, msg=name)
     caches = list(getattr(model, '_rpe_caches', [])) + [
         m._bases_cache for m in model.modules() if hasattr(m, '_bases_cache')]
-    assert caches and all(c._value is None for c in caches)  # training dropped them
+    assert all(c._value is None for c in caches)  # training dropped them
+    assert bool(caches) == (family in CACHED)
 
 
 def test_eval_with_gradients_takes_the_plain_path():
@@ -186,3 +193,18 @@ def test_the_switch_is_restored_after_an_error():
             assert not fast_paths_enabled()
             raise RuntimeError('boom')
     assert fast_paths_enabled()
+
+
+@pytest.mark.parametrize('bias', [True, False])
+def test_pointwise_conv_is_a_1x1_conv(bias):
+    from mmtokenmix.models.layers.pointwise import PointwiseConv2d
+    conv = PointwiseConv2d(6, 10, bias=bias)
+    assert isinstance(conv, torch.nn.Conv2d) and conv.kernel_size == (1, 1)
+    x = torch.randn(3, 6, 5, 7)
+    expected = torch.nn.functional.conv2d(x, conv.weight, conv.bias)
+    for fast in (True, False):
+        with torch.no_grad(), fast_paths(fast):
+            torch.testing.assert_close(conv.eval()(x), expected)
+    conv.train()(x).sum().backward()  # training: the ordinary conv, with gradients
+    assert conv.weight.grad is not None
+

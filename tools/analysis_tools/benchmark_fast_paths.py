@@ -3,7 +3,8 @@ difference of the dense TransXNet-T/S, DFFormer-S18 and CDFFormer-S18 (nominal s
 the official detectors) backbones.
 
     python tools/analysis_tools/benchmark_fast_paths.py [--models NAME ...]
-        [--settings 16x224x224 1x800x1216] [--repeats 5] [--no-memory] [--json FILE]
+        [--settings 16x224x224 1x800x1216] [--repeats 5] [--no-memory] [--compile]
+        [--bf16] [--json FILE]
 
 The plain path (``with mmtokenmix.models.fast_paths(False)``) computes the way the official
 implementations do; the fast path is what the backbones do by default in inference. Each
@@ -18,6 +19,12 @@ and input (batch x height x width):
 * peak memory: in a fresh process per path, the most resident memory that two forwards
   needed beyond the built model and its input (caches included);
 * max rel. diff: ``max |fast - plain| / max |plain|`` over the returned maps.
+
+``--compile`` adds ``torch.compile`` (inductor) of the model: its first call (the compile)
+and its steady forward time, and the difference of its outputs. ``--bf16`` adds the fast
+path under ``torch.autocast('cpu', torch.bfloat16)``: time and the relative RMS error
+``||bf16 - plain|| / ||plain||`` per returned map (the worst map). XFormer-S and DMFormer-S
+can be named in ``--models`` for these columns (they have no caches: plain = fast).
 """
 import argparse
 import json
@@ -27,6 +34,7 @@ import time
 import torch
 
 MODELS = ('TransXNet-T', 'TransXNet-S', 'DFFormer-S18', 'CDFFormer-S18')
+EXTRA_MODELS = ('XFormer-S', 'DMFormer-S')
 SETTINGS = ('16x224x224', '1x800x1216')
 
 
@@ -40,11 +48,13 @@ def parse_setting(text: str):
 
 def build(name: str, seed: int = 0) -> torch.nn.Module:
     """The dense backbone ``name`` in eval mode, with random trained-looking weights."""
-    from mmtokenmix.models import CDFFormer, DFFormer, TransXNet
+    from mmtokenmix.models import CDFFormer, DFFormer, DMFormer, TransXNet, XFormer
     torch.manual_seed(seed)
     family, arch = name.split('-')
     if family == 'TransXNet':
         model = TransXNet(arch.lower(), layer_scale_init_value=1.0)
+    elif family in ('XFormer', 'DMFormer'):
+        model = {'XFormer': XFormer, 'DMFormer': DMFormer}[family](arch.lower())
     else:
         model = {'DFFormer': DFFormer, 'CDFFormer': CDFFormer}[family](
             arch.lower(), nominal_size=800)
@@ -59,9 +69,10 @@ def build(name: str, seed: int = 0) -> torch.nn.Module:
     return model.eval()
 
 
-def forward(model, x, fast: bool):
+def forward(model, x, fast: bool, bf16: bool = False):
     from mmtokenmix.models import fast_paths
-    with torch.no_grad(), fast_paths(fast):
+    with torch.no_grad(), fast_paths(fast), torch.autocast('cpu', torch.bfloat16,
+                                                           enabled=bf16):
         return model(x)
 
 
@@ -83,39 +94,78 @@ def relative_difference(fast_outs, plain_outs) -> float:
                for a, b in zip(fast_outs, plain_outs))
 
 
-def measure(name: str, setting, repeats: int, memory: bool) -> dict:
+def relative_rms_error(outs, plain_outs) -> float:
+    return max(((a.float() - b).norm() / b.norm()).item() for a, b in zip(outs, plain_outs))
+
+
+def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = False,
+            bf16: bool = False) -> dict:
     from mmtokenmix.analysis import interleaved_seconds
     model = build(name)
     batch, height, width = setting
     x = torch.randn(batch, 3, height, width)
-    diff = relative_difference(forward(model, x, True), forward(model, x, False))
-    seconds = interleaved_seconds({'plain': lambda: forward(model, x, False),
-                                   'fast': lambda: forward(model, x, True)}, repeats)
-    row = dict(model=name, input=f'{batch}x{height}x{width}', max_rel_diff=diff,
-               plain_s=seconds['plain'], fast_s=seconds['fast'],
-               speedup=seconds['plain']['median'] / seconds['fast']['median'])
+    plain = forward(model, x, False)
+    runs = {'plain': lambda: forward(model, x, False), 'fast': lambda: forward(model, x, True)}
+    row = dict(model=name, input=f'{batch}x{height}x{width}',
+               max_rel_diff=relative_difference(forward(model, x, True), plain))
+    if compile_:
+        torch._dynamo.reset()
+        compiled = torch.compile(model)
+        start = time.perf_counter()
+        row['compiled_max_rel_diff'] = relative_difference(forward(compiled, x, True), plain)
+        row['compile_s'] = time.perf_counter() - start
+        runs['compiled'] = lambda: forward(compiled, x, True)
+    if bf16:
+        row['bf16_rel_rms_error'] = relative_rms_error(forward(model, x, True, True), plain)
+        runs['bf16'] = lambda: forward(model, x, True, True)
+    seconds = interleaved_seconds(runs, repeats)
+    row.update({f'{k}_s': v for k, v in seconds.items()})
+    row['speedup'] = seconds['plain']['median'] / seconds['fast']['median']
     if memory:
         row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False) / 2**20
         row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True) / 2**20
     return row
 
 
+def secs(s: dict) -> str:
+    return f'{s["median"]:.3f} ({s["min"]:.3f}-{s["max"]:.3f})'
+
+
 def format_row(r: dict) -> str:
-    def secs(s):
-        return f'{s["median"]:.3f} ({s["min"]:.3f}-{s["max"]:.3f})'
     memory = (f'{r["plain_peak_mib"]:.0f} / {r["fast_peak_mib"]:.0f}'
               if 'plain_peak_mib' in r else 'not measured')
-    return (f'| {r["model"]} | {r["input"]} | {secs(r["plain_s"])} | {secs(r["fast_s"])} | '
-            f'{r["speedup"]:.2f}x | {memory} | {r["max_rel_diff"]:.1e} |')
+    cells = [r['model'], r['input'], secs(r['plain_s']), secs(r['fast_s']),
+             f'{r["speedup"]:.2f}x', memory, f'{r["max_rel_diff"]:.1e}']
+    if 'compiled_s' in r:
+        cells += [f'{r["compile_s"]:.0f}', secs(r['compiled_s']),
+                  f'{r["plain_s"]["median"] / r["compiled_s"]["median"]:.2f}x',
+                  f'{r["compiled_max_rel_diff"]:.1e}']
+    if 'bf16_s' in r:
+        cells += [secs(r['bf16_s']), f'{r["plain_s"]["median"] / r["bf16_s"]["median"]:.2f}x',
+                  f'{r["bf16_rel_rms_error"]:.1e}']
+    return '| ' + ' | '.join(cells) + ' |'
+
+
+def header(compile_: bool, bf16: bool) -> str:
+    names = ['model', 'input', 'plain s', 'fast s', 'speed-up', 'peak MiB plain / fast',
+             'max rel. diff']
+    if compile_:
+        names += ['compile s', 'compiled s', 'compiled speed-up', 'compiled max rel. diff']
+    if bf16:
+        names += ['bf16 s', 'bf16 speed-up', 'bf16 rel. RMS error']
+    return '| ' + ' | '.join(names) + ' |\n|' + '---|' * len(names)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--models', nargs='+', choices=MODELS, default=list(MODELS))
+    parser.add_argument('--models', nargs='+', choices=MODELS + EXTRA_MODELS,
+                        default=list(MODELS))
     parser.add_argument('--settings', nargs='+', type=parse_setting,
                         default=[parse_setting(s) for s in SETTINGS])
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--no-memory', action='store_true', help='skip the peak memory runs')
+    parser.add_argument('--compile', action='store_true', help='also time torch.compile')
+    parser.add_argument('--bf16', action='store_true', help='also time bf16 autocast')
     parser.add_argument('--json', help='also write the rows to this file')
     args = parser.parse_args(argv)
     if args.repeats < 1:
@@ -124,13 +174,12 @@ def main(argv=None):
     start = time.perf_counter()
     print(f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
           f'forward: median (min-max) of {args.repeats}\n')
-    print('| model | input | plain s | fast s | speed-up | peak MiB plain / fast | '
-          'max rel. diff |')
-    print('|---|---|---|---|---|---|---|')
+    print(header(args.compile, args.bf16))
     rows = []
     for name in args.models:
         for setting in args.settings:
-            rows.append(measure(name, setting, args.repeats, not args.no_memory))
+            rows.append(measure(name, setting, args.repeats, not args.no_memory, args.compile,
+                                args.bf16))
             print(format_row(rows[-1]), flush=True)
     print(f'\nwall time {time.perf_counter() - start:.0f} s')
     if args.json:

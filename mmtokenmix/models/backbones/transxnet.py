@@ -16,7 +16,8 @@ from mmcv.cnn.bricks import DropPath
 
 from mmtokenmix.registry import MODELS
 from ..layers import ConvPatchEmbed, LayerScale2d, stochastic_depth_rates
-from ..layers.fast_paths import ResizedParameterCache, fast_paths_enabled
+from ..layers.fast_paths import (ResizedParameterCache, fast_paths_enabled,
+                                 use_inference_fast_path)
 from ..layers.ms_ffn import MultiScaleFFN
 from ..mixers.d_mixer import DMixer, IDConv, resize_relative_pos_enc
 from .base import DenseBackbone
@@ -56,6 +57,10 @@ class TransXNetBlock(nn.Module):
         self.layer_scale_2 = LayerScale2d(channels, layer_scale_init_value)
 
     def forward(self, x: torch.Tensor, rpe: torch.Tensor = None) -> torch.Tensor:
+        if use_inference_fast_path(self):  # the same sums, each into the new branch tensor
+            x = self.pos_embed(x).add_(x)
+            x = self.layer_scale_1.forward_(self.token_mixer(self.norm1(x), rpe)).add_(x)
+            return self.layer_scale_2.forward_(self.mlp(self.norm2(x))).add_(x)
         x = x + self.pos_embed(x)
         x = x + self.drop_path(self.layer_scale_1(self.token_mixer(self.norm1(x), rpe)))
         return x + self.drop_path(self.layer_scale_2(self.mlp(self.norm2(x))))

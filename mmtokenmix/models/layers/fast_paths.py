@@ -39,7 +39,7 @@ def fast_paths_enabled() -> bool:
 def use_inference_fast_path(module: torch.nn.Module) -> bool:
     """True when ``module`` may take an inference fast path now: fast paths on, the module in
     eval mode, no autograd recording, and not being traced or compiled (a cached tensor would
-    be frozen into the graph)."""
+    be frozen into the graph; so tracing FLOP counters and exports see the plain path)."""
     return (_ENABLED and not module.training and not torch.is_grad_enabled()
             and not torch.jit.is_tracing() and not torch.compiler.is_compiling())
 

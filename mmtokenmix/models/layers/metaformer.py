@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 
 from .fast_paths import use_inference_fast_path
+from .pointwise import PointwiseConv2d
 
 
 class LayerNormWithoutBias(nn.Module):
@@ -115,7 +116,7 @@ class MetaFormerMlp(nn.Module):
 
         def pointwise(c_in: int, c_out: int) -> nn.Module:
             return (nn.Linear(c_in, c_out, bias=bias) if channels_last
-                    else nn.Conv2d(c_in, c_out, 1, bias=bias))
+                    else PointwiseConv2d(c_in, c_out, bias=bias))
 
         self.fc1 = pointwise(channels, hidden)
         self.dwconv = (nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden) if mid_dwconv

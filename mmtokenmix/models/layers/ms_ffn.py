@@ -2,6 +2,9 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
 
+from .fast_paths import use_inference_fast_path
+from .pointwise import PointwiseConv2d
+
 
 class MultiScaleDWConv(nn.Module):
     """Depthwise convs of several kernel sizes on consecutive channel groups, concatenated.
@@ -38,18 +41,20 @@ class MultiScaleFFN(nn.Module):
                  act_cfg: dict = dict(type='GELU'), drop: float = 0.0):
         super().__init__()
         self.fc1 = nn.Sequential(
-            nn.Conv2d(channels, hidden_channels, 1, bias=False),
+            PointwiseConv2d(channels, hidden_channels, bias=False),
             build_activation_layer(act_cfg),
             build_norm_layer(bn_cfg, hidden_channels)[1])
         self.dwconv = MultiScaleDWConv(hidden_channels)
         self.act = build_activation_layer(act_cfg)
         self.norm = build_norm_layer(bn_cfg, hidden_channels)[1]
         self.fc2 = nn.Sequential(
-            nn.Conv2d(hidden_channels, channels, 1, bias=False),
+            PointwiseConv2d(hidden_channels, channels, bias=False),
             build_norm_layer(bn_cfg, channels)[1])
         self.drop = nn.Dropout(drop)
 
     def forward(self, x):
         x = self.fc1(x)
+        if use_inference_fast_path(self):
+            return self.fc2(self.norm(self.act(self.dwconv(x).add_(x))))  # eval: no dropout
         x = self.norm(self.act(self.dwconv(x) + x))
         return self.drop(self.fc2(self.drop(x)))

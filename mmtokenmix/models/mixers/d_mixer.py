@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 
 from ..layers.fast_paths import use_inference_fast_path
+from ..layers.pointwise import PointwiseConv2d
 
 
 def resize_relative_pos_enc(rpe: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
@@ -60,7 +61,7 @@ class IDConv(nn.Module):
         hidden = channels // reduction_ratio
         self.proj = nn.Sequential(
             ConvModule(channels, hidden, 1, norm_cfg=bn_cfg, act_cfg=act_cfg),
-            nn.Conv2d(hidden, channels * num_groups, 1))
+            PointwiseConv2d(hidden, channels * num_groups))
         nn.init.trunc_normal_(self.weight, std=0.02)
         nn.init.trunc_normal_(self.bias, std=0.02)
 
@@ -116,8 +117,8 @@ class OSRA(nn.Module):
         self.num_heads = num_heads
         self.sr_ratio = sr_ratio
         self.scale = (channels // num_heads) ** -0.5
-        self.q = nn.Conv2d(channels, channels, 1)
-        self.kv = nn.Conv2d(channels, channels * 2, 1)
+        self.q = PointwiseConv2d(channels, channels)
+        self.kv = PointwiseConv2d(channels, channels * 2)
         self.attn_drop = nn.Dropout(attn_drop)
         if sr_ratio > 1:
             self.sr = nn.Sequential(
@@ -148,10 +149,11 @@ class OSRA(nn.Module):
         if use_inference_fast_path(self):
             # fused: the (queries x keys) matrix is never written out whole, which is what
             # bounds this attention at detection sizes (stage 1: ~230 MB per matrix)
-            # (CPU's flash kernel needs contiguous inputs, else the slow math kernel runs)
+            # (CPU's flash kernel needs contiguous inputs and a mask that does not ask for
+            # gradients, else the slow math kernel runs)
             out = F.scaled_dot_product_attention(
                 q.contiguous(), k.transpose(-1, -2).contiguous(), v.contiguous(),
-                attn_mask=rpe, scale=self.scale)
+                attn_mask=None if rpe is None else rpe.detach(), scale=self.scale)
         else:
             attn = (q @ k) * self.scale
             if rpe is not None:
@@ -190,13 +192,15 @@ class DMixer(nn.Module):
             nn.Conv2d(channels, channels, 3, padding=1, groups=channels),
             build_activation_layer(act_cfg),
             build_norm_layer(bn_cfg, channels)[1],
-            nn.Conv2d(channels, inner, 1),
+            PointwiseConv2d(channels, inner),
             build_activation_layer(act_cfg),
             build_norm_layer(bn_cfg, inner)[1],
-            nn.Conv2d(inner, channels, 1),
+            PointwiseConv2d(inner, channels),
             build_norm_layer(bn_cfg, channels)[1])
 
     def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
         x1, x2 = torch.chunk(x, 2, dim=1)
         x = torch.cat([self.local_unit(x1), self.global_unit(x2, rpe)], dim=1)
+        if use_inference_fast_path(self):
+            return self.proj(x).add_(x)  # the same sum, into the new tensor
         return self.proj(x) + x

@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer
 
+from ..layers.pointwise import PointwiseConv2d
+
 BRANCH_MODES = ('parallel', 'cascade')
 FUSIONS = ('sum', 'concat')
 GATE_INPUTS = ('input', 'fused')
@@ -91,15 +93,15 @@ class DMA(nn.Module):
         self.branch_mode, self.fusion, self.gate_input = branch_mode, fusion, gate_input
 
         if projection:
-            self.proj_in = nn.Conv2d(channels, channels, 1)
+            self.proj_in = PointwiseConv2d(channels, channels)
             self.act = build_activation_layer(act_cfg)
-            self.proj_out = nn.Conv2d(channels, channels, 1)
+            self.proj_out = PointwiseConv2d(channels, channels)
         self.projection = projection
         self.branches = nn.ModuleList(
             nn.Conv2d(channels, channels, k, padding=d * (k - 1) // 2, dilation=d,
                       groups=channels) for k, d in zip(kernel_sizes, dilations))
         fused_channels = channels * len(kernel_sizes) if fusion == 'concat' else channels
-        self.fuse = nn.Conv2d(fused_channels, channels, 1)
+        self.fuse = PointwiseConv2d(fused_channels, channels)
         gate_in = channels if gate_input == 'input' else fused_channels
         self.gate = ChannelGate(gate_in, channels, max(1, gate_in // gate_reduction))
 
