@@ -163,7 +163,26 @@ def build_runner(cfg):
     from mmengine.runner import Runner
     if 'optim_wrapper' in cfg:
         cfg.optim_wrapper = optim_wrapper_for_device(cfg.optim_wrapper)
-    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    # mmengine would compile the whole train_step, optimizer step included, which dynamo in
+    # torch 2.5 cannot trace (InternalTorchDynamoError in AdamW.step): compile the backbone
+    compile_cfg = cfg.pop('compile', None)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if compile_cfg:
+        compile_backbone(runner.model, compile_cfg)
+    return runner
+
+
+def compile_backbone(model, compile_cfg) -> None:
+    """``torch.compile`` the backbone of ``model`` (a detector/segmentor, maybe DDP-wrapped)
+    in place, so state-dict keys and checkpoints stay as they are. ``compile_cfg``: True or
+    the keyword arguments of ``torch.compile`` (e.g. ``dict(mode='max-autotune')``)."""
+    from mmengine.model import is_model_wrapper
+    model = model.module if is_model_wrapper(model) else model
+    target = getattr(model, 'backbone', model)
+    options = {} if compile_cfg is True else dict(compile_cfg)
+    target.compile(**options)
+    print(f'mmtokenmix: {type(target).__name__} compiled with torch.compile({options or ""}); '
+          'the first iterations (and the first evaluation) are slow while it compiles')
 
 
 def add_loading_args(parser: argparse.ArgumentParser) -> None:
