@@ -71,6 +71,8 @@ def test_fast_inference_equals_the_plain_path_at_several_sizes(family):
         plain = infer(model, x, False)
         assert_outputs_close(infer(model, x, True), plain)  # fills the caches
         assert_outputs_close(infer(model, x, True), plain)  # reuses them
+        with torch.inference_mode():  # (what mmdet's inferencers use)
+            assert_outputs_close(model(x), plain)
 
 
 def count_calls(monkeypatch, module, name):

@@ -97,7 +97,8 @@ class OSRA(nn.Module):
     strided depthwise conv (kernel ``r + 3``, stride ``r``) followed by a depthwise 3x3 local
     refinement added as a residual (also when ``r == 1``). The attention logits get a relative
     position encoding, resized to the actual (N_q, N_kv) shape. There is no output projection
-    (the D-Mixer's STE follows).
+    (the D-Mixer's STE follows). On the inference fast path the same attention runs through
+    ``F.scaled_dot_product_attention`` (the encoding as its additive mask).
 
     Args:
         channels: input (= output) channels; split contiguously into ``num_heads`` heads.

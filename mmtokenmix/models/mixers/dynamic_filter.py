@@ -6,7 +6,8 @@ filter of each sample and channel is a softmax-weighted combination of a few lea
 bases, the weights predicted from the sample's mean token. The bases are stored for a nominal
 feature size and resized to the actual one on the fly, exactly as the official dense models do
 (bicubic, ``align_corners=True``, real and imaginary parts as separate channels, on the
-unshifted spectrum), so any input size works.
+unshifted spectrum), so any input size works. In inference the resized bases are kept for
+the next input of the same size (:mod:`mmtokenmix.models.layers.fast_paths`).
 """
 from typing import Sequence, Tuple, Union
 
