@@ -1,5 +1,5 @@
 # Semantic FPN on DMFormer-S (reconstruction): the PoolFormer/PVT FPN + FPNHead of
-# sfpn_transxnet.py, the decoder the DMFormer paper follows (spec §5), with the backbone
+# sfpn_transxnet.py, the decoder the DMFormer paper follows (README, DMFormer), with the backbone
 # swapped.
 _base_ = './sfpn_transxnet.py'
 model = dict(

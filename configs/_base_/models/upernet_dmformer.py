@@ -1,5 +1,5 @@
 # UperNet on DMFormer-S (reconstruction): the UperNet of Swin's ADE20K setting, which the
-# DMFormer paper follows (spec §5) - mmseg 1.2.2's upernet_swin.py values: UPerHead
+# DMFormer paper follows (README, DMFormer) - mmseg 1.2.2's upernet_swin.py values: UPerHead
 # (pool scales 1, 2, 3, 6, 512 channels, dropout 0.1) on the four stages and an auxiliary
 # FCNHead on stage 3 (256 channels, loss weight 0.4); SyncBN in the heads (single-process runs
 # revert it to BN). Backbone and data preprocessing as in sfpn_dmformer.py, no FPN neck.
