@@ -3,13 +3,16 @@
 # bases resized 224 -> 800), drop path 0, AdamW lr 1e-4 wd 0.05 on every parameter, 12
 # epochs, batch 16 (8 GPUs x 2), 1333x800, mixed precision (float32 FFT; float32 on CPU).
 _base_ = [
-    './_base_/models/mask_rcnn_dfformer_fpn.py', './_base_/datasets/coco_instance.py',
-    './_base_/schedules/adamw_1x.py', './_base_/default_runtime_det.py'
+    './_base_/backbones/dfformer_s18.py',
+    './_base_/models/mask_rcnn_fpn.py',
+    './_base_/datasets/coco_instance.py',
+    './_base_/schedules/adamw_1x.py',
+    './_base_/default_runtime_det.py'
 ]
 model = dict(
     backbone=dict(
-        arch='s18',
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dfformer_s18.pth')),
-    neck=dict(in_channels=[64, 128, 320, 512]))
+        _base_.backbone, out_indices=(0, 1, 2, 3), nominal_size=800,
+        init_cfg=_base_.backbone_pretrained),
+    neck=dict(in_channels=_base_.backbone_widths))
 optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic',
                      optimizer=dict(weight_decay=0.05))

@@ -1,7 +1,15 @@
 # The recipe of retinanet_dfformer_s18_coco.py with DFFormer-M36 and its ImageNet-1K weights.
-_base_ = ['./retinanet_dfformer_s18_coco.py']
+_base_ = [
+    './_base_/backbones/dfformer_m36.py',
+    './_base_/models/retinanet_fpn.py',
+    './_base_/datasets/coco_detection.py',
+    './_base_/schedules/adamw_1x.py',
+    './_base_/default_runtime_det.py'
+]
 model = dict(
     backbone=dict(
-        arch='m36',
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dfformer_m36.pth')),
-    neck=dict(in_channels=[192, 384, 576]))
+        _base_.backbone, out_indices=(1, 2, 3), nominal_size=800,
+        init_cfg=_base_.backbone_pretrained),
+    neck=dict(in_channels=_base_.backbone_widths[1:]))
+optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic',
+                     optimizer=dict(weight_decay=0.05))

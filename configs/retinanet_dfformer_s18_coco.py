@@ -4,14 +4,16 @@
 # batch 16 (8 GPUs x 2), 1333x800, mixed precision (upstream: apex O1; here autocast AMP,
 # the FFT path stays float32; on a CPU-only machine the tools train in float32).
 _base_ = [
-    './_base_/models/retinanet_dfformer_fpn.py', './_base_/datasets/coco_detection.py',
-    './_base_/schedules/adamw_1x.py', './_base_/default_runtime_det.py'
+    './_base_/backbones/dfformer_s18.py',
+    './_base_/models/retinanet_fpn.py',
+    './_base_/datasets/coco_detection.py',
+    './_base_/schedules/adamw_1x.py',
+    './_base_/default_runtime_det.py'
 ]
 model = dict(
     backbone=dict(
-        arch='s18',
-        # the official ImageNet file (release tag "weights"), saved under checkpoints/
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dfformer_s18.pth')),
-    neck=dict(in_channels=[128, 320, 512]))
+        _base_.backbone, out_indices=(1, 2, 3), nominal_size=800,
+        init_cfg=_base_.backbone_pretrained),
+    neck=dict(in_channels=_base_.backbone_widths[1:]))
 optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic',
                      optimizer=dict(weight_decay=0.05))

@@ -1,9 +1,12 @@
 # The recipe of retinanet_transxnet_t_coco.py with TransXNet-S: drop path 0.2, its ImageNet-1K
 # weights and stage widths. Official box AP 46.4.
-_base_ = ['./retinanet_transxnet_t_coco.py']
+_base_ = [
+    './_base_/backbones/transxnet_s.py',
+    './_base_/models/retinanet_fpn.py',
+    './_base_/datasets/coco_detection.py',
+    './_base_/schedules/adamw_1x.py',
+    './_base_/default_runtime_det.py'
+]
 model = dict(
-    backbone=dict(
-        arch='s',
-        drop_path_rate=0.2,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/transx-s.pth.tar')),
-    neck=dict(in_channels=[128, 320, 512]))
+    backbone=dict(_base_.backbone, out_indices=(1, 2, 3), init_cfg=_base_.backbone_pretrained),
+    neck=dict(in_channels=_base_.backbone_widths[1:]))

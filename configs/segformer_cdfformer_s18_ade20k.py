@@ -1,8 +1,16 @@
 # The recipe of segformer_dfformer_s18_ade20k.py with CDFFormer-S18 and its ImageNet-1K weights.
-_base_ = ['./segformer_dfformer_s18_ade20k.py']
+_base_ = [
+    './_base_/backbones/cdfformer_s18.py',
+    './_base_/models/segformer_head.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/segformer_160k.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
 model = dict(
+    data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        type='mmtokenmix.CDFFormer',
-        arch='s18',
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/cdfformer_s18.pth')),
-    decode_head=dict(in_channels=[64, 128, 320, 512]))
+        _base_.backbone, out_indices=(0, 1, 2, 3), nominal_size=512,
+        init_cfg=_base_.backbone_pretrained),
+    decode_head=dict(in_channels=_base_.backbone_widths, num_classes=150))
+train_dataloader = dict(batch_size=2, num_workers=2)

@@ -3,14 +3,18 @@
 # poly, 512x512 crops, whole-image test) with the backbone swapped: ImageNet-1K weights with
 # the filter bases resized 224 -> 512, drop path 0 (as the official DFFormer dense models).
 # No official number exists.
-_base_ = ['./segformer_transxnet_t_ade20k.py']
+_base_ = [
+    './_base_/backbones/dfformer_s18.py',
+    './_base_/models/segformer_head.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/segformer_160k.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
 model = dict(
+    data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        _delete_=True,
-        type='mmtokenmix.DFFormer',
-        arch='s18',
-        nominal_size=512,
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.0,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dfformer_s18.pth')),
-    decode_head=dict(in_channels=[64, 128, 320, 512]))
+        _base_.backbone, out_indices=(0, 1, 2, 3), nominal_size=512,
+        init_cfg=_base_.backbone_pretrained),
+    decode_head=dict(in_channels=_base_.backbone_widths, num_classes=150))
+train_dataloader = dict(batch_size=2, num_workers=2)

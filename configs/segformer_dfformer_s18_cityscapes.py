@@ -3,14 +3,21 @@
 # poly, 1024x1024 crops, sliding-window test 1024 / stride 768) with the backbone swapped:
 # ImageNet-1K weights with the filter bases resized 224 -> 1024 (the training crop; upstream
 # stores them for its training size), drop path 0. No official number exists.
-_base_ = ['./segformer_transxnet_t_cityscapes.py']
+_base_ = [
+    './_base_/backbones/dfformer_s18.py',
+    './_base_/models/segformer_head.py',
+    './_base_/datasets/cityscapes_1024x1024.py',
+    './_base_/schedules/segformer_160k.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (1024, 1024)
 model = dict(
+    data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        _delete_=True,
-        type='mmtokenmix.DFFormer',
-        arch='s18',
-        nominal_size=1024,
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.0,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dfformer_s18.pth')),
-    decode_head=dict(in_channels=[64, 128, 320, 512]))
+        _base_.backbone, out_indices=(0, 1, 2, 3), nominal_size=1024,
+        init_cfg=_base_.backbone_pretrained),
+    decode_head=dict(in_channels=_base_.backbone_widths, num_classes=19),
+    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(768, 768)))
+train_dataloader = dict(batch_size=1, num_workers=4)
+val_dataloader = dict(batch_size=1, num_workers=4)
+test_dataloader = val_dataloader

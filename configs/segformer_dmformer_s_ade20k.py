@@ -2,13 +2,16 @@
 # segformer_transxnet_t_ade20k.py (SegFormer's) with the backbone swapped. ImageNet-1K weights
 # (none are published: train dmformer_s with timm, save under checkpoints/), drop path 0.1.
 # The paper reports no such number.
-_base_ = ['./segformer_transxnet_t_ade20k.py']
+_base_ = [
+    './_base_/backbones/dmformer_s.py',
+    './_base_/models/segformer_head.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/segformer_160k.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmtokenmix.DMFormer',
-        arch='s',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dmformer_s.pth')),
-    decode_head=dict(in_channels=[64, 128, 320, 512]))
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
+    decode_head=dict(in_channels=_base_.backbone_widths, num_classes=150))
+train_dataloader = dict(batch_size=2, num_workers=2)

@@ -1,9 +1,15 @@
 # The recipe of segformer_transxnet_t_ade20k.py with TransXNet-B: drop path 0.3, its ImageNet-1K
 # weights and stage widths. No official number exists.
-_base_ = ['./segformer_transxnet_t_ade20k.py']
+_base_ = [
+    './_base_/backbones/transxnet_b.py',
+    './_base_/models/segformer_head.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/segformer_160k.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
 model = dict(
-    backbone=dict(
-        arch='b',
-        drop_path_rate=0.3,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/transx-b.pth.tar')),
-    decode_head=dict(in_channels=[76, 152, 336, 672]))
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
+    decode_head=dict(in_channels=_base_.backbone_widths, num_classes=150))
+train_dataloader = dict(batch_size=2, num_workers=2)

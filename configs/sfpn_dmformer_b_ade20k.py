@@ -1,6 +1,14 @@
 # Semantic FPN on ADE20K with DMFormer-B (reconstruction): the recipe of sfpn_dmformer_s_ade20k.py.
-_base_ = ['./sfpn_dmformer_s_ade20k.py']
+_base_ = [
+    './_base_/backbones/dmformer_b.py',
+    './_base_/models/sfpn.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/sfpn_40k.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
 model = dict(
-    backbone=dict(
-        arch='b', init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dmformer_b.pth')),
-    neck=dict(in_channels=[96, 192, 384, 768]))
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
+    neck=dict(in_channels=_base_.backbone_widths))
+train_dataloader = dict(batch_size=2)

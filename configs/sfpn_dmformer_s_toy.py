@@ -2,24 +2,16 @@
 # schedule of segformer_transxnet_t_toy.py (600 iterations of 128x128 crops, AdamW) with the
 # Semantic FPN decoder of the paper's ADE20K setting (64-wide FPN, 64-channel FPNHead); layer
 # scale starts at 0.1 (1e-5 keeps the blocks silent in a short run from scratch).
-_base_ = ['./segformer_transxnet_t_toy.py']
+_base_ = [
+    './_base_/backbones/dmformer_s.py',
+    './_base_/models/sfpn_toy.py',
+    './_base_/datasets/toy_segmentation.py',
+    './_base_/schedules/toy_seg_600it.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (128, 128)
 model = dict(
+    data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        _delete_=True,
-        type='mmtokenmix.DMFormer',
-        arch='s',
-        out_indices=(0, 1, 2, 3),
-        layer_scale_init_value=0.1),
-    neck=dict(type='FPN', in_channels=[64, 128, 320, 512], out_channels=64, num_outs=4),
-    decode_head=dict(
-        _delete_=True,
-        type='FPNHead',
-        in_channels=[64, 64, 64, 64],
-        in_index=[0, 1, 2, 3],
-        feature_strides=[4, 8, 16, 32],
-        channels=64,
-        dropout_ratio=0.1,
-        num_classes=4,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)))
+        _base_.backbone, out_indices=(0, 1, 2, 3), layer_scale_init_value=0.1, drop_path_rate=0.0),
+    neck=dict(in_channels=_base_.backbone_widths))

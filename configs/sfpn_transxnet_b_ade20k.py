@@ -1,9 +1,23 @@
 # The recipe of sfpn_transxnet_t_ade20k.py with TransXNet-B: drop path 0.3, its ImageNet-1K
 # weights and stage widths. Official mIoU 49.9.
-_base_ = ['./sfpn_transxnet_t_ade20k.py']
+_base_ = [
+    './_base_/backbones/transxnet_b.py',
+    './_base_/models/sfpn.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/sfpn_80k.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
 model = dict(
-    backbone=dict(
-        arch='b',
-        drop_path_rate=0.3,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/transx-b.pth.tar')),
-    neck=dict(in_channels=[76, 152, 336, 672]))
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
+    neck=dict(in_channels=_base_.backbone_widths))
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmtokenmix.AlignResize', scale=(2048, 512), keep_ratio=True, size_divisor=32),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

@@ -1,9 +1,23 @@
 # The recipe of sfpn_transxnet_t_ade20k.py with TransXNet-S: drop path 0.2, its ImageNet-1K
 # weights and stage widths. Official mIoU 48.5.
-_base_ = ['./sfpn_transxnet_t_ade20k.py']
+_base_ = [
+    './_base_/backbones/transxnet_s.py',
+    './_base_/models/sfpn.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/sfpn_80k.py',
+    './_base_/default_runtime_seg.py'
+]
+crop_size = (512, 512)
 model = dict(
-    backbone=dict(
-        arch='s',
-        drop_path_rate=0.2,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/transx-s.pth.tar')),
-    neck=dict(in_channels=[64, 128, 320, 512]))
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
+    neck=dict(in_channels=_base_.backbone_widths))
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmtokenmix.AlignResize', scale=(2048, 512), keep_ratio=True, size_divisor=32),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

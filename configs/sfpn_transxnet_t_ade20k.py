@@ -3,17 +3,17 @@
 # (2048, 512) with the official AlignResize (both sides stretched to multiples of 32),
 # single scale. Official mIoU: 45.5.
 _base_ = [
-    './_base_/models/sfpn_transxnet.py', './_base_/datasets/ade20k.py',
-    './_base_/schedules/sfpn_80k.py', './_base_/default_runtime_seg.py'
+    './_base_/backbones/transxnet_t.py',
+    './_base_/models/sfpn.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/sfpn_80k.py',
+    './_base_/default_runtime_seg.py'
 ]
 crop_size = (512, 512)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        arch='t',
-        drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/transx-t.pth.tar')),
-    neck=dict(in_channels=[48, 96, 224, 448]))
+    backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
+    neck=dict(in_channels=_base_.backbone_widths))
 
 test_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -4,15 +4,16 @@
 # norms), 1500-iteration warm-up, linear decay; auxiliary FCN head 0.4; 512x512 crops;
 # single-scale test at (2048, 512). Drop path 0.1 is our choice (not given).
 _base_ = [
-    './_base_/models/upernet_dmformer.py', './_base_/datasets/ade20k.py',
-    './_base_/schedules/upernet_160k.py', './_base_/default_runtime_seg.py'
+    './_base_/backbones/dmformer_s.py',
+    './_base_/models/upernet.py',
+    './_base_/datasets/ade20k.py',
+    './_base_/schedules/upernet_160k.py',
+    './_base_/default_runtime_seg.py'
 ]
 crop_size = (512, 512)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        arch='s',
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dmformer_s.pth')),
-    decode_head=dict(in_channels=[64, 128, 320, 512]),
-    auxiliary_head=dict(in_channels=320))
+    backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
+    decode_head=dict(in_channels=_base_.backbone_widths),
+    auxiliary_head=dict(in_channels=_base_.backbone_widths[2]))
 train_dataloader = dict(batch_size=2)

@@ -4,18 +4,16 @@
 # 3 classes and anchors from a k-means of the toy boxes (25-72 px on 128x128 images). Like
 # the other toy configs it trains with AdamW, not the COCO recipe's SGD.
 _base_ = [
-    './_base_/models/yolov3_transxnet.py', './_base_/datasets/toy_detection.py',
+    './_base_/backbones/transxnet_t.py',
+    './_base_/models/yolov3_toy.py',
+    './_base_/datasets/toy_detection.py',
     './_base_/schedules/toy_adamw_12e.py'
 ]
 model = dict(
-    backbone=dict(layer_scale_init_value=0.1, drop_path_rate=0.0),
-    bbox_head=dict(
-        num_classes=3,
-        anchor_generator=dict(base_sizes=[[(56, 55), (60, 61), (67, 67)],
-                                          [(44, 43), (47, 47), (50, 51)],
-                                          [(29, 29), (35, 35), (39, 40)]])))
+    backbone=dict(
+        _base_.backbone, out_indices=(1, 2, 3), layer_scale_init_value=0.1, drop_path_rate=0.0),
+    neck=dict(in_channels=list(reversed(_base_.backbone_widths[1:]))))
 
-# 9 epochs instead of the toy schedule's 12 keep the CPU run well under 15 minutes
 max_epochs = 9
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [

@@ -1,11 +1,12 @@
-# RetinaNet + FPN on TransXNet-T (head and training settings of mmdet 3.3.0's
-# configs/_base_/models/retinanet_r50_fpn.py).
+# RetinaNet + FPN (head and training settings of mmdet 3.3.0's
+# configs/_base_/models/retinanet_r50_fpn.py), for a backbone the leaf config adds together with
+# the FPN's in_channels.
 #
-# Upstream builds FPN(in_channels=<4 stage widths>, start_level=1) and replaces the stage-1
-# output norm by Identity, so stage 1 feeds nothing. Here the backbone simply does not return
-# stage 1 (out_indices=(1, 2, 3)) and the FPN starts at its first input: the same network and
-# the same parameter names (the official checkpoints load), without a parameter that gets no
-# gradient under DDP.
+# The official TransXNet/DFFormer RetinaNets build FPN(in_channels=<4 stage widths>,
+# start_level=1) and replace the stage-1 output norm by Identity, so stage 1 feeds nothing.
+# Here the backbone simply does not return stage 1 (out_indices=(1, 2, 3) in the leaves) and
+# the FPN starts at its first input: the same network and the same parameter names (the
+# official checkpoints load), without a parameter that gets no gradient under DDP.
 model = dict(
     type='RetinaNet',
     data_preprocessor=dict(
@@ -14,14 +15,8 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
         pad_size_divisor=32),
-    backbone=dict(
-        type='mmtokenmix.TransXNet',
-        arch='t',
-        out_indices=(1, 2, 3),
-        drop_path_rate=0.1),
     neck=dict(
         type='FPN',
-        in_channels=[96, 224, 448],
         out_channels=256,
         start_level=0,
         add_extra_convs='on_input',

@@ -1,6 +1,7 @@
-# Mask R-CNN + FPN on TransXNet-T (heads and training settings of mmdet 3.3.0's
-# configs/_base_/models/mask-rcnn_r50_fpn.py). All four stages feed the FPN, as upstream, so
-# the checkpoints carry the output norms norm0/2/4/6.
+# Mask R-CNN + FPN (heads and training settings of mmdet 3.3.0's
+# configs/_base_/models/mask-rcnn_r50_fpn.py), for a backbone the leaf config adds together with
+# the FPN's in_channels (all four stages feed the FPN, as in the official TransXNet and DFFormer
+# Mask R-CNNs, so their checkpoints carry all four output norms).
 model = dict(
     type='MaskRCNN',
     data_preprocessor=dict(
@@ -10,14 +11,8 @@ model = dict(
         bgr_to_rgb=True,
         pad_mask=True,
         pad_size_divisor=32),
-    backbone=dict(
-        type='mmtokenmix.TransXNet',
-        arch='t',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.1),
     neck=dict(
         type='FPN',
-        in_channels=[48, 96, 224, 448],
         out_channels=256,
         num_outs=5),
     rpn_head=dict(

@@ -1,6 +1,7 @@
-# SegFormer's all-MLP decoder (mmseg 1.2.2's SegformerHead, settings of
-# configs/_base_/models/segformer_mit-b0.py) on the four TransXNet-T stages. The decoder width
-# stays at mmseg's 256 for every backbone size (mmseg uses 256 for MiT-B0..B5 alike).
+# Semantic FPN (mmseg 1.2.2's FPN + FPNHead with the PoolFormer/UniFormer recipe that the
+# official TransXNet and DFFormer ADE20K configs use) on the four stages of a backbone the leaf
+# config adds together with the FPN's in_channels. SyncBN in the head as upstream; single-process
+# runs revert it to BN.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     type='EncoderDecoder',
@@ -11,16 +12,13 @@ model = dict(
         bgr_to_rgb=True,
         pad_val=0,
         seg_pad_val=255),
-    backbone=dict(
-        type='mmtokenmix.TransXNet',
-        arch='t',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.1),
+    neck=dict(type='FPN', out_channels=256, num_outs=4),
     decode_head=dict(
-        type='SegformerHead',
-        in_channels=[48, 96, 224, 448],
+        type='FPNHead',
+        in_channels=[256, 256, 256, 256],
         in_index=[0, 1, 2, 3],
-        channels=256,
+        feature_strides=[4, 8, 16, 32],
+        channels=128,
         dropout_ratio=0.1,
         num_classes=150,
         norm_cfg=norm_cfg,

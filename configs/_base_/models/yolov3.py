@@ -1,9 +1,7 @@
-# YOLOv3 on TransXNet-T (neck, head and training settings of mmdet 3.3.0's lightweight
-# yolo/yolov3_mobilenetv2_8xb24-ms-416-300e_coco.py, with the backbone swapped).
-#
-# The backbone returns exactly the three maps the neck takes: stages 2-4 (strides 8/16/32,
-# 96/224/448 channels). YOLOV3Neck starts from its *last* input, so in_channels lists them
-# deepest first.
+# YOLOv3 (neck, head and training settings of mmdet 3.3.0's lightweight
+# yolo/yolov3_mobilenetv2_8xb24-ms-416-300e_coco.py), for a backbone the leaf config adds: it
+# returns exactly the three maps the neck takes (strides 8/16/32). YOLOV3Neck starts from its
+# *last* input, so the leaf lists the neck's in_channels deepest first.
 data_preprocessor = dict(
     type='DetDataPreprocessor',
     mean=[123.675, 116.28, 103.53],
@@ -13,15 +11,9 @@ data_preprocessor = dict(
 model = dict(
     type='YOLOV3',
     data_preprocessor=data_preprocessor,
-    backbone=dict(
-        type='mmtokenmix.TransXNet',
-        arch='t',
-        out_indices=(1, 2, 3),
-        drop_path_rate=0.1),
     neck=dict(
         type='YOLOV3Neck',
         num_scales=3,
-        in_channels=[448, 224, 96],
         out_channels=[96, 96, 96]),
     bbox_head=dict(
         type='YOLOV3Head',
