@@ -7,7 +7,7 @@ import torch
 from official_layout import official_shapes, random_state_dict
 
 from mmtokenmix.checkpoints import CheckpointMismatchError
-from mmtokenmix.checkpoints.transxnet import convert_transxnet_checkpoint
+from mmtokenmix.converters.transxnet import convert_transxnet_checkpoint
 from mmtokenmix.models import TransXNet
 
 

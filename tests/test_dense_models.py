@@ -153,7 +153,7 @@ def test_yolov3_neck_takes_the_three_backbone_maps_deepest_first(name):
     with torch.no_grad():
         feats = model.backbone(torch.randn(2, 3, 320, 256))
         assert [f.shape[1:] for f in feats] == [(c, 320 // s, 256 // s) for c, s in
-                                               zip(model.backbone.embed_dims[1:], (8, 16, 32))]
+                                               zip(model.backbone.out_channels[1:], (8, 16, 32))]
         assert cfg.model.neck.in_channels == [f.shape[1] for f in feats][::-1]
         outs = model.neck(feats)
     assert [o.shape[1] for o in outs] == cfg.model.neck.out_channels

@@ -268,7 +268,7 @@ def test_checkpoint_of_another_model_fails_listing_keys(tmp_path):
 def test_converter_handles_imagenet_and_official_dense_checkpoints():
     from official_layout import dfformer_dense_shapes
 
-    from mmtokenmix.checkpoints.dfformer import convert_dfformer_checkpoint
+    from mmtokenmix.converters.dfformer import convert_dfformer_checkpoint
     sd, info = convert_dfformer_checkpoint(
         random_state_dict(dfformer_shapes('cdfformer', 'm36'), seed=1), nominal_size=512)
     assert (info['family'], info['arch'], info['stored_size']) == ('cdfformer', 'm36', 224)

@@ -163,7 +163,7 @@ def test_variants_are_sized_like_the_comparators(arch, params, comparator):
 
 def test_layout_and_key_names():
     model = DMFormer('s')
-    assert model.embed_dims == [64, 128, 320, 512]
+    assert model.out_channels == [64, 128, 320, 512]
     assert [len(s) for s in model.stages] == [4, 4, 9, 4]
     keys = set(model.state_dict())
     assert {'downsample_layers.0.0.conv.weight', 'downsample_layers.0.0.bn.running_mean',

@@ -62,7 +62,7 @@ def _shallow_arch(cls, arch):
         for stage in settings:
             stage[3 if stage[0] == 'mv2' else 5] = 1
     else:
-        settings['layers' if 'layers' in settings else 'depths'] = [1, 1, 1, 1]
+        settings['depths'] = [1, 1, 1, 1]
     return settings
 
 

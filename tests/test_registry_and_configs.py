@@ -20,6 +20,18 @@ def test_plugin_imports_without_mmdet_or_mmseg(repo_root):
     assert proc.returncode == 0, proc.stderr
 
 
+def test_checkpoint_reading_does_not_import_the_models_and_models_not_the_converters(
+        repo_root):
+    code = ('import sys\n'
+            'import mmtokenmix.checkpoints\n'
+            'assert "mmtokenmix.models" not in sys.modules\n'
+            'import mmtokenmix.models\n'
+            'assert "mmtokenmix.converters" not in sys.modules\n')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=repo_root, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.mark.parametrize('scope', ['mmdet', 'mmseg'])
 def test_scoped_name_resolves_from_mmdet_and_mmseg(scope):
     from mmengine.registry import init_default_scope

@@ -62,11 +62,11 @@ def test_out_indices_select_stages_and_norms():
 
 @pytest.mark.parametrize('kwargs,match', [
     (dict(arch='huge'), 'unknown TransXNet arch'),
-    (dict(arch=dict(layers=[1, 1, 1, 1])), 'lacks'),
-    (dict(arch=dict(layers=[1, 1, 1], embed_dims=[8, 16, 32], num_groups=[2] * 3,
-                    sr_ratio=[8, 4, 2], num_heads=[1] * 3)), 'needs 4 values'),
-    (dict(arch=dict(layers=[1] * 4, embed_dims=[8, 16, 32, 66], num_groups=[2] * 4,
-                    sr_ratio=[8, 4, 2, 1], num_heads=[1, 1, 1, 2])), 'divisible by num_heads'),
+    (dict(arch=dict(depths=[1, 1, 1, 1])), 'lacks'),
+    (dict(arch=dict(depths=[1, 1, 1], dims=[8, 16, 32], num_groups=[2] * 3,
+                    sr_ratios=[8, 4, 2], num_heads=[1] * 3)), 'needs 4 values'),
+    (dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 66], num_groups=[2] * 4,
+                    sr_ratios=[8, 4, 2, 1], num_heads=[1, 1, 1, 2])), 'divisible by num_heads'),
     (dict(out_indices=(4,)), 'out_indices'),
     (dict(out_indices=(2, 1)), 'increasing'),
     (dict(frozen_stages=5), 'frozen_stages'),
@@ -78,8 +78,8 @@ def test_bad_arguments_raise_clear_errors(kwargs, match):
 
 
 def test_custom_arch_dict_and_aliases():
-    arch = dict(layers=[1, 1, 2, 1], embed_dims=[16, 32, 64, 128], num_groups=[2, 2, 3, 2],
-                sr_ratio=[8, 4, 2, 1], num_heads=[1, 2, 2, 4])
+    arch = dict(depths=[1, 1, 2, 1], dims=[16, 32, 64, 128], num_groups=[2, 2, 3, 2],
+                sr_ratios=[8, 4, 2, 1], num_heads=[1, 2, 2, 4])
     model = TransXNet(arch)
     outs = model(torch.randn(2, 3, 64, 48))
     assert [o.shape[1] for o in outs] == [16, 32, 64, 128]

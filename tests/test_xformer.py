@@ -133,8 +133,9 @@ def test_xformer_checkpoints_load_strictly(tmp_path):
 
 @pytest.mark.parametrize('kwargs,match', [
     (dict(arch='xs'), 'unknown XFormer arch'),
-    (dict(arch=[['mv2', 32, 1, 1, 4]]), 'needs 5 stage settings'),
-    (dict(arch=[['mv2', 32, 1, 1]] * 5), 'expected'),
+    (dict(arch=dict(XFormer.named_arch('s'), dims=[32, 64])), 'needs 5 values'),
+    (dict(arch=dict(XFormer.named_arch('s'), kinds=['mv2'] * 4 + ['vit'])), "'mv2' or"),
+    (dict(arch=dict(XFormer.named_arch('s'), ffn_dims=[None] * 5)), 'positive int'),
     (dict(attn_cfg=dict(variant='mhsa')), 'unknown XFA variant'),
     (dict(attn_cfg=dict(num_heads=5)), 'not divisible'),
     (dict(out_indices=(5,)), 'out_indices'),

@@ -32,9 +32,6 @@ class TimmClassifier:
     ``forward_head``, ``get_classifier`` and ``reset_classifier``, and its backbone returns the
     last stage last."""
 
-    def set_grad_checkpointing(self, enable: bool = True):
-        self.with_cp = (bool(enable),) * self.num_stages
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x)[-1]
 
@@ -60,7 +57,7 @@ class TransXNetClassifier(TimmClassifier, TransXNet):
         super().__init__(arch, image_size=image_size, in_channels=in_channels, out_indices=(3,),
                          with_cp=with_cp, drop_rate=drop_rate, drop_path_rate=drop_path_rate,
                          norm_cfg=norm_cfg, bn_cfg=bn_cfg, act_cfg=act_cfg, out_norm_cfg=None)
-        self.num_features = self.embed_dims[-1]
+        self.num_features = self.out_channels[-1]
         self._head_norm_cfg = norm_cfg
         self.reset_classifier(num_classes)
 
@@ -123,7 +120,7 @@ class MetaFormerClassifier(TimmClassifier, MetaFormer):
         super().__init__(arch, nominal_size=nominal_size, in_channels=in_channels,
                          out_indices=(3,), with_cp=with_cp, drop_rate=drop_rate,
                          drop_path_rate=drop_path_rate, out_norm_cfg=None)
-        self.num_features = self.embed_dims[-1]
+        self.num_features = self.out_channels[-1]
         self.head_dropout = head_dropout
         self.norm = nn.LayerNorm(self.num_features, eps=1e-6)
         self.reset_classifier(num_classes)
@@ -209,7 +206,7 @@ class DMFormerClassifier(TimmClassifier, DMFormer):
 
     def __init__(self, arch='s', num_classes: int = 1000, **kwargs):
         super().__init__(arch, out_indices=(3,), out_norm_cfg=None, **kwargs)
-        self.num_features = self.embed_dims[-1]
+        self.num_features = self.out_channels[-1]
         self.norm = build_norm_layer(kwargs.get('norm_cfg', dict(type='GN', num_groups=1)),
                                      self.num_features)[1]
         self.reset_classifier(num_classes)

@@ -14,8 +14,8 @@ checked against that config's model. A converted whole checkpoint is evaluated w
 """
 import argparse
 
-from mmtokenmix.checkpoints.cli import converter_main
-from mmtokenmix.checkpoints.dfformer import (CONFIG_PATTERNS,
+from mmtokenmix.converters.cli import converter_main
+from mmtokenmix.converters.dfformer import (CONFIG_PATTERNS,
                                              convert_dfformer_checkpoint)
 
 

@@ -11,8 +11,8 @@ config is printed); an ImageNet one is used with ``load_from=DST`` or the backbo
 checked against that config's model. A mismatch lists the keys.
 """
 
-from mmtokenmix.checkpoints.cli import converter_main
-from mmtokenmix.checkpoints.transxnet import (CONFIG_PATTERNS,
+from mmtokenmix.converters.cli import converter_main
+from mmtokenmix.converters.transxnet import (CONFIG_PATTERNS,
                                               convert_transxnet_checkpoint)
 
 

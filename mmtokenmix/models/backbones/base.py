@@ -1,26 +1,37 @@
-"""Behaviour every mmtokenmix dense backbone shares, written once.
+"""What every mmtokenmix dense backbone does the same way, written once.
 
-A backbone subclass builds its layers, calls :meth:`_add_out_norms`, and implements
-:meth:`stem_parts` / :meth:`stage_parts` (what belongs to the stem and to each stage),
-:meth:`forward_stage` (and :meth:`forward_stem` if it has a stem outside the stages) and
-:meth:`reset_parameters` (the paper's initialisation). This class then provides:
+**The construction contract.** A backbone subclasses :class:`DenseBackbone` and, in its
+``__init__``:
 
-* ``forward``: input check, stem, stages, a tuple of the returned stages' normed maps (stages
-  after the last returned one are skipped);
+1. calls ``super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp,
+   init_cfg)`` first (these are validated and set here: ``self.in_channels``,
+   ``self.out_indices``, ``self.frozen_stages``, ``self.norm_eval``, ``self.with_cp``);
+2. parses its ``arch`` with :meth:`parse_arch` (one layout for every backbone: a dict of
+   per-stage lists, ``depths`` and ``dims`` always among them; named settings in
+   :attr:`arch_settings`);
+3. builds its layers, each stage's blocks in a :class:`StageBlocks`
+   (``StageBlocks(blocks, self.with_cp[i])``), and sets ``self.out_channels`` (the width of
+   every stage) and ``self.out_norm_cfg`` (the norm of each returned stage, or None).
 
-* ``out_indices`` (stage numbers, negative allowed) and one output norm per returned stage;
-* ``frozen_stages`` (-1: nothing, 0: the stem, k: the stem and stages 0..k-1) kept frozen and
-  in eval mode across ``train()`` calls;
-* ``norm_eval`` (BatchNorm layers stay in eval mode while training);
-* ``with_cp`` (a bool or one bool per stage) for the subclass's stage loop;
-* ``init_cfg``: ``None`` gives the paper's initialisation; ``dict(type='Pretrained',
-  checkpoint=..., prefix=...)`` loads an official checkpoint with a strict key check (only the
-  classifier may be unexpected and only the output norms missing; anything else raises
-  :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` listing the keys).
+It also implements ``forward`` (the whole forward of the network, in its own file; start with
+:meth:`check_input`, finish each returned stage with :meth:`out_norm`), :meth:`stem_parts` /
+:meth:`stage_parts` (what ``frozen_stages`` freezes) and :meth:`reset_parameters` (the paper's
+initialisation). When the subclass's ``__init__`` returns, this class finishes construction
+itself (:meth:`_finish_construction`): it adds the output norms, initialises the parameters and
+freezes the frozen stages -- no subclass calls these.
+
+This class then provides: ``out_indices`` (stage numbers, negative allowed); ``frozen_stages``
+(-1: nothing, 0: the stem, k: the stem and stages 0..k-1) kept frozen and in eval mode across
+``train()`` calls; ``norm_eval`` (BatchNorm layers stay in eval mode while training); ``with_cp``
+(a bool or one bool per stage); ``init_cfg``: ``None`` gives the paper's initialisation,
+``dict(type='Pretrained', checkpoint=..., prefix=...)`` loads an official checkpoint with a
+strict key check (only the classifier may be unexpected and only the output norms missing;
+anything else raises :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` listing the keys).
 """
 import copy
 import os.path as osp
-from typing import Dict, Iterable, List, Sequence, Tuple, Union
+from abc import ABCMeta
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -37,8 +48,50 @@ from mmtokenmix.checkpoints.loading import keys_with_prefixes
 Part = Union[nn.Module, nn.Parameter]
 
 
-class DenseBackbone(BaseModule):
-    """Base class of the dense (multi-scale) backbones; see the module docstring."""
+class StageBlocks(nn.Sequential):
+    """The blocks of one stage, applied in turn (keys ``0``, ``1``, ... as ``nn.Sequential``).
+
+    With ``grad_checkpointing`` each block's activations are recomputed in the backward pass
+    instead of stored (per stage, as timm's ``MetaFormerStage``). Keyword arguments of
+    :meth:`forward` (TransXNet's position encoding) are passed to every block.
+    """
+
+    def __init__(self, blocks: Iterable[nn.Module], grad_checkpointing: bool = False):
+        super().__init__(*blocks)
+        self.grad_checkpointing = grad_checkpointing
+
+    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+        use_cp = self.grad_checkpointing and x.requires_grad
+        for block in self:
+            if use_cp:
+                x = cp.checkpoint(block, x, use_reentrant=False, **kwargs)
+            else:
+                x = block(x, **kwargs)
+        return x
+
+
+class _FinishedAfterInit(ABCMeta):
+    """Runs :meth:`DenseBackbone._finish_construction` once the outermost ``__init__`` (a
+    backbone's, or a classifier's built on it) has returned."""
+
+    def __call__(cls, *args, **kwargs):
+        module = super().__call__(*args, **kwargs)
+        module._finish_construction()
+        return module
+
+
+class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
+    """Base class of the dense (multi-scale) backbones; see the module docstring.
+
+    Args:
+        in_channels: input image channels.
+        out_indices: stages whose maps ``forward`` returns (increasing; negative from the end).
+        frozen_stages: -1 (none), 0 (the stem) or k (the stem and stages 0..k-1).
+        norm_eval: keep BatchNorm layers in eval mode while training.
+        with_cp: gradient checkpointing, for every stage or one flag per stage.
+        init_cfg: None (the paper's init), ``dict(type='Pretrained', checkpoint=...,
+            prefix=...)`` or any other mmengine initializer (applied after the paper's init).
+    """
 
     num_stages = 4
     #: prefixes of checkpoint keys that belong to a classification head (allowed to be unused)
@@ -46,11 +99,17 @@ class DenseBackbone(BaseModule):
     #: named architectures (``arch='name'``) and alternative names for them
     arch_settings: Dict[str, dict] = {}
     arch_aliases: Dict[str, str] = {}
+    #: per-stage entries an arch dict must have, and optional ones with their defaults
+    arch_keys: Tuple[str, ...] = ('depths', 'dims')
+    arch_defaults: Dict[str, list] = {}
 
-    def __init__(self, out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
-                 norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
-                 init_cfg: dict = None):
+    def __init__(self, in_channels: int = 3, out_indices: Sequence[int] = (0, 1, 2, 3),
+                 frozen_stages: int = -1, norm_eval: bool = False,
+                 with_cp: Union[bool, Sequence[bool]] = False, init_cfg: dict = None):
         super().__init__(init_cfg=init_cfg)
+        if not isinstance(in_channels, int) or in_channels < 1:
+            raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
+        self.in_channels = in_channels
         self.out_indices = self._parse_out_indices(out_indices)
         if not isinstance(frozen_stages, int) or not -1 <= frozen_stages <= self.num_stages:
             raise ValueError(f'frozen_stages must be an int in [-1, {self.num_stages}], '
@@ -63,9 +122,19 @@ class DenseBackbone(BaseModule):
             raise ValueError(f'with_cp needs one flag per stage ({self.num_stages}), got '
                              f'{with_cp!r}')
         self.with_cp = tuple(bool(f) for f in with_cp)
+        self.out_channels: Optional[List[int]] = None  # set by the subclass
+        self.out_norm_cfg: Optional[dict] = None
         self.out_norm_names: Dict[int, str] = {}
 
-    # ---- configuration helpers -------------------------------------------------------------
+    def _finish_construction(self):
+        if self.out_channels is None or len(self.out_channels) != self.num_stages:
+            raise TypeError(f'{type(self).__name__}.__init__ must set self.out_channels (one '
+                            f'width per stage, {self.num_stages} stages)')
+        self._add_out_norms()
+        self.reset_parameters()
+        self._freeze_stages()
+
+    # ---- arch ---------------------------------------------------------------------------
     @classmethod
     def named_arch(cls, name: str) -> dict:
         """A copy of the settings of the architecture called ``name`` (any case, aliases too)."""
@@ -75,6 +144,39 @@ class DenseBackbone(BaseModule):
             raise ValueError(f'unknown {cls.__name__} arch {name!r}; choose from {names} or '
                              f'pass a dict')
         return copy.deepcopy(cls.arch_settings[key])
+
+    @classmethod
+    def parse_arch(cls, arch: Union[str, dict]) -> dict:
+        """Validate ``arch`` (a name from :attr:`arch_settings` or a dict of per-stage lists)
+        and return the full settings dict (optional entries filled with their defaults)."""
+        if isinstance(arch, str):
+            arch = cls.named_arch(arch)
+        elif not isinstance(arch, dict):
+            raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
+        arch = copy.deepcopy(dict(arch))
+        missing = [k for k in cls.arch_keys if k not in arch]
+        if missing:
+            raise ValueError(f'{cls.__name__} arch dict lacks {missing}; it needs '
+                             f'{cls.arch_keys}')
+        unknown = set(arch) - set(cls.arch_keys) - set(cls.arch_defaults)
+        if unknown:
+            raise ValueError(f'{cls.__name__} arch dict has unknown keys {sorted(unknown)}; '
+                             f'allowed: {cls.arch_keys + tuple(cls.arch_defaults)}')
+        for key, default in cls.arch_defaults.items():
+            arch.setdefault(key, list(default))
+        for key, values in arch.items():
+            if not isinstance(values, (list, tuple)) or len(values) != cls.num_stages:
+                raise ValueError(f'arch[{key!r}] needs {cls.num_stages} values, got {values!r}')
+        for i, (depth, dim) in enumerate(zip(arch['depths'], arch['dims'])):
+            if not (isinstance(depth, int) and depth >= 1 and isinstance(dim, int) and dim >= 1):
+                raise ValueError(f'stage {i}: depth and width must be positive ints, got '
+                                 f'depth {depth!r}, width {dim!r}')
+        cls.check_arch(arch)
+        return arch
+
+    @classmethod
+    def check_arch(cls, arch: dict):
+        """Model-specific checks of a filled-in arch dict (raise ValueError)."""
 
     def _parse_out_indices(self, out_indices) -> Tuple[int, ...]:
         if isinstance(out_indices, int):
@@ -94,55 +196,46 @@ class DenseBackbone(BaseModule):
                              f'{tuple(out_indices)}')
         return tuple(parsed)
 
+    # ---- output norms -------------------------------------------------------------------
     def out_norm_name(self, stage: int) -> str:
         """Attribute (and state-dict) name of the output norm of ``stage``."""
         return f'norm{stage}'
 
-    def _add_out_norms(self, channels: Sequence[int], norm_cfg: dict = None):
-        """One norm per returned stage (none when ``norm_cfg`` is None)."""
-        if norm_cfg is None:
+    def _add_out_norms(self):
+        """One norm per returned stage (none when ``out_norm_cfg`` is None)."""
+        if self.out_norm_cfg is None:
             return
         for stage in self.out_indices:
             name = self.out_norm_name(stage)
-            self.add_module(name, build_norm_layer(norm_cfg, channels[stage])[1])
+            self.add_module(name, build_norm_layer(self.out_norm_cfg,
+                                                   self.out_channels[stage])[1])
             self.out_norm_names[stage] = name
 
     def out_norm(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        """``x`` through the output norm of ``stage`` (unchanged if it has none)."""
         name = self.out_norm_names.get(stage)
         return getattr(self, name)(x) if name else x
 
-    # ---- what a subclass provides ----------------------------------------------------------
+    # ---- what a subclass provides -------------------------------------------------------
     def stem_parts(self) -> List[Part]:
+        """Modules/parameters before stage 0 (frozen by ``frozen_stages >= 0``)."""
         raise NotImplementedError
 
     def stage_parts(self, stage: int) -> List[Part]:
         """Modules/parameters of ``stage``: its downsampling, blocks, stage-level parameters
-        (the output norm is added here automatically)."""
+        (its output norm is added automatically)."""
         raise NotImplementedError
 
     def reset_parameters(self):
         """The paper's initialisation (used when there is no pretrained checkpoint)."""
         raise NotImplementedError
 
-    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        """Run ``stage`` (its downsampling and blocks) on the previous stage's map."""
-        raise NotImplementedError
-
-    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
-        """Layers before stage 0 that :meth:`forward_stage` does not run (none by default)."""
-        return x
-
-    def stage_output(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        """The returned NCHW map of ``stage`` (its output norm applied)."""
-        return self.out_norm(stage, x)
-
-    def run_blocks(self, stage: int, blocks: Iterable[nn.Module], x: torch.Tensor, *args
-                   ) -> torch.Tensor:
-        """Apply ``blocks`` in turn (each one gradient-checkpointed if ``with_cp[stage]``)."""
-        use_cp = self.with_cp[stage] and x.requires_grad
-        for block in blocks:
-            x = cp.checkpoint(block, x, *args, use_reentrant=False) if use_cp else block(x, *args)
-        return x
+    def set_grad_checkpointing(self, enable: bool = True):
+        """Gradient checkpointing in every stage (``with_cp=True``) or none."""
+        self.with_cp = (bool(enable),) * self.num_stages
+        for m in self.modules():
+            if isinstance(m, StageBlocks):
+                m.grad_checkpointing = bool(enable)
 
     def check_input(self, x: torch.Tensor):
         """Raise a ValueError for a tensor the network cannot take."""
@@ -153,23 +246,11 @@ class DenseBackbone(BaseModule):
             raise ValueError(f'{type(self).__name__} got a batch of 0 images (shape '
                              f'{tuple(x.shape)}): pass at least one image')
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        self.check_input(x)
-        x = self.forward_stem(x)
-        outs = []
-        for stage in range(self.num_stages):
-            x = self.forward_stage(stage, x)
-            if stage in self.out_indices:
-                outs.append(self.stage_output(stage, x))
-            if stage == self.out_indices[-1]:
-                break  # later stages would not contribute to any output
-        return tuple(outs)
-
     def convert_checkpoint(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Map an official checkpoint's state dict to this class's names (identity here)."""
         return state_dict
 
-    # ---- freezing and norm_eval ------------------------------------------------------------
+    # ---- freezing and norm_eval ---------------------------------------------------------
     def _frozen_parts(self) -> Iterable[Part]:
         if self.frozen_stages >= 0:
             yield from self.stem_parts()
@@ -196,7 +277,7 @@ class DenseBackbone(BaseModule):
                     m.eval()
         return self
 
-    # ---- initialisation and official checkpoints -------------------------------------------
+    # ---- initialisation and official checkpoints ----------------------------------------
     def init_weights(self):
         cfg = self.init_cfg
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':

@@ -65,7 +65,7 @@ class DMFormer(MetaFormerSkeleton):
         'b': dict(depths=[6, 6, 12, 6], dims=PF_M_DIMS),
     }
     arch_aliases = {'small': 's', 'medium': 'm', 'base': 'b'}
-    optional_arch_keys = dict(mlp_ratios=[4, 4, 4, 4])
+    arch_defaults = dict(mlp_ratios=[4, 4, 4, 4])
     # an ImageNet checkpoint of DMFormerClassifier (timm) has these beyond the backbone
     classifier_prefixes = ('head.', 'norm.')
 
@@ -79,10 +79,10 @@ class DMFormer(MetaFormerSkeleton):
                  drop_path_rate: float = 0.0, norm_cfg: dict = dict(type='GN', num_groups=1),
                  stem_norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU'),
                  out_norm_cfg: Union[dict, str] = 'same', init_cfg: dict = None):
-        super().__init__(out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
         self.arch = arch = self.parse_arch(arch)
-        self.in_channels = in_channels
-        dims = self.embed_dims = list(arch['dims'])
+        dims = self.out_channels = list(arch['dims'])
+        self.out_norm_cfg = norm_cfg if out_norm_cfg == 'same' else out_norm_cfg
         mixer = partial(DMA, kernel_sizes=kernel_sizes, dilations=dilations,
                         branch_mode=branch_mode, fusion=fusion, gate_reduction=gate_reduction,
                         gate_input=gate_input, projection=projection, act_cfg=act_cfg)
@@ -101,18 +101,16 @@ class DMFormer(MetaFormerSkeleton):
 
         stem_mid = dims[0] // 2
         stem = nn.Sequential(
-            ConvModule(in_channels, stem_mid, 7, stride=2, padding=3, norm_cfg=stem_norm_cfg,
+            ConvModule(in_channels, stem_mid, kernel_size=7, stride=2, padding=3,
+                       norm_cfg=stem_norm_cfg, act_cfg=act_cfg),
+            ConvModule(stem_mid, stem_mid, kernel_size=3, padding=1, norm_cfg=stem_norm_cfg,
                        act_cfg=act_cfg),
-            ConvModule(stem_mid, stem_mid, 3, padding=1, norm_cfg=stem_norm_cfg,
-                       act_cfg=act_cfg),
-            ConvPatchEmbed(stem_mid, dims[0], 2, 2, 0, norm_cfg=norm_cfg, pad_to_stride=True))
-        self.build_hierarchy(
-            [stem] + [ConvPatchEmbed(dims[i - 1], dims[i], 2, 2, 0, norm_cfg=norm_cfg,
-                                     pad_to_stride=True) for i in range(1, 4)],
-            make_block, arch['depths'], drop_path_rate)
-        self._add_out_norms(dims, norm_cfg if out_norm_cfg == 'same' else out_norm_cfg)
-        self.reset_parameters()
-        self._freeze_stages()
+            ConvPatchEmbed(stem_mid, dims[0], kernel_size=2, stride=2, padding=0,
+                           norm_cfg=norm_cfg, pad_to_stride=True))
+        downsampling = [ConvPatchEmbed(dims[i - 1], dims[i], kernel_size=2, stride=2, padding=0,
+                                       norm_cfg=norm_cfg, pad_to_stride=True)
+                        for i in range(1, 4)]
+        self.build_hierarchy([stem] + downsampling, make_block, arch['depths'], drop_path_rate)
 
     @classmethod
     def check_arch(cls, arch: dict):

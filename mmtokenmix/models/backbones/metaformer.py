@@ -79,9 +79,9 @@ class MetaFormer(MetaFormerSkeleton):
         'caformer_s18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[SC, SC, AT, AT]),
     }
     channels_last = True
-    required_arch_keys = ('depths', 'dims', 'mixers')
-    optional_arch_keys = dict(mlp_ratios=[4, 4, 4, 4], res_scale_init_values=[None, None, 1.0, 1.0],
-                              layer_scale_init_values=[None, None, None, None])
+    arch_keys = ('depths', 'dims', 'mixers')
+    arch_defaults = dict(mlp_ratios=[4, 4, 4, 4], res_scale_init_values=[None, None, 1.0, 1.0],
+                         layer_scale_init_values=[None, None, None, None])
     classifier_prefixes = ('head.', 'norm.')
 
     def __init__(self, arch: Union[str, dict] = 'convformer_s18',
@@ -90,14 +90,14 @@ class MetaFormer(MetaFormerSkeleton):
                  norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
                  drop_rate: float = 0.0, drop_path_rate: float = 0.0,
                  out_norm_cfg: dict = dict(type='LN', eps=1e-6), init_cfg: dict = None):
-        super().__init__(out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
         self.arch = arch = self.parse_arch(arch)
         self.nominal_size = nominal_h, nominal_w = _size_pair(nominal_size)
         if min(nominal_h, nominal_w) < 32:
             raise ValueError(f'nominal_size must be at least 32 (stage 4 works at 1/32), got '
                              f'{nominal_size!r}')
-        self.in_channels = in_channels
-        dims = self.embed_dims = list(arch['dims'])
+        dims = self.out_channels = list(arch['dims'])
+        self.out_norm_cfg = out_norm_cfg
 
         def make_block(i: int, drop_path: float) -> MetaFormerBlock:
             feature_size = (nominal_h // 2**(i + 2), nominal_w // 2**(i + 2))
@@ -107,13 +107,11 @@ class MetaFormer(MetaFormerSkeleton):
                 layer_scale_init_value=arch['layer_scale_init_values'][i],
                 res_scale_init_value=arch['res_scale_init_values'][i])
 
-        self.build_hierarchy(
-            [Downsampling(in_channels, dims[0], 7, 4, 2, post_norm=True)] +
-            [Downsampling(dims[i - 1], dims[i], 3, 2, 1, pre_norm=True) for i in range(1, 4)],
-            make_block, arch['depths'], drop_path_rate)
-        self._add_out_norms(dims, out_norm_cfg)
-        self.reset_parameters()
-        self._freeze_stages()
+        stem = Downsampling(in_channels, dims[0], kernel_size=7, stride=4, padding=2,
+                            post_norm=True)
+        downsampling = [Downsampling(dims[i - 1], dims[i], kernel_size=3, stride=2, padding=1,
+                                     pre_norm=True) for i in range(1, 4)]
+        self.build_hierarchy([stem] + downsampling, make_block, arch['depths'], drop_path_rate)
         # training under torch.compile is refused with this mixer (see check_input)
         self._has_dynamic_filter = any(isinstance(m, DynamicFilter) for m in self.modules())
 

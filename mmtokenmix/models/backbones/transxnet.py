@@ -7,7 +7,7 @@ official ones, so its ImageNet and dense checkpoints load without renaming:
 ``network.{1,3,5}`` (downsampling), output norms ``norm{0,2,4,6}`` (named by network index).
 """
 import math
-from typing import List, Optional, Sequence, Union
+from typing import List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -20,7 +20,7 @@ from ..layers.fast_paths import (ResizedParameterCache, fast_paths_enabled,
                                  use_inference_fast_path)
 from ..layers.ms_ffn import MultiScaleFFN
 from ..mixers.d_mixer import DMixer, IDConv, resize_relative_pos_enc
-from .base import DenseBackbone
+from .base import DenseBackbone, StageBlocks
 
 
 class TransXNetBlock(nn.Module):
@@ -72,39 +72,34 @@ class TransXNet(DenseBackbone):
 
     Args:
         arch: ``'t'``/``'tiny'``, ``'s'``/``'small'``, ``'b'``/``'base'`` (any case), or a dict
-            with the keys of :attr:`arch_settings` entries (per-stage lists of 4; the last two
-            keys are optional).
+            of per-stage lists with the keys of :attr:`arch_settings` entries
+            (``kernel_sizes`` and ``mlp_ratios`` optional: 7 and 4).
         image_size: input size the relative position encodings are stored for (224 for the
             released ImageNet weights, 384 for the B-384 ones); any input size works, the
             encodings are resized at run time.
-        in_channels: input image channels.
-        out_indices: stages to return (0..3).
-        frozen_stages / norm_eval / with_cp / init_cfg: see :class:`DenseBackbone`.
+        in_channels / out_indices / frozen_stages / norm_eval / with_cp / init_cfg: see
+            :class:`DenseBackbone`.
         drop_rate: dropout in the MS-FFN.
         drop_path_rate: stochastic depth of the last block (linear from 0 over all blocks).
         norm_cfg: block pre-norms (GroupNorm(1) upstream).
         bn_cfg: BatchNorms of the stem, downsampling, mixer and FFN (e.g. SyncBN).
         act_cfg: activation.
         out_norm_cfg: output norm per returned stage (defaults to ``norm_cfg``; None: none).
-        layer_scale_init_value: overrides the arch's initial layer scale (1e-5 upstream; a
-            larger value such as 0.1 trains much faster from scratch). Pretrained weights
-            replace it anyway.
+        layer_scale_init_value: initial layer scale (1e-5 upstream; a larger value such as 0.1
+            trains much faster from scratch). Pretrained weights replace it anyway.
     """
 
     arch_settings = {
-        't': dict(layers=[3, 3, 9, 3], embed_dims=[48, 96, 224, 448],
-                  kernel_size=[7, 7, 7, 7], num_groups=[2, 2, 2, 2], sr_ratio=[8, 4, 2, 1],
-                  num_heads=[1, 2, 4, 8], mlp_ratios=[4, 4, 4, 4], layer_scale_init_value=1e-5),
-        's': dict(layers=[4, 4, 12, 4], embed_dims=[64, 128, 320, 512],
-                  kernel_size=[7, 7, 7, 7], num_groups=[2, 2, 3, 4], sr_ratio=[8, 4, 2, 1],
-                  num_heads=[1, 2, 5, 8], mlp_ratios=[6, 6, 4, 4], layer_scale_init_value=1e-5),
-        'b': dict(layers=[4, 4, 21, 4], embed_dims=[76, 152, 336, 672],
-                  kernel_size=[7, 7, 7, 7], num_groups=[2, 2, 4, 4], sr_ratio=[8, 4, 2, 1],
-                  num_heads=[2, 4, 8, 16], mlp_ratios=[8, 8, 4, 4], layer_scale_init_value=1e-5),
+        't': dict(depths=[3, 3, 9, 3], dims=[48, 96, 224, 448], num_groups=[2, 2, 2, 2],
+                  sr_ratios=[8, 4, 2, 1], num_heads=[1, 2, 4, 8], mlp_ratios=[4, 4, 4, 4]),
+        's': dict(depths=[4, 4, 12, 4], dims=[64, 128, 320, 512], num_groups=[2, 2, 3, 4],
+                  sr_ratios=[8, 4, 2, 1], num_heads=[1, 2, 5, 8], mlp_ratios=[6, 6, 4, 4]),
+        'b': dict(depths=[4, 4, 21, 4], dims=[76, 152, 336, 672], num_groups=[2, 2, 4, 4],
+                  sr_ratios=[8, 4, 2, 1], num_heads=[2, 4, 8, 16], mlp_ratios=[8, 8, 4, 4]),
     }
     arch_aliases = {'tiny': 't', 'small': 's', 'base': 'b'}
-    stage_keys = ('layers', 'embed_dims', 'kernel_size', 'num_groups', 'sr_ratio', 'num_heads',
-                  'mlp_ratios')
+    arch_keys = ('depths', 'dims', 'num_groups', 'sr_ratios', 'num_heads')
+    arch_defaults = dict(kernel_sizes=[7, 7, 7, 7], mlp_ratios=[4, 4, 4, 4])
 
     def __init__(self, arch: Union[str, dict] = 't', image_size: int = 224, in_channels: int = 3,
                  out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
@@ -112,77 +107,62 @@ class TransXNet(DenseBackbone):
                  drop_rate: float = 0.0, drop_path_rate: float = 0.0,
                  norm_cfg: dict = dict(type='GN', num_groups=1), bn_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='GELU'), out_norm_cfg: Union[dict, str] = 'same',
-                 layer_scale_init_value: Optional[float] = None, init_cfg: dict = None):
-        super().__init__(out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+                 layer_scale_init_value: float = 1e-5, init_cfg: dict = None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
         self.arch = arch = self.parse_arch(arch)
-        if layer_scale_init_value is not None:
-            arch['layer_scale_init_value'] = layer_scale_init_value
-        self.in_channels = in_channels
+        self.layer_scale_init_value = layer_scale_init_value
         self.image_size = image_size
-        dims = arch['embed_dims']
-        self.embed_dims = list(dims)
+        dims = self.out_channels = list(arch['dims'])
+        self.out_norm_cfg = norm_cfg if out_norm_cfg == 'same' else out_norm_cfg
 
-        self.patch_embed = ConvPatchEmbed(in_channels, dims[0], 7, 4, 3, norm_cfg=bn_cfg)
+        self.patch_embed = ConvPatchEmbed(in_channels, dims[0], kernel_size=7, stride=4,
+                                          padding=3, norm_cfg=bn_cfg)
 
         # one relative position encoding per stage, shared by its blocks, sized for image_size
         h = w = math.ceil(image_size / 4)
         rpes = []
         for i in range(self.num_stages):
-            r = arch['sr_ratio'][i]
+            r = arch['sr_ratios'][i]
             n_kv = math.ceil(h / r) * math.ceil(w / r)
             rpes.append(nn.Parameter(torch.zeros(1, arch['num_heads'][i], h * w, n_kv)))
             h, w = math.ceil(h / 2), math.ceil(w / 2)
         self.relative_pos_enc = nn.ParameterList(rpes)
         self._rpe_caches = [ResizedParameterCache() for _ in rpes]
 
-        dpr = stochastic_depth_rates(arch['layers'], drop_path_rate)
+        # upstream's layout and names: network = [stage 0, down 1, stage 1, down 2, ...]
+        dpr = stochastic_depth_rates(arch['depths'], drop_path_rate)
         network = []
         for i in range(self.num_stages):
             if i > 0:
-                network.append(ConvPatchEmbed(dims[i - 1], dims[i], 3, 2, 1, norm_cfg=bn_cfg))
-            network.append(nn.ModuleList(
-                TransXNetBlock(dims[i], arch['kernel_size'][i], arch['num_groups'][i],
-                               arch['num_heads'][i], arch['sr_ratio'][i], arch['mlp_ratios'][i],
-                               norm_cfg=norm_cfg, bn_cfg=bn_cfg, act_cfg=act_cfg, drop=drop_rate,
-                               drop_path=rate,
-                               layer_scale_init_value=arch['layer_scale_init_value'])
-                for rate in dpr[i]))
+                network.append(ConvPatchEmbed(dims[i - 1], dims[i], kernel_size=3, stride=2,
+                                              padding=1, norm_cfg=bn_cfg))
+            network.append(StageBlocks([
+                TransXNetBlock(dims[i], arch['kernel_sizes'][i], arch['num_groups'][i],
+                               arch['num_heads'][i], arch['sr_ratios'][i],
+                               arch['mlp_ratios'][i], norm_cfg=norm_cfg, bn_cfg=bn_cfg,
+                               act_cfg=act_cfg, drop=drop_rate, drop_path=rate,
+                               layer_scale_init_value=layer_scale_init_value)
+                for rate in dpr[i]], self.with_cp[i]))
         self.network = nn.ModuleList(network)
 
-        self._add_out_norms(dims, norm_cfg if out_norm_cfg == 'same' else out_norm_cfg)
-        self.reset_parameters()
-        self._freeze_stages()
-
     @classmethod
-    def parse_arch(cls, arch: Union[str, dict]) -> dict:
-        """Validate ``arch`` (name or dict) and return the full settings dict."""
-        if isinstance(arch, str):
-            return cls.named_arch(arch)
-        if not isinstance(arch, dict):
-            raise TypeError(f'arch must be a str or a dict, got {type(arch).__name__}')
-        arch = dict(arch)
-        arch.setdefault('mlp_ratios', [4] * 4)
-        arch.setdefault('kernel_size', [7] * 4)
-        arch.setdefault('layer_scale_init_value', 1e-5)
-        missing = [k for k in cls.stage_keys if k not in arch]
-        if missing:
-            raise ValueError(f'TransXNet arch dict lacks {missing}; it needs {cls.stage_keys}')
-        unknown = set(arch) - set(cls.stage_keys) - {'layer_scale_init_value'}
-        if unknown:
-            raise ValueError(f'TransXNet arch dict has unknown keys {sorted(unknown)}')
-        for k in cls.stage_keys:
-            if len(arch[k]) != cls.num_stages:
-                raise ValueError(f'arch[{k!r}] needs {cls.num_stages} values, got {arch[k]}')
-        for i, (c, heads, groups) in enumerate(zip(arch['embed_dims'], arch['num_heads'],
+    def check_arch(cls, arch: dict):
+        for i, (c, heads, groups) in enumerate(zip(arch['dims'], arch['num_heads'],
                                                   arch['num_groups'])):
             if c % 2 or (c // 2) % heads:
-                raise ValueError(f'stage {i}: embed_dims {c} must be even and its half '
-                                 f'divisible by num_heads {heads}')
+                raise ValueError(f'stage {i}: width {c} must be even and its half divisible '
+                                 f'by num_heads {heads}')
             if groups < 2:
                 raise ValueError(f'stage {i}: num_groups must be > 1, got {groups}')
-        return arch
 
-    # ---- DenseBackbone hooks ----------------------------------------------------------------
+    def stage_blocks(self, stage: int) -> StageBlocks:
+        return self.network[2 * stage]
+
+    def downsampling(self, stage: int) -> nn.Module:
+        """The layer before ``stage`` (stages 1-3)."""
+        return self.network[2 * stage - 1]
+
+    # ---- DenseBackbone hooks ------------------------------------------------------------
     def out_norm_name(self, stage: int) -> str:
         return f'norm{2 * stage}'  # upstream names them by network index
 
@@ -190,15 +170,14 @@ class TransXNet(DenseBackbone):
         return [self.patch_embed]
 
     def stage_parts(self, stage: int):
-        parts = [self.network[2 * stage], self.relative_pos_enc[stage]]
+        parts = [self.stage_blocks(stage), self.relative_pos_enc[stage]]
         if stage > 0:
-            parts.append(self.network[2 * stage - 1])
+            parts.append(self.downsampling(stage))
         return parts
 
     def reset_parameters(self):
         """Upstream init: trunc-normal(0.02) conv weights with zero bias, unit norms, IDConv
         kernels trunc-normal(0.02), layer scale at its init value, zero position encodings."""
-        init_value = self.arch['layer_scale_init_value']
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.trunc_normal_(m.weight, std=0.02)
@@ -208,7 +187,7 @@ class TransXNet(DenseBackbone):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
             elif isinstance(m, LayerScale2d):
-                nn.init.constant_(m.weight, init_value)
+                nn.init.constant_(m.weight, self.layer_scale_init_value)
                 nn.init.zeros_(m.bias)
             elif isinstance(m, IDConv):
                 nn.init.trunc_normal_(m.weight, std=0.02)
@@ -216,21 +195,28 @@ class TransXNet(DenseBackbone):
         for rpe in self.relative_pos_enc:
             nn.init.zeros_(rpe)
 
-    # ---- forward ----------------------------------------------------------------------------
-    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        if stage > 0:
-            x = self.network[2 * stage - 1](x)
-        blocks = self.network[2 * stage]
+    # ---- forward ------------------------------------------------------------------------
+    def stage_position_encoding(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        """The stage's relative position encoding for the input map ``x`` of its blocks."""
         rpe = self.relative_pos_enc[stage]
-        if fast_paths_enabled():
-            # upstream resizes the stage's encoding in every block; once per forward gives the
-            # same tensor, and in inference it is kept for the next input of the same size
-            H, W = x.shape[2:]
-            kv_h, kv_w = blocks[0].token_mixer.global_unit.kv_size(H, W)
-            size = (H * W, kv_h * kv_w)
-            rpe = self._rpe_caches[stage].get(
-                self, rpe, size, lambda: resize_relative_pos_enc(rpe, size))
-        return self.run_blocks(stage, blocks, x, rpe)
+        if not fast_paths_enabled():
+            return rpe  # each block resizes it, as upstream
+        # upstream resizes the stage's encoding in every block; once per forward gives the same
+        # tensor, and in inference it is kept for the next input of the same size
+        H, W = x.shape[2:]
+        kv_h, kv_w = self.stage_blocks(stage)[0].token_mixer.global_unit.kv_size(H, W)
+        size = (H * W, kv_h * kv_w)
+        return self._rpe_caches[stage].get(self, rpe, size,
+                                           lambda: resize_relative_pos_enc(rpe, size))
 
-    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
-        return self.patch_embed(x)
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        self.check_input(x)
+        x = self.patch_embed(x)
+        outs = []
+        for i in range(self.out_indices[-1] + 1):  # later stages feed no output
+            if i > 0:
+                x = self.downsampling(i)(x)
+            x = self.stage_blocks(i)(x, rpe=self.stage_position_encoding(i, x))
+            if i in self.out_indices:
+                outs.append(self.out_norm(i, x))
+        return tuple(outs)

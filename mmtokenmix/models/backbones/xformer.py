@@ -7,7 +7,7 @@ self-attention. Parameter names follow mmpretrain's MobileViT (``stem``, ``layer
 ImageNet weights load as the documented substitute initialisation.
 """
 import math
-from typing import List, Sequence, Union
+from typing import List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -19,7 +19,7 @@ from mmengine.logging import print_log
 from mmtokenmix.registry import MODELS
 from mmtokenmix.checkpoints.mobilevit import format_report, load_matching_weights
 from ..mixers.xfa import CrossFeatureAttention
-from .base import DenseBackbone
+from .base import DenseBackbone, StageBlocks
 
 
 class InvertedResidual(nn.Module):
@@ -129,9 +129,11 @@ class XFormer(DenseBackbone):
 
     Args:
         arch: ``'s'`` (the paper's budget, see :attr:`arch_settings`), ``'mobilevit_s'``
-            (MobileViT-S widths: all its weights fit) or a list of stage settings: ``['mv2', out_channels, stride, num_blocks,
-            expand_ratio]`` or ``['xformer', out_channels, stride, transformer_dim, ffn_dim,
-            num_layers, expand_ratio]`` (an inverted residual, then an XFormer block).
+            (MobileViT-S widths: all its weights fit) or a dict of per-stage lists (5 values
+            each): ``kinds`` (``'mv2'``: ``depths`` inverted residuals; ``'xformer'``: an
+            inverted residual, then an XFormer block of ``depths`` XFA layers), ``dims``,
+            ``strides``, ``expand_ratios``, and ``transformer_dims`` / ``ffn_dims`` (None for
+            ``'mv2'`` stages).
         in_channels / stem_channels: input channels and width of the 3x3/2 stem.
         out_indices: stages to return (0-4; default strides 4-32).
         frozen_stages / norm_eval / with_cp / init_cfg: see :class:`DenseBackbone`.
@@ -150,17 +152,23 @@ class XFormer(DenseBackbone):
     arch_settings = {
         # the paper's budget (5.5M classifier; YOLOv3-320 6.3M / 3.8 GFLOPs with the mmcv 1.x
         # counter): MobileViT-S with the stride-8 FFNs 1.5x instead of 2x wide (216, not 288)
-        's': [['mv2', 32, 1, 1, 4], ['mv2', 64, 2, 3, 4], ['xformer', 96, 2, 144, 216, 2, 4],
-              ['xformer', 128, 2, 192, 384, 4, 4], ['xformer', 160, 2, 240, 480, 3, 4]],
+        's': dict(kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'],
+                  dims=[32, 64, 96, 128, 160], strides=[1, 2, 2, 2, 2], depths=[1, 3, 2, 4, 3],
+                  expand_ratios=[4, 4, 4, 4, 4], transformer_dims=[None, None, 144, 192, 240],
+                  ffn_dims=[None, None, 216, 384, 480]),
         # exactly the MobileViT-S skeleton (every MobileViT-S tensor has a place)
-        'mobilevit_s': [['mv2', 32, 1, 1, 4], ['mv2', 64, 2, 3, 4],
-                        ['xformer', 96, 2, 144, 288, 2, 4], ['xformer', 128, 2, 192, 384, 4, 4],
-                        ['xformer', 160, 2, 240, 480, 3, 4]],
+        'mobilevit_s': dict(kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'],
+                            dims=[32, 64, 96, 128, 160], strides=[1, 2, 2, 2, 2],
+                            depths=[1, 3, 2, 4, 3], expand_ratios=[4, 4, 4, 4, 4],
+                            transformer_dims=[None, None, 144, 192, 240],
+                            ffn_dims=[None, None, 288, 384, 480]),
     }
     arch_aliases = {'small': 's'}
+    arch_keys = ('kinds', 'depths', 'dims', 'strides', 'expand_ratios', 'transformer_dims',
+                 'ffn_dims')
     classifier_prefixes = ('head.',)
 
-    def __init__(self, arch: Union[str, list] = 's', in_channels: int = 3,
+    def __init__(self, arch: Union[str, dict] = 's', in_channels: int = 3,
                  stem_channels: int = 16, out_indices: Sequence[int] = (1, 2, 3, 4),
                  frozen_stages: int = -1, norm_eval: bool = False,
                  with_cp: Union[bool, Sequence[bool]] = False,
@@ -169,54 +177,48 @@ class XFormer(DenseBackbone):
                  drop_path_rate: float = 0.0, last_exp_factor: int = 0,
                  norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='SiLU'),
                  init_cfg: dict = None):
-        super().__init__(out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
         self.arch = arch = self.parse_arch(arch)
-        self.in_channels = in_channels
-        self.stem = ConvModule(in_channels, stem_channels, 3, stride=2, padding=1,
+        self.stem = ConvModule(in_channels, stem_channels, kernel_size=3, stride=2, padding=1,
                                norm_cfg=norm_cfg, act_cfg=act_cfg)
-        num_layers = sum(s[5] for s in arch if s[0] == 'xformer')
+        num_layers = sum(d for k, d in zip(arch['kinds'], arch['depths']) if k == 'xformer')
         rates = iter(torch.linspace(0, drop_path_rate, max(num_layers, 1)).tolist())
         layers, channels = [], stem_channels
-        self.out_channels = []
-        for kind, out_channels, stride, *rest in arch:
-            if kind == 'mv2':
-                num_blocks, expand = rest
-                stage = [InvertedResidual(channels if i == 0 else out_channels, out_channels,
-                                          stride if i == 0 else 1, expand, norm_cfg, act_cfg)
-                         for i in range(num_blocks)]
-            else:
-                dim, ffn_dim, depth, expand = rest
-                stage = [InvertedResidual(channels, out_channels, stride, expand, norm_cfg,
-                                          act_cfg),
-                         XFormerBlock(out_channels, dim, ffn_dim, depth, attn_cfg, patch_size,
-                                      norm_cfg, act_cfg, drop_rate, attn_drop_rate,
-                                      [next(rates) for _ in range(depth)])]
-            layers.append(nn.Sequential(*stage))
+        for i, kind in enumerate(arch['kinds']):
+            out_channels, stride, depth, expand = (arch['dims'][i], arch['strides'][i],
+                                                   arch['depths'][i], arch['expand_ratios'][i])
+            if kind == 'mv2':  # ``depth`` inverted residuals
+                blocks = [InvertedResidual(channels if j == 0 else out_channels, out_channels,
+                                           stride if j == 0 else 1, expand, norm_cfg, act_cfg)
+                          for j in range(depth)]
+            else:  # an inverted residual, then an XFormer block of ``depth`` XFA layers
+                blocks = [InvertedResidual(channels, out_channels, stride, expand, norm_cfg,
+                                           act_cfg),
+                          XFormerBlock(out_channels, arch['transformer_dims'][i],
+                                       arch['ffn_dims'][i], depth, attn_cfg, patch_size,
+                                       norm_cfg, act_cfg, drop_rate, attn_drop_rate,
+                                       [next(rates) for _ in range(depth)])]
+            layers.append(StageBlocks(blocks, self.with_cp[i]))
             channels = out_channels
-            self.out_channels.append(out_channels)
         self.layers = nn.Sequential(*layers)
+        self.out_channels = list(arch['dims'])
         self.conv_1x1_exp = None
         if last_exp_factor:
-            self.conv_1x1_exp = ConvModule(channels, last_exp_factor * channels, 1,
+            self.conv_1x1_exp = ConvModule(channels, last_exp_factor * channels, kernel_size=1,
                                            norm_cfg=norm_cfg, act_cfg=act_cfg)
             self.out_channels[-1] = last_exp_factor * channels
-        self.reset_parameters()
-        self._freeze_stages()
 
     @classmethod
-    def parse_arch(cls, arch) -> list:
-        """Validate ``arch`` (name or list of stage settings) and return the list."""
-        if isinstance(arch, str):
-            arch = cls.named_arch(arch)
-        if not isinstance(arch, (list, tuple)) or len(arch) != cls.num_stages:
-            raise ValueError(f'XFormer arch needs {cls.num_stages} stage settings, got {arch!r}')
-        for i, stage in enumerate(arch):
-            size = {'mv2': 5, 'xformer': 7}.get(stage[0] if stage else None)
-            if size is None or len(stage) != size:
-                raise ValueError(f'stage {i}: expected [\'mv2\', out, stride, blocks, expand] '
-                                 f'or [\'xformer\', out, stride, dim, ffn_dim, layers, expand], '
-                                 f'got {stage!r}')
-        return [list(s) for s in arch]
+    def check_arch(cls, arch: dict):
+        for i, kind in enumerate(arch['kinds']):
+            if kind not in ('mv2', 'xformer'):
+                raise ValueError(f"stage {i}: kind must be 'mv2' or 'xformer', got {kind!r}")
+            if kind == 'xformer' and not all(
+                    isinstance(arch[k][i], int) and arch[k][i] >= 1
+                    for k in ('transformer_dims', 'ffn_dims')):
+                raise ValueError(f'stage {i}: an xformer stage needs positive int '
+                                 f'transformer_dims and ffn_dims, got '
+                                 f'{arch["transformer_dims"][i]!r}, {arch["ffn_dims"][i]!r}')
 
     # ---- DenseBackbone hooks ----------------------------------------------------------------
     def stem_parts(self) -> List[nn.Module]:
@@ -258,12 +260,15 @@ class XFormer(DenseBackbone):
                   f'initialisation: {format_report(report)}', logger='current')
         self.pretrained_report = report
 
-    # ---- forward ----------------------------------------------------------------------------
-    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
-        return self.stem(x)
-
-    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        x = self.run_blocks(stage, [self.layers[stage]], x)
-        if stage == self.num_stages - 1 and self.conv_1x1_exp is not None:
-            x = self.conv_1x1_exp(x)
-        return x
+    # ---- forward ------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        self.check_input(x)
+        x = self.stem(x)
+        outs = []
+        for i in range(self.out_indices[-1] + 1):  # later stages feed no output
+            x = self.layers[i](x)
+            if i == self.num_stages - 1 and self.conv_1x1_exp is not None:
+                x = self.conv_1x1_exp(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)

@@ -14,8 +14,10 @@ from typing import Dict, Tuple
 
 import torch
 
-from .loading import (detect_dense_model, extract_state_dict, keys_with_prefixes,
-                      load_state_dict_checked, strip_prefix)
+from mmtokenmix.checkpoints.loading import (
+    detect_dense_model, extract_state_dict, keys_with_prefixes, load_state_dict_checked,
+    strip_prefix)
+from mmtokenmix.models.backbones.transxnet import TransXNet
 
 ARCH_BY_STEM_WIDTH = {48: 't', 64: 's', 76: 'b'}
 CONFIG_PATTERNS = dict(retinanet='configs/retinanet_transxnet_{}_coco.py',
@@ -46,8 +48,6 @@ def convert_transxnet_checkpoint(checkpoint: dict) -> Tuple['OrderedDict', dict]
     :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` listing the keys when the backbone
     part does not match TransXNet exactly.
     """
-    from mmtokenmix.models.backbones.transxnet import TransXNet
-
     state_dict = extract_state_dict(checkpoint)
     whole_model = any(k.startswith('backbone.') for k in state_dict)
     backbone = strip_prefix(state_dict, 'backbone.') if whole_model else state_dict

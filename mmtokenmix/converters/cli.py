@@ -3,9 +3,8 @@ import argparse
 import os.path as osp
 from typing import Callable, Optional, Tuple
 
-
-from .files import atomic_save, load_checkpoint_file
-from .loading import check_state_dict
+from mmtokenmix.checkpoints.files import atomic_save, load_checkpoint_file
+from mmtokenmix.checkpoints.loading import check_state_dict
 
 # convert(checkpoint, args) -> (state dict, info, one-line summary, config to evaluate or None)
 Converter = Callable[[dict, argparse.Namespace], Tuple[dict, dict, str, Optional[str]]]

@@ -16,8 +16,10 @@ from typing import Dict, Tuple
 
 import torch
 
-from .loading import (CheckpointMismatchError, detect_dense_model, extract_state_dict,
-                      keys_with_prefixes, load_state_dict_checked, strip_prefix)
+from mmtokenmix.checkpoints.loading import (
+    CheckpointMismatchError, detect_dense_model, extract_state_dict, keys_with_prefixes,
+    load_state_dict_checked, strip_prefix)
+from mmtokenmix.models.backbones.metaformer import CDFFormer, DFFormer
 
 ARCH_BY_STEM_WIDTH = {64: 's', 96: 'm', 128: 'b'}
 CONFIG_PATTERNS = dict(retinanet='configs/retinanet_{}_{}_coco.py',
@@ -60,8 +62,6 @@ def convert_dfformer_checkpoint(checkpoint: dict,
     models) and an info dict. Raises :class:`CheckpointMismatchError` listing the keys when the
     backbone part does not match the detected model exactly.
     """
-    from mmtokenmix.models.backbones.metaformer import CDFFormer, DFFormer
-
     state_dict = extract_state_dict(checkpoint)
     whole_model = any(k.startswith('backbone.') for k in state_dict)
     backbone = strip_prefix(state_dict, 'backbone.') if whole_model else state_dict
