@@ -140,45 +140,11 @@ def test_filter_bases_follow_the_actual_feature_size_and_get_gradients():
 
 
 # ---- the dense backbone ---------------------------------------------------------------------
-def expected_sizes(h, w):
-    h, w = (h - 3) // 4 + 1, (w - 3) // 4 + 1  # 7x7/4 stem, padding 2
-    sizes = [(h, w)]
-    for _ in range(3):
-        h, w = (h - 1) // 2 + 1, (w - 1) // 2 + 1  # 3x3/2, padding 1
-        sizes.append((h, w))
-    return sizes
-
-
-@pytest.mark.parametrize('family', ['dfformer', 'cdfformer'])
-@pytest.mark.parametrize('size', [(97, 131), (33, 33), (31, 45), (3, 3)])
-def test_any_input_size_works(family, size):
-    model = FAMILIES[family]('s18', nominal_size=64).eval()
-    with torch.no_grad():
-        outs = model(torch.randn(1, 3, *size))
-    assert [tuple(o.shape) for o in outs] == [
-        (1, c, *hw) for c, hw in zip([64, 128, 320, 512], expected_sizes(*size))]
-    assert all(torch.isfinite(o).all() for o in outs)
-
-
-def test_too_small_or_wrong_inputs_raise_clear_errors():
-    model = DFFormer('s18', nominal_size=64)
-    with pytest.raises(ValueError, match='at least 3x3'):
-        model(torch.randn(1, 3, 2, 40))
-    with pytest.raises(ValueError, match=r'\(N, 3, H, W\)'):
-        model(torch.randn(1, 4, 32, 32))
-
-
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(arch='s24'), 'unknown DFFormer arch'),
-    (dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 64])), 'lacks'),
     (dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 64], mixers=['fft'] * 4)),
      'unknown token mixer'),
-    (dict(arch=dict(depths=[1] * 3, dims=[8, 16, 32], mixers=['sepconv'] * 3)),
-     'needs 4 values'),
-    (dict(arch=dict(depths=[1] * 4, dims=[8] * 4, mixers=['sepconv'] * 4, extra=[1] * 4)),
-     'unknown keys'),
     (dict(nominal_size=16), 'at least 32'),
-    (dict(out_indices=(0, 4)), 'out_indices'),
+    (dict(nominal_size=(64, 64, 64)), 'int or'),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -198,28 +164,6 @@ def test_custom_arch_dict_mixes_mixers_per_stage():
     blocks = [s[0] for s in model.stages]
     assert [type(b.res_scale1).__name__ for b in blocks] == ['Identity'] * 2 + ['Scale'] * 2
     assert all(type(b.layer_scale1).__name__ == 'Identity' for b in blocks)
-
-
-def test_frozen_stages_and_with_cp():
-    model = CDFFormer('s18', nominal_size=64, frozen_stages=2)
-    model.train()
-    frozen = [model.downsample_layers[0], model.stages[0], model.stages[1],
-              model.downsample_layers[1], model.norm0, model.norm1]
-    assert all(not p.requires_grad for m in frozen for p in m.parameters())
-    assert all(p.requires_grad for p in model.stages[2].parameters())
-    assert not model.stages[1].training and model.stages[2].training
-
-    torch.manual_seed(0)
-    a = DFFormer('s18', nominal_size=64)
-    b = DFFormer('s18', nominal_size=64, with_cp=True)
-    b.load_state_dict(a.state_dict())
-    x = torch.randn(2, 3, 64, 64)
-    sa, sb = sum(o.sum() for o in a(x)), sum(o.sum() for o in b(x))
-    sa.backward()
-    sb.backward()
-    torch.testing.assert_close(sa, sb)
-    torch.testing.assert_close(a.stages[0][0].token_mixer.complex_weights.grad,
-                               b.stages[0][0].token_mixer.complex_weights.grad)
 
 
 def test_default_init_follows_upstream():

@@ -185,33 +185,12 @@ def test_custom_arch_dict_and_bad_arch():
     assert model.stages[0][0].mlp.fc1.out_channels == 32
     assert model.stages[3][0].mlp.fc1.out_channels == 256
     assert DMFormer('SMALL').arch == DMFormer.named_arch('s') | {'mlp_ratios': [4, 4, 4, 4]}
-    with pytest.raises(ValueError, match="unknown DMFormer arch 'l'"):
-        DMFormer('l')
-    with pytest.raises(ValueError, match='lacks'):
-        DMFormer(dict(depths=[1, 1, 1, 1]))
-    with pytest.raises(ValueError, match='4 values'):
-        DMFormer(dict(depths=[1, 1, 1], dims=[8, 8, 8]))
-    with pytest.raises(ValueError, match='unknown keys'):
-        DMFormer(dict(depths=[1] * 4, dims=[8] * 4, mixers=['dma'] * 4))
+    with pytest.raises(ValueError, match=r'dims\[0\] must be at least 2'):
+        DMFormer(dict(depths=[1] * 4, dims=[1, 8, 8, 8]))
 
 
 # ---- dense backbone behaviour ----------------------------------------------------------------
 TINY = dict(depths=[1, 1, 2, 1], dims=[16, 32, 48, 64])
-
-
-def ceil_div(n, d):
-    return -(-n // d)
-
-
-@pytest.mark.parametrize('size', [(97, 131), (33, 33), (31, 45), (64, 48), (1, 1)])
-def test_any_input_size_gives_ceil_sized_maps(size):
-    model = DMFormer(TINY).eval()
-    with torch.no_grad():
-        outs = model(torch.randn(2, 3, *size))
-    assert [tuple(o.shape) for o in outs] == [
-        (2, c, ceil_div(size[0], 2**(i + 2)), ceil_div(size[1], 2**(i + 2)))
-        for i, c in enumerate([16, 32, 48, 64])]
-    assert all(torch.isfinite(o).all() for o in outs)
 
 
 def test_odd_rows_are_padded_not_dropped():
@@ -223,60 +202,6 @@ def test_odd_rows_are_padded_not_dropped():
     y[:, :, -1] += 5
     with torch.no_grad():
         assert (model(x)[0][:, :, -1] - model(y)[0][:, :, -1]).abs().max() > 1e-4
-
-
-def test_wrong_channels_are_refused():
-    with pytest.raises(ValueError, match=r'expects a \(N, 3, H, W\)'):
-        DMFormer(TINY)(torch.randn(1, 4, 32, 32))
-    assert DMFormer(TINY, in_channels=1, out_indices=(3,))(torch.randn(1, 1, 32, 32))[0].shape \
-        == (1, 64, 1, 1)
-
-
-def test_out_indices_select_and_norm_the_maps():
-    model = DMFormer(TINY, out_indices=(1, 3)).eval()
-    assert set(model.out_norm_names.values()) == {'norm1', 'norm3'}
-    outs = model(torch.randn(1, 3, 64, 64))
-    assert [o.shape[1] for o in outs] == [32, 64]
-    # GroupNorm(1) output norms: each returned map is normalised over (C, H, W) at init
-    assert all(abs(float(o.mean())) < 1e-4 for o in outs)
-
-
-def test_frozen_stages_get_no_gradient_and_stay_in_eval_mode():
-    model = DMFormer(TINY, frozen_stages=2)
-    model.train()
-    stem_bn = model.downsample_layers[0][0].bn
-    assert not stem_bn.training and model.stages[1].training is False
-    assert model.stages[2].training
-    sum(o.sum() for o in model(torch.randn(2, 3, 64, 64))).backward()
-    for name, p in model.named_parameters():
-        frozen = name.startswith(('downsample_layers.0.', 'downsample_layers.1.', 'stages.0.',
-                                  'stages.1.', 'norm0.', 'norm1.'))
-        assert p.requires_grad is not frozen, name
-        assert (p.grad is None) is frozen, name
-
-
-def test_norm_eval_keeps_batchnorm_statistics():
-    model = DMFormer(TINY, norm_cfg=dict(type='BN'), norm_eval=True)
-    model.train()
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    assert len(bns) > 10 and all(not bn.training for bn in bns)  # stem + blocks + out norms
-    before = [bn.running_mean.clone() for bn in bns]
-    model(torch.randn(2, 3, 64, 64) * 3 + 1)
-    assert all(torch.equal(b, bn.running_mean) for b, bn in zip(before, bns))
-
-
-def test_with_cp_gives_the_same_outputs_and_gradients():
-    torch.manual_seed(0)
-    plain = DMFormer(TINY, drop_path_rate=0.0)
-    checkpointed = DMFormer(TINY, with_cp=True)
-    checkpointed.load_state_dict(plain.state_dict())
-    x = torch.randn(2, 3, 48, 48)
-    outs = [sum(o.sum() for o in m(x)) for m in (plain, checkpointed)]
-    torch.testing.assert_close(outs[0], outs[1])
-    for o in outs:
-        o.backward()
-    for (n, a), b in zip(plain.named_parameters(), checkpointed.parameters()):
-        torch.testing.assert_close(a.grad, b.grad, msg=n)
 
 
 def test_drop_path_rises_linearly_to_the_last_block():

@@ -46,16 +46,6 @@ def expected(h, w):
     return sizes
 
 
-@pytest.mark.parametrize('size', [(320, 213), (97, 131), (33, 33), (1, 1)])
-def test_any_input_size_works(size):
-    model = XFormer(out_indices=(0, 1, 2, 3, 4)).eval()
-    with torch.no_grad():
-        outs = model(torch.randn(1, 3, *size))
-    assert [tuple(o.shape) for o in outs] == [
-        (1, c, *hw) for c, hw in zip([32, 64, 96, 128, 160], expected(*size))]
-    assert all(torch.isfinite(o).all() for o in outs)
-
-
 @pytest.mark.parametrize('variant', ['xca', 'xca_nosoftmax', 'separable'])
 def test_xfa_variants_keep_shape_and_are_token_permutation_equivariant(variant):
     torch.manual_seed(0)
@@ -132,44 +122,19 @@ def test_xformer_checkpoints_load_strictly(tmp_path):
 
 
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(arch='xs'), 'unknown XFormer arch'),
-    (dict(arch=dict(XFormer.named_arch('s'), dims=[32, 64])), 'needs 5 values'),
     (dict(arch=dict(XFormer.named_arch('s'), kinds=['mv2'] * 4 + ['vit'])), "'mv2' or"),
     (dict(arch=dict(XFormer.named_arch('s'), ffn_dims=[None] * 5)), 'positive int'),
     (dict(attn_cfg=dict(variant='mhsa')), 'unknown XFA variant'),
     (dict(attn_cfg=dict(num_heads=5)), 'not divisible'),
-    (dict(out_indices=(5,)), 'out_indices'),
-    (dict(frozen_stages=6), 'frozen_stages'),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         XFormer(**kwargs)
 
 
-def test_frozen_stages_norm_eval_and_timm():
-    model = XFormer(frozen_stages=2, norm_eval=True)
-    model.train()
-    assert all(not p.requires_grad for m in (model.stem, model.layers[0], model.layers[1])
-               for p in m.parameters())
-    assert all(p.requires_grad for p in model.layers[2].parameters())
-    assert not model.layers[3][1].conv_proj.bn.training  # norm_eval
+def test_timm_name_classifies():
     timm = pytest.importorskip('timm')
     clf = timm.create_model('xformer', num_classes=10).eval()
     assert clf(torch.randn(1, 3, 96, 80)).shape == (1, 10)
     assert clf.pretrained_cfg['input_size'] == (3, 256, 256)
 
-
-def test_with_cp_gives_the_same_outputs_and_gradients():
-    torch.manual_seed(0)
-    a = XFormer(drop_rate=0.0)
-    b = XFormer(drop_rate=0.0, with_cp=True)
-    b.load_state_dict(a.state_dict())
-    x = torch.randn(2, 3, 64, 48)
-    sa, sb = sum(o.sum() for o in a(x)), sum(o.sum() for o in b(x))
-    sa.backward()
-    sb.backward()
-    torch.testing.assert_close(sa, sb)
-    key = 'layers.3.1.global_rep.0.attn.qkv.weight'
-    ga = dict(a.named_parameters())[key].grad
-    torch.testing.assert_close(ga, dict(b.named_parameters())[key].grad)
-    assert ga.abs().sum() > 0
