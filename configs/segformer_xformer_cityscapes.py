@@ -1,6 +1,7 @@
 # SegFormer's all-MLP decoder on Cityscapes with XFormer (reconstruction): the recipe of
 # segformer_transxnet_t_cityscapes.py (SegFormer-B0's: 160k, AdamW 6e-5, decoder lr x10, poly,
-# 1024 crops, slide test) with the backbone swapped; stages 1-4 (strides 4-32, 64/96/128/160 channels) feed the decoder.
+# 1024 crops, slide test) with the backbone swapped; stages 1-4 (strides 4-32, 64/96/128/160
+# channels) feed the decoder.
 _base_ = [
     './_base_/backbones/xformer_s.py',
     './_base_/models/segformer_head.py',

@@ -1,4 +1,4 @@
-# Semantic FPN on ADE20K with DMFormer-S (reconstruction), the paper's recipe (README, DMFormer):
+# Semantic FPN on ADE20K with DMFormer-S (reconstruction), the paper's recipe (docs/dmformer.md):
 # ImageNet-1K weights (none are published: train dmformer_s with timm and save the state dict
 # under checkpoints/), 40k iterations, batch 16 (8 GPUs x 2, the paper's note; PoolFormer used
 # 32), AdamW lr 2e-4 wd 1e-4, poly 0.9; 512x512 crops; single-scale test at (2048, 512).

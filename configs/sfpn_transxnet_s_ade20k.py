@@ -3,7 +3,7 @@
 _base_ = [
     './_base_/backbones/transxnet_s.py',
     './_base_/models/sfpn.py',
-    './_base_/datasets/ade20k.py',
+    './_base_/datasets/ade20k_aligned_test.py',
     './_base_/schedules/sfpn_80k.py',
     './_base_/default_runtime_seg.py'
 ]
@@ -12,12 +12,3 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
     neck=dict(in_channels=_base_.backbone_widths))
-
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='mmtokenmix.AlignResize', scale=(2048, 512), keep_ratio=True, size_divisor=32),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='PackSegInputs')
-]
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader

@@ -1,4 +1,4 @@
-# UperNet on ADE20K with DMFormer-S (reconstruction), the paper's recipe (Swin's; README, DMFormer):
+# UperNet on ADE20K with DMFormer-S (reconstruction), the paper's recipe (Swin's; docs/dmformer.md):
 # ImageNet-1K weights (none are published: train dmformer_s with timm and save the state dict
 # under checkpoints/), 160k iterations, batch 16 (8 GPUs x 2), AdamW lr 6e-5 wd 0.01 (none on
 # norms), 1500-iteration warm-up, linear decay; auxiliary FCN head 0.4; 512x512 crops;

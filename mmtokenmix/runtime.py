@@ -1,120 +1,19 @@
-"""What ``tools/train.py`` and ``tools/test.py`` need beyond mmengine on current torch/CPU.
+"""What ``tools/train.py`` and ``tools/test.py`` share: their common arguments, reading and
+adapting the config (:mod:`mmtokenmix.config_utils`, :mod:`mmtokenmix.threads`), building the
+Runner (the config's ``compile`` option compiles the backbone only), strict checks of the
+checkpoints they load, and naming a broken annotation file.
 
-* mmengine 0.10.7 calls ``torch.cuda.set_device`` unconditionally when it initialises a
-  distributed run, which fails on CPU-only machines: it becomes a no-op there.
-* Checkpoints (``load_from``, ``--resume``, the checkpoint to test) are read weights-only
-  through :mod:`mmtokenmix.checkpoints.files`, which allow-lists the few data types mmengine's
-  resume checkpoints hold; ``--allow-unsafe-load PATH`` opts one trusted legacy file out.
-* On CPU, distributed runs use gloo, DDP without ``device_ids``, and BN instead of SyncBN
-  (torch's SyncBatchNorm only runs on GPUs; mmengine reverts it only for single processes).
-* mmengine's ``AmpOptimWrapper`` refuses to run without a GPU: on CPU, configs that ask for it
-  (e.g. the DFFormer detection recipes, upstream's apex O1) train in float32 with a notice.
-
-The same tools run mmdet and mmseg configs: the Runner builds everything in the config's
-``default_scope``, which :func:`detect_default_scope` fills in when a config lacks it.
+Checkpoints (``load_from``, ``--resume``, the checkpoint to test) are read weights-only through
+:mod:`mmtokenmix.checkpoints.files`, which allow-lists the few data types mmengine's resume
+checkpoints hold; ``--allow-unsafe-load PATH`` opts one trusted legacy file out.
 """
 import argparse
-import importlib
 import os
 import os.path as osp
 
-import torch
-
-
-def patch_torch_for_cpu() -> None:
-    if not torch.cuda.is_available():
-        torch.cuda.set_device = lambda *args, **kwargs: None
-
-
-def adapt_config_to_device(cfg, launcher: str) -> None:
-    """Make a GPU-oriented config run distributed on CPU (gloo, DDP without device ids)."""
-    if launcher == 'none' or torch.cuda.is_available():
-        return
-    env_cfg = cfg.setdefault('env_cfg', {})
-    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
-    wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False,
-                   find_unused_parameters=cfg.get('find_unused_parameters', False))
-    wrapper.update(cfg.get('model_wrapper_cfg') or {})
-    wrapper['device_ids'] = None  # an explicit None beats the Runner's [LOCAL_RANK] default
-    cfg.model_wrapper_cfg = wrapper
-    if _replace_sync_bn(cfg.model):
-        print('mmtokenmix: SyncBN -> BN for distributed training on CPU (statistics per process)')
-
-
-def _replace_sync_bn(node) -> bool:
-    """Turn every ``dict(type='SyncBN', ...)`` under ``node`` into BN; True if any was."""
-    found = False
-    if isinstance(node, dict):
-        if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
-            found = True
-        for value in node.values():
-            found |= _replace_sync_bn(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            found |= _replace_sync_bn(value)
-    return found
-
-
-TOOLBOXES = ('mmdet', 'mmseg')
-
-
-def detect_default_scope(cfg) -> str:
-    """The toolbox (``'mmdet'`` or ``'mmseg'``) that runs ``cfg``: its ``default_scope``, or
-    else the toolbox whose model registry knows ``cfg.model.type``."""
-    scope = cfg.get('default_scope')
-    if scope is not None:
-        return scope
-    model_type = cfg.get('model', {}).get('type')
-    if not isinstance(model_type, str):
-        raise ValueError('the config has neither default_scope nor model.type, so it is not '
-                         f'clear which toolbox ({", ".join(TOOLBOXES)}) should run it')
-    if '.' in model_type:  # 'mmseg.EncoderDecoder'
-        scope = model_type.split('.', 1)[0]
-        if scope in TOOLBOXES:
-            return scope
-    found = []
-    for scope in TOOLBOXES:
-        registry = importlib.import_module(f'{scope}.registry').MODELS
-        registry.import_from_location()
-        if model_type in registry.module_dict:
-            found.append(scope)
-    if len(found) != 1:
-        raise ValueError(f'cannot tell which toolbox runs model type {model_type!r}: it is '
-                         f'registered in {found or "neither of"} {list(TOOLBOXES)}; set '
-                         "default_scope = 'mmdet' or 'mmseg' in the config")
-    return found[0]
-
-
-# how launchers tell each process how many processes run on its machine
-LOCAL_PROCESS_COUNT_VARS = ('LOCAL_WORLD_SIZE', 'SLURM_NTASKS_PER_NODE',
-                            'OMPI_COMM_WORLD_LOCAL_SIZE')
-
-
-def threads_per_process(launcher: str, environ=None, cores: int = None):
-    """CPU threads each process of a distributed run on this machine should use, or None to
-    leave torch's choice: an explicit ``OMP_NUM_THREADS`` wins; otherwise the machine's cores
-    are shared out (torch gives every process all cores: with 2 processes on 2 cores that made
-    training 10x slower than 1 thread each)."""
-    environ = os.environ if environ is None else environ
-    if launcher == 'none' or 'OMP_NUM_THREADS' in environ:
-        return None
-    for name in LOCAL_PROCESS_COUNT_VARS:
-        value = environ.get(name, '').split('(')[0]  # SLURM may say '2(x3)'
-        if value.isdigit() and int(value) > 1:
-            cores = cores or len(os.sched_getaffinity(0))
-            return max(1, cores // int(value))
-    return None
-
-
-def share_cpu_cores(launcher: str) -> None:
-    """Apply :func:`threads_per_process` to this process (and its data loader workers)."""
-    threads = threads_per_process(launcher)
-    if threads is not None:
-        torch.set_num_threads(threads)
-        os.environ['OMP_NUM_THREADS'] = str(threads)
-        print(f'mmtokenmix: {threads} CPU thread(s) per process (cores shared by the '
-              'processes of this machine; set OMP_NUM_THREADS to choose)')
+from mmtokenmix.config_utils import (adapt_config_to_device, annotation_files,
+                                     detect_default_scope, optim_wrapper_for_device)
+from mmtokenmix.threads import share_cpu_cores
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -145,17 +44,6 @@ def load_tool_config(args: argparse.Namespace):
     adapt_config_to_device(cfg, args.launcher)
     share_cpu_cores(args.launcher)
     return cfg
-
-
-def optim_wrapper_for_device(optim_wrapper: dict) -> dict:
-    """``optim_wrapper`` itself, or on a machine without a GPU, an ``AmpOptimWrapper`` config
-    turned into a float32 ``OptimWrapper`` (mmengine's AMP wrapper needs a GPU)."""
-    if torch.cuda.is_available() or optim_wrapper.get('type') != 'AmpOptimWrapper':
-        return optim_wrapper
-    print('mmtokenmix: no GPU, so AmpOptimWrapper -> OptimWrapper (float32 training)')
-    amp_only = ('loss_scale', 'dtype', 'use_fsdp')
-    return dict({k: v for k, v in optim_wrapper.items() if k not in amp_only},
-                type='OptimWrapper')
 
 
 def build_runner(cfg):
@@ -232,24 +120,6 @@ def check_resume_checkpoint(model, checkpoint_path: str) -> None:
             f'hold meta.epoch/iter, {", ".join(needed)}; this file has {keys}). To start a new '
             'run from its weights, use --cfg-options load_from=PATH instead')
     check_checkpoint_fits(model, checkpoint_path)
-
-
-def annotation_files(cfg) -> list:
-    """Every ``data_root``/``ann_file`` pair of the config's datasets, as paths."""
-    found = []
-
-    def walk(node, root=''):
-        if isinstance(node, dict):
-            root = node.get('data_root', root) or ''
-            if isinstance(node.get('ann_file'), str) and node['ann_file']:
-                found.append(osp.join(root, node['ann_file']))
-            for value in node.values():
-                walk(value, root)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                walk(value, root)
-    walk({k: cfg.get(k) for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
-    return list(dict.fromkeys(found))
 
 
 def run_explaining_data_errors(cfg, step) -> None:

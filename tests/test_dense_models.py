@@ -2,17 +2,29 @@
 full models match the official ones in parameters, optimiser rules and neck wiring."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 import torch
 from mmengine import Config
 
 from mmtokenmix.analysis import build_model_from_config, count_parameters
-from mmtokenmix.runtime import detect_default_scope, optim_wrapper_for_device
+from mmtokenmix.model_index import load_model_index
+from mmtokenmix.config_utils import detect_default_scope, optim_wrapper_for_device
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_NAMES = sorted(osp.splitext(osp.basename(p))[0]
                       for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
+
+
+# whole-model parameter counts of the official TransXNet dense models (computed from the
+# upstream mmdet 2.28 / mmseg 0.30 model definitions), in millions
+OFFICIAL_PARAMS_M = {
+    'retinanet_transxnet_{}_coco': dict(t=22.44, s=36.60, b=58.01),
+    'maskrcnn_transxnet_{}_coco': dict(t=32.50, s=46.52, b=67.56),
+    'sfpn_transxnet_{}_ade20k': dict(t=16.60, s=30.62, b=51.66),
+}
+INDEX = {e['Config']: e for e in load_model_index() if e['Config']}
 
 
 def load(name):
@@ -45,19 +57,27 @@ def _finite_total(losses):
 
 
 @pytest.mark.parametrize('name', CONFIG_NAMES)
-def test_config_trains_one_iteration_and_predicts(name):
-    """One optimiser step with the config's own optimiser (param-wise rules included) on two
-    small synthetic images, then inference. Segmentation crops/windows are shrunk to the
-    input size: the step is the same code path at any size."""
+def test_config_builds_with_the_indexed_size_trains_one_iteration_and_predicts(name):
+    """Each config's model is built once, here: its parameter count is the model index's (and
+    the official model's where one exists), then one optimiser step with the config's own
+    optimiser (param-wise rules included) on two small synthetic images, then inference.
+    Segmentation crops/windows are shrunk to the input size: the step is the same code path
+    at any size."""
     from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
     cfg = load(name)
+    entry = INDEX[f'configs/{name}.py']
     scope = detect_default_scope(cfg)
     if scope == 'mmseg':
         cfg.model.data_preprocessor.size = (96, 128)
         if cfg.model.test_cfg.get('mode') == 'slide':
             cfg.model.test_cfg.update(crop_size=(64, 64), stride=(48, 48))
     model = build_model_from_config(cfg)
+    params = count_parameters(model)
+    assert params == entry['Metadata']['Parameters']
+    official = OFFICIAL_PARAMS_M.get(re.sub('_transxnet_[tsb]_', '_transxnet_{}_', name), {})
+    if official:
+        assert round(params / 1e6, 2) == official[name.split('_')[2]]
     model.init_weights()
     MessageHub.get_instance('test').update_info('iter', 0)
     if scope == 'mmdet':
@@ -90,21 +110,6 @@ def test_config_trains_one_iteration_and_predicts(name):
         pred = results[0].pred_sem_seg.data
         assert pred.shape == (1, 96, 128)
         assert int(pred.max()) < cfg.model.decode_head.num_classes
-
-
-# whole-model parameter counts of the official dense models (spec §3.1, computed from the
-# upstream mmdet 2.28 / mmseg 0.30 model definitions), in millions
-OFFICIAL_PARAMS_M = {
-    'retinanet_transxnet_{}_coco': dict(t=22.44, s=36.60, b=58.01),
-    'maskrcnn_transxnet_{}_coco': dict(t=32.50, s=46.52, b=67.56),
-    'sfpn_transxnet_{}_ade20k': dict(t=16.60, s=30.62, b=51.66),
-}
-
-
-@pytest.mark.parametrize('pattern,variant', [(p, v) for p in OFFICIAL_PARAMS_M for v in 'tsb'])
-def test_dense_model_params_equal_official(pattern, variant):
-    model = build_model_from_config(load(pattern.format(variant)))
-    assert round(count_parameters(model) / 1e6, 2) == OFFICIAL_PARAMS_M[pattern][variant]
 
 
 def _groups_by_param(model, optim_wrapper):
@@ -163,7 +168,7 @@ def test_yolov3_neck_takes_the_three_backbone_maps_deepest_first(name):
 
 def test_hook_style_counter_reproduces_the_official_mmcv1_flops():
     """The TransXNet paper counted Semantic FPN-T at 512x512 with mmcv 1.x's counter: 30.5 G
-    (spec §3.1); the hook-style counter applies the same rules."""
+    ; the hook-style counter applies the same rules."""
     from mmtokenmix.analysis import model_complexity
     r = model_complexity(load('sfpn_transxnet_t_ade20k'), (512, 512))
     assert round(r['hook_flops'] / 1e9, 1) == 30.5

@@ -11,7 +11,7 @@ from mmtokenmix.models import CDFFormer, DFFormer, MetaFormer, MetaFormerClassif
 from mmtokenmix.models.mixers import DynamicFilter, bicubic_matrix, resize_complex_weight
 
 FAMILIES = {'dfformer': DFFormer, 'cdfformer': CDFFormer}
-# spec §2, "Params (M), computed" (upstream models instantiated at 224)
+# parameter counts of the upstream classifiers (instantiated at 224), in millions
 PARAMS_M = {('dfformer', 's18'): 30.32, ('dfformer', 's36'): 45.61, ('dfformer', 'm36'): 65.32,
             ('dfformer', 'b36'): 114.99, ('cdfformer', 's18'): 30.19,
             ('cdfformer', 's36'): 45.23, ('cdfformer', 'm36'): 64.43,
@@ -33,7 +33,7 @@ def test_classification_params_and_layout_equal_official(family, arch):
     assert shapes_of(model) == dict(dfformer_shapes(family, arch))
 
 
-# spec §3.4: dense backbones (output norms included) with filter bases for 800 (detection) / 512
+# the upstream dense backbones (output norms included) with filter bases for 800 (detection) / 512
 DENSE_PARAMS_M = {('dfformer', 's18'): (27.87, 27.46), ('dfformer', 's36'): (43.58, 42.90),
                   ('dfformer', 'm36'): (62.75, 62.07), ('dfformer', 'b36'): (110.62, 109.94),
                   ('cdfformer', 's18'): (27.18, 27.12), ('cdfformer', 's36'): (42.31, 42.19),
@@ -48,7 +48,7 @@ def test_dense_backbone_params_equal_official(family, arch):
 
 
 def test_official_key_counts():
-    assert len(dfformer_shapes('dfformer', 's18')) == 314  # spec §5.2
+    assert len(dfformer_shapes('dfformer', 's18')) == 314  # keys of the official file
     assert len(dfformer_shapes('cdfformer', 's18')) == 290
 
 
@@ -57,15 +57,16 @@ def test_official_key_counts():
 def test_dense_layout_equals_the_official_wrappers(family, nominal, norms):
     model = FAMILIES[family]('s18', nominal_size=nominal, out_indices=norms)
     assert shapes_of(model) == dict(dfformer_shapes(family, 's18', nominal, dense_norms=norms))
-    # spec §1.3: bases per stage at the detection nominal size
+    # bases per stage at the detection nominal size
     if family == 'dfformer':
         assert [tuple(s[0].token_mixer.complex_weights.shape[:2]) for s in model.stages] == [
             (200, 101), (100, 51), (50, 26), (25, 13)]
 
 
-# ---- the DynamicFilter, step by step (spec §1.3) ----------------------------------------------
+# ---- the DynamicFilter, step by step (docs/dfformer.md) ----------------------------------------
 def reference_dynamic_filter(m, x, resize_to=None):
-    """The spec's 7 steps written functionally, independent of the module's forward."""
+    """The filter's 7 steps (docs/dfformer.md) written functionally, independent of the
+    module's forward."""
     B, H, W, C = x.shape
     star = lambda act, t: act.scale * torch.relu(t) ** 2 + act.bias  # noqa: E731
     hidden = star(m.reweight.act, x.mean(dim=(1, 2)) @ m.reweight.fc1.weight.t())

@@ -19,8 +19,9 @@ from mmtokenmix.models import CDFFormer, DFFormer, DMFormer, TransXNet, XFormer
 
 BACKBONES = [(TransXNet, 't'), (DFFormer, 's18'), (CDFFormer, 's18'), (DMFormer, 's'),
              (XFormer, 's')]
-# what a trace at one size does at another (README, "Exporting"): DMFormer's trace is valid
-# for every size; the others fail loudly (TransXNet's even at another batch size)
+# what a trace at one size does at another (docs/checkpoints.md, "torch.compile and tracing"):
+# DMFormer's trace is valid for every size; the others fail loudly (TransXNet's even at another
+# batch size)
 TRACE_IS_SHAPE_GENERIC = {'DMFormer'}
 
 

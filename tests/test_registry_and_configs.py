@@ -52,7 +52,7 @@ def test_every_config_imports_the_plugin_uses_scoped_names_and_the_crash_safe_ho
     for path in paths:
         cfg = Config.fromfile(path)
         assert cfg.custom_imports == dict(
-            imports=['mmtokenmix.models', 'mmtokenmix.datasets', 'mmtokenmix.engine'],
+            imports=['mmtokenmix.models', 'mmtokenmix.engine'],
             allow_failed_imports=False), path
         # atomic checkpoints and exact resume (tests/test_crash_safety.py)
         assert cfg.default_hooks.checkpoint.type == 'mmtokenmix.CrashSafeCheckpointHook', path
@@ -82,20 +82,20 @@ def test_retinanet_configs_follow_the_official_recipe(repo_root, variant, dims, 
                                               ('EncoderDecoder', 'mmseg'),
                                               ('mmseg.EncoderDecoder', 'mmseg')])
 def test_tools_detect_the_toolbox_of_a_config_without_default_scope(model_type, scope):
-    from mmtokenmix.runtime import detect_default_scope
+    from mmtokenmix.config_utils import detect_default_scope
     assert detect_default_scope(Config(dict(model=dict(type=model_type)))) == scope
     assert detect_default_scope(Config(dict(default_scope='mmseg',
                                             model=dict(type=model_type)))) == 'mmseg'
 
 
 def test_unknown_model_type_gets_a_clear_error():
-    from mmtokenmix.runtime import detect_default_scope
+    from mmtokenmix.config_utils import detect_default_scope
     with pytest.raises(ValueError, match="set default_scope = 'mmdet' or 'mmseg'"):
         detect_default_scope(Config(dict(model=dict(type='NoSuchDetector'))))
 
 
 def test_cpu_distributed_runs_replace_sync_bn_and_use_gloo(repo_root):
-    from mmtokenmix.runtime import adapt_config_to_device
+    from mmtokenmix.config_utils import adapt_config_to_device
     path = osp.join(repo_root, 'configs/segformer_transxnet_t_toy.py')
     cfg = Config.fromfile(path)
     adapt_config_to_device(cfg, 'none')  # single process: mmengine reverts SyncBN itself

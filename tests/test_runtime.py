@@ -1,7 +1,7 @@
 """How the tools share a CPU machine's cores between the processes of a distributed run."""
 import pytest
 
-from mmtokenmix.runtime import threads_per_process
+from mmtokenmix.threads import threads_per_process
 
 
 @pytest.mark.parametrize('environ,cores,expected', [

@@ -1,4 +1,4 @@
-"""The user-facing tools, run as subprocesses exactly like the README shows."""
+"""The user-facing tools, run as subprocesses exactly like the README and docs show."""
 import json
 import os.path as osp
 import re
@@ -225,7 +225,7 @@ def test_official_maskrcnn_checkpoint_converts_and_evaluates(repo_root, tmp_path
 
 def test_official_sfpn_checkpoint_converts_and_evaluates_with_align_resize(repo_root, tmp_path):
     """An mmseg 0.x Semantic FPN checkpoint in the official key layout -> converter ->
-    `tools/test.py configs/sfpn_transxnet_t_ade20k.py` (AlignResize, mIoU)."""
+    `tools/test.py configs/sfpn_transxnet_t_ade20k.py` (the official test resize, mIoU)."""
     from official_layout import official_dense_shapes, random_state_dict
     _ade_layout(tmp_path)
     src = tmp_path / 'sfpn_transxnet_tiny.pth'
@@ -241,7 +241,7 @@ def test_official_sfpn_checkpoint_converts_and_evaluates_with_align_resize(repo_
     assert re.search(r'mIoU: \d', out)
     import pickle
     preds = pickle.load(open(tmp_path / 'preds.pkl', 'rb'))
-    # AlignResize fed the network 512x512; the prediction is scored at the original 128x128
+    # the test resize fed the network 512x512; the prediction is scored at the original 128x128
     assert preds[0]['pred_sem_seg']['data'].shape == (1, 128, 128)
     assert tuple(preds[0]['img_shape']) == (512, 512)
 

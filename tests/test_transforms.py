@@ -1,43 +1,47 @@
+"""The official TransXNet Semantic FPN test resize (SegFormer's "AlignResize": rescale to fit
+(2048, 512) keeping the ratio, then stretch both sides up to the next multiple of 32) is what
+mmseg's Resize(keep_ratio=True) + ResizeToMultiple in our ADE20K test pipeline compute."""
+import math
+import os.path as osp
+
+import cv2
 import numpy as np
 import pytest
+from mmengine import Config
 
-from mmtokenmix.datasets import AlignResize
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def recipe_resize(img: np.ndarray) -> np.ndarray:
+    """The recipe's two steps, written out with OpenCV (bilinear)."""
+    h, w = img.shape[:2]
+    factor = min(2048 / max(h, w), 512 / min(h, w))
+    rh, rw = int(h * factor + 0.5), int(w * factor + 0.5)
+    img = cv2.resize(img, (rw, rh), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(img, (math.ceil(rw / 32) * 32, math.ceil(rh / 32) * 32),
+                      interpolation=cv2.INTER_LINEAR)
+
+
+@pytest.fixture(scope='module')
+def test_resize():
+    from mmcv.transforms import Compose
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    import mmseg.datasets  # noqa: F401 (registers mmseg's transforms)
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sfpn_transxnet_t_ade20k.py'))
+    steps = cfg.test_dataloader.dataset.pipeline
+    assert cfg.val_dataloader.dataset.pipeline == steps
+    assert [s['type'] for s in steps] == ['LoadImageFromFile', 'Resize', 'ResizeToMultiple',
+                                          'LoadAnnotations', 'PackSegInputs']
+    return Compose([dict(s) for s in steps[1:3]])
 
 
 @pytest.mark.parametrize('h,w', [(375, 500), (512, 683), (1024, 2048), (97, 131), (640, 427)])
-def test_align_resize_gives_multiples_of_32_and_keeps_the_ratio(h, w):
-    img = np.random.RandomState(0).randint(0, 255, (h, w, 3)).astype(np.uint8)
-    seg = np.random.RandomState(1).randint(0, 5, (h, w)).astype(np.uint8)
-    out = AlignResize(scale=(2048, 512))(dict(img=img, gt_seg_map=seg))
-    oh, ow = out['img'].shape[:2]
-    assert oh % 32 == 0 and ow % 32 == 0
-    assert out['img_shape'] == (oh, ow) and out['gt_seg_map'].shape == (oh, ow)
-    # first a keep-ratio rescale to fit (2048 long, 512 short), then each side rounded up to
-    # the next multiple of 32: never more than one step away
-    factor = min(2048 / max(h, w), 512 / min(h, w))
-    rh, rw = int(h * factor + 0.5), int(w * factor + 0.5)
-    assert 0 <= oh - rh < 32 and 0 <= ow - rw < 32
-    assert abs(ow / oh - w / h) <= (w / h) * (32 / min(rh, rw))
-    assert out['scale_factor'] == pytest.approx((ow / w, oh / h))
-    assert out['keep_ratio'] is True
-    assert set(np.unique(out['gt_seg_map'])) <= set(np.unique(seg))  # nearest: no new labels
-
-
-def test_align_resize_is_registered_for_mmseg_pipelines():
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import TRANSFORMS
-    init_default_scope('mmseg')
-    t = TRANSFORMS.build(dict(type='mmtokenmix.AlignResize', scale=(2048, 512),
-                              size_divisor=32))
-    assert isinstance(t, AlignResize)
-    out = t(dict(img=np.zeros((300, 400, 3), np.uint8)))
-    assert out['img'].shape == (512, 704, 3)  # 512x683 after the rescale, 683 -> 704
-
-
-@pytest.mark.parametrize('kwargs,match', [(dict(scale=512), 'two positive ints'),
-                                          (dict(scale=(512, 0)), 'two positive ints'),
-                                          (dict(scale=(512, 512), size_divisor=0),
-                                           'size_divisor')])
-def test_align_resize_rejects_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        AlignResize(**kwargs)
+def test_config_test_resize_is_the_recipes_two_step_resize(test_resize, h, w):
+    img = np.random.RandomState(h).randint(0, 255, (h, w, 3)).astype(np.uint8)
+    out = test_resize(dict(img=img.copy(), img_shape=(h, w), ori_shape=(h, w)))
+    expected = recipe_resize(img)
+    assert out['img'].shape == expected.shape
+    assert out['img'].shape[0] % 32 == 0 and out['img'].shape[1] % 32 == 0
+    assert np.array_equal(out['img'], expected)
+    assert tuple(out['img_shape']) == expected.shape[:2]

@@ -26,7 +26,7 @@ def test_state_dict_layout_is_the_official_one(arch):
 
 
 def test_official_key_counts():
-    # the spec's key counts (num_batches_tracked included)
+    # key counts of the official checkpoints (num_batches_tracked included)
     assert len(official_shapes('t')) == 1508
     assert len(official_shapes('s')) == 2000
     assert len(official_shapes('b')) == 2756

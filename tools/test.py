@@ -11,8 +11,9 @@ with the list of missing/unexpected keys, instead of evaluating a partly random 
 import argparse
 
 from mmtokenmix.checkpoints import trust_file_for_unpickling
+from mmtokenmix.compat import patch_torch_for_cpu
 from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
-                                check_checkpoint_fits, load_tool_config, patch_torch_for_cpu,
+                                check_checkpoint_fits, load_tool_config,
                                 run_explaining_data_errors)
 
 

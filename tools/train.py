@@ -13,10 +13,10 @@ import argparse
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmtokenmix.checkpoints import trust_file_for_unpickling
+from mmtokenmix.compat import patch_torch_for_cpu
 from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
                                 check_checkpoint_fits, check_resume_checkpoint,
-                                load_tool_config, patch_torch_for_cpu,
-                                run_explaining_data_errors)
+                                load_tool_config, run_explaining_data_errors)
 
 
 def parse_args(argv=None):

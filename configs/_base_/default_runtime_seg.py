@@ -3,7 +3,7 @@
 # default_scope to 'mmtokenmix': the mmseg classes would no longer be found.
 default_scope = 'mmseg'
 custom_imports = dict(
-    imports=['mmtokenmix.models', 'mmtokenmix.datasets', 'mmtokenmix.engine'],
+    imports=['mmtokenmix.models', 'mmtokenmix.engine'],
     allow_failed_imports=False)
 
 env_cfg = dict(

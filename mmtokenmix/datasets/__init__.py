@@ -1,7 +1,6 @@
-"""Data helpers that mmdet/mmseg lack: the bundled toy dataset generator and the transforms of
-the official recipes (registered as ``mmtokenmix.<Name>``)."""
+"""The bundled toy dataset generator (the official recipes' transforms are mmseg's own: see
+``configs/_base_/datasets/ade20k_aligned_test.py``)."""
 from .toy import CLASSES as TOY_CLASSES
 from .toy import make_toy_dataset
-from .transforms import AlignResize
 
-__all__ = ['TOY_CLASSES', 'make_toy_dataset', 'AlignResize']
+__all__ = ['TOY_CLASSES', 'make_toy_dataset']

@@ -10,8 +10,9 @@ Every (model, resolution) point runs in a fresh process, with the model built fo
 resolution (filter bases stored at that size, so no resize), in eval mode under no_grad.
 Peak memory = the most memory the first forward used beyond what the built model and its
 input held: on CUDA ``torch.cuda.max_memory_allocated``; on CPU the process's peak resident
-set (VmHWM, reset just before the forward). Throughput = images / second over ``--repeats``
-timed forwards after that first one. Writes ``results.json``, ``table.md`` and
+set (VmHWM, reset just before the forward). Throughput = images / second from the median of
+``--repeats`` timed forwards after that first one (``mmtokenmix.analysis.interleaved_seconds``,
+the timing loop of every benchmark tool). Writes ``results.json``, ``table.md`` and
 ``highres.png`` (two panels, log scale) to ``--out-dir`` and prints the table.
 """
 import argparse
@@ -20,7 +21,6 @@ import os
 import os.path as osp
 import subprocess
 import sys
-import time
 
 MODELS = {  # display name -> (family class name, arch)
     'DFFormer-S18': ('DFFormer', 's18'),
@@ -35,7 +35,7 @@ def measure(name: str, resolution: int, batch_size: int, repeats: int, device: s
     import torch
 
     import mmtokenmix.models as models
-    from mmtokenmix.analysis import peak_memory_of
+    from mmtokenmix.analysis import interleaved_seconds, peak_memory_of
     family, arch = MODELS[name]
     settings = getattr(models, family).named_arch(arch)
     model = models.MetaFormerClassifier(settings, nominal_size=resolution).eval().to(device)
@@ -45,12 +45,8 @@ def measure(name: str, resolution: int, batch_size: int, repeats: int, device: s
         # the first forward of a fresh process (also the warm-up: allocator, cuFFT plans,
         # oneDNN primitives)
         peak = peak_memory_of(lambda: model(x), device)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            model(x)
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        seconds = (time.perf_counter() - start) / repeats
+        seconds = interleaved_seconds({name: lambda: model(x)}, repeats=repeats, warmup=0,
+                                      device=device)[name]['median']
     return dict(model=name, resolution=resolution, batch_size=batch_size, device=device,
                 params_m=round(params / 1e6, 2), seconds_per_batch=round(seconds, 4),
                 images_per_s=round(batch_size / seconds, 3),

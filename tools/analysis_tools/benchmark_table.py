@@ -59,7 +59,7 @@ def build(entry: dict, device: str):
         from mmengine.config import Config
 
         from mmtokenmix.analysis import build_model_from_config, dummy_data_samples
-        from mmtokenmix.runtime import detect_default_scope
+        from mmtokenmix.config_utils import detect_default_scope
         cfg = Config.fromfile(osp.join(REPO, entry['Config']))
         model = build_model_from_config(cfg).eval().to(device)
         scope = detect_default_scope(cfg)
@@ -84,11 +84,11 @@ def measure(entry: dict, device: str, batch_sizes, warmup: int, repeats: int,
             speed: bool) -> dict:
     import torch
 
-    from mmtokenmix.analysis import count_parameters, module_complexity, peak_memory_of
+    from mmtokenmix.analysis import (count_parameters, interleaved_seconds, module_complexity,
+                                     peak_memory_of)
     torch.manual_seed(0)
     model, make_inputs = build(entry, device)
     out = dict(name=entry['Name'], device=device, params=count_parameters(model))
-    cuda = device == 'cuda'
     with torch.no_grad():
         inputs = make_inputs(1)
         out['peak_mib'] = round(peak_memory_of(lambda: model(*inputs), device) / 2**20, 1)
@@ -96,19 +96,10 @@ def measure(entry: dict, device: str, batch_sizes, warmup: int, repeats: int,
             out['images_per_s'] = {}
             for batch in batch_sizes:
                 inputs = make_inputs(batch)
-                for _ in range(warmup):
-                    model(*inputs)
-                times = []
-                for _ in range(repeats):
-                    if cuda:
-                        torch.cuda.synchronize()
-                    start = time.perf_counter()
-                    model(*inputs)
-                    if cuda:
-                        torch.cuda.synchronize()
-                    times.append(time.perf_counter() - start)
-                times.sort()
-                out['images_per_s'][str(batch)] = round(batch / times[len(times) // 2], 3)
+                seconds = interleaved_seconds({'forward': lambda: model(*inputs)},
+                                              repeats=repeats, warmup=warmup,
+                                              device=device)['forward']['median']
+                out['images_per_s'][str(batch)] = round(batch / seconds, 3)
         model.to('cpu')
         result = module_complexity(model, tuple(x.cpu() for x in make_inputs(1)))
     out.update(flops=result['flops'], hook_flops=result['hook_flops'])

@@ -6,19 +6,19 @@ the SegFormer all-MLP decoder at Cityscapes resolution (1024x2048) and the light
 
 Each model is built from our config with only the backbone (and the neck/decoder input widths)
 swapped, randomly initialised, in eval mode, batch 1; the time is one network forward
-(``mode='tensor'``: no data preprocessing, no resize of the logits, no NMS), averaged over
-``--repeats`` runs after one warm-up. Prints a table with each model's FPS and its ratio to
+(``mode='tensor'``: no data preprocessing, no resize of the logits, no NMS), the median of
+``--repeats`` runs after one warm-up (``mmtokenmix.analysis.interleaved_seconds``, the timing
+loop of every benchmark tool). Prints a table with each model's FPS and its ratio to
 XFormer.
 """
 import argparse
 import os.path as osp
-import time
 from functools import partial
 
 import torch
 
-from mmtokenmix.analysis import (build_model_from_config, count_parameters,
-                                 dummy_data_samples)
+from mmtokenmix.analysis import (build_model_from_config, count_parameters, dummy_data_samples,
+                                 interleaved_seconds)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # backbone dicts and the widths they hand to the neck (YOLOv3: deepest first) / decoder
@@ -68,15 +68,8 @@ def seconds_per_forward(model, scope, h, w, repeats, device) -> float:
                             mode='tensor')
     x = torch.randn(1, 3, h, w, device=device)
     with torch.inference_mode():
-        model(x)
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            model(x)
-        if device == 'cuda':
-            torch.cuda.synchronize()
-    return (time.perf_counter() - start) / repeats
+        return interleaved_seconds({'forward': lambda: model(x)}, repeats=repeats, warmup=1,
+                                   device=device)['forward']['median']
 
 
 def main(argv=None):

@@ -1,9 +1,9 @@
-"""Write the README's model-zoo table from the model index (model-index.yml and the
+"""Write the model-zoo table of docs/model_zoo.md from the model index (model-index.yml and the
 metafiles), between the ``<!-- model-zoo:start -->`` and ``<!-- model-zoo:end -->`` markers.
 
     python tools/analysis_tools/model_zoo_table.py [--check]
 
-``--check`` only compares (exit 1 if the README's table is not what the metafiles give).
+``--check`` only compares (exit 1 if the page's table is not what the metafiles give).
 """
 import argparse
 import os.path as osp
@@ -54,24 +54,24 @@ def zoo_table(entries) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--check', action='store_true')
-    parser.add_argument('--readme', default=osp.join(REPO, 'README.md'))
+    parser.add_argument('--page', default=osp.join(REPO, 'docs', 'model_zoo.md'))
     args = parser.parse_args(argv)
-    with open(args.readme) as f:
+    with open(args.page) as f:
         text = f.read()
     if START not in text or END not in text:
-        raise SystemExit(f'{args.readme} has no {START} ... {END} block')
+        raise SystemExit(f'{args.page} has no {START} ... {END} block')
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     new = f'{head}{START}\n{zoo_table(load_model_index())}\n{END}{tail}'
     if args.check:
         if new != text:
-            raise SystemExit('README model-zoo table is out of date: run '
+            raise SystemExit(f'the model-zoo table of {args.page} is out of date: run '
                              'python tools/analysis_tools/model_zoo_table.py')
-        print('README model-zoo table matches the metafiles')
+        print(f'the model-zoo table of {args.page} matches the metafiles')
         return
-    with open(args.readme, 'w') as f:
+    with open(args.page, 'w') as f:
         f.write(new)
-    print(f'wrote the model-zoo table into {args.readme}')
+    print(f'wrote the model-zoo table into {args.page}')
 
 
 if __name__ == '__main__':

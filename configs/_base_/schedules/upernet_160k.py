@@ -1,4 +1,4 @@
-# Swin's UperNet schedule on ADE20K, which DMFormer follows (README, DMFormer): 160k
+# Swin's UperNet schedule on ADE20K, which DMFormer follows (docs/dmformer.md): 160k
 # iterations, AdamW lr 6e-5 betas (0.9, 0.999) wd 0.01, no decay on norms, 1500-iteration
 # linear warm-up then linear ("poly", power 1) decay to 0 - segformer_160k.py without the
 # decoder's x10 lr.

@@ -5,7 +5,7 @@ Transformers", ICASSP 2023, arXiv 2209.07738).
 result tables were not available. What is from the paper (via a reading note): the DMA gate
 equations, the conv stem "7x7 s2, 3x3 s1, non-overlapping 2x2 s2", the MetaFormer layout with
 DMA in place of self-attention, and the recipes. Everything else follows the proposals of
-the README's DMFormer section and is an argument: PoolFormer-style blocks (GroupNorm(1)
+docs/dmformer.md and is an argument: PoolFormer-style blocks (GroupNorm(1)
 pre-norms, layer scale 1e-5, 1x1-conv MLP with GELU), 2x2/2 conv + norm downsampling,
 widths/depths chosen to match the parameter counts of the models the paper compares with
 (:attr:`DMFormer.arch_settings`).
@@ -57,7 +57,7 @@ class DMFormer(MetaFormerSkeleton):
 
     arch_settings = {
         # PoolFormer widths; depths: the PoolFormer-like [d, d, k, d] whose ImageNet classifier
-        # (GN + linear head) is closest to the comparator of similar size (README, DMFormer):
+        # (GN + linear head) is closest to the comparator of similar size (docs/dmformer.md):
         # 21,450,520 vs PoolFormer-S24 21,388,968 (+0.3%), 30,978,360 vs S36 30,862,760
         # (+0.4%), 56,510,824 vs M36 56,172,520 (+0.6%)
         's': dict(depths=[4, 4, 9, 4], dims=PF_DIMS),

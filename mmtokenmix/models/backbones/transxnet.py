@@ -25,7 +25,8 @@ from .base import DenseBackbone, StageBlocks
 
 class TransXNetBlock(nn.Module):
     """One TransXNet block: ``x += dw7x7(x)`` (conditional position encoding), then
-    ``x += DropPath(LayerScale(DMixer(GN(x), rpe)))`` and ``x += DropPath(LayerScale(MS-FFN(GN(x))))``.
+    ``x += DropPath(LayerScale(DMixer(GN(x), rpe)))`` and
+    ``x += DropPath(LayerScale(MS-FFN(GN(x))))``.
 
     Args:
         channels: block width.

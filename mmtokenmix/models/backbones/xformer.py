@@ -1,8 +1,8 @@
 """XFormer backbone (Zhao et al., "Lightweight Vision Transformer with Cross Feature Attention",
 arXiv 2207.07268). A reconstruction: no official code or weights exist and the paper body was
-not available, so the layout is our reconstruction (README, XFormer): the MobileViT-S
-skeleton (MobileNetV2 inverted residuals + MobileViT blocks) with Cross Feature Attention in place of
-self-attention. Parameter names follow mmpretrain's MobileViT (``stem``, ``layers.{i}``,
+not available, so the layout is our reconstruction (docs/xformer.md): the MobileViT-S
+skeleton (MobileNetV2 inverted residuals + MobileViT blocks) with Cross Feature Attention in
+place of self-attention. Parameter names follow mmpretrain's MobileViT (``stem``, ``layers.{i}``,
 ``local_rep``, ``global_rep``, ``conv_proj``, ``conv_fusion``, ``conv_1x1_exp``), so MobileViT-S
 ImageNet weights load as the documented substitute initialisation.
 """
@@ -14,6 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmcv.cnn.bricks import DropPath
+from mmcv.cnn.bricks.transformer import FFN
 from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
@@ -44,20 +45,6 @@ class InvertedResidual(nn.Module):
         return x + self.conv(x) if self.use_shortcut else self.conv(x)
 
 
-class TokenFFN(nn.Module):
-    """Linear -> activation -> Linear on tokens, with dropout after each (keys
-    ``layers.0.0`` / ``layers.1`` as mmcv's FFN)."""
-
-    def __init__(self, channels: int, hidden: int, drop: float = 0.0):
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Sequential(nn.Linear(channels, hidden), nn.SiLU(), nn.Dropout(0.0)),
-            nn.Linear(hidden, channels), nn.Dropout(drop))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-
 class XFALayer(nn.Module):
     """Pre-norm transformer layer with XFA: ``x + XFA(LN(x))``, then ``x + FFN(LN(x))``."""
 
@@ -68,7 +55,10 @@ class XFALayer(nn.Module):
         self.attn = CrossFeatureAttention(channels, attn_drop=attn_drop, proj_drop=drop,
                                           **attn_cfg)
         self.ln2 = nn.LayerNorm(channels)
-        self.ffn = TokenFFN(channels, ffn_channels, drop)
+        # MobileViT's FFN: Linear -> SiLU -> Linear, dropout only at the end (mmcv's FFN with
+        # ffn_drop=0 and the output dropout as its dropout layer; keys layers.0.0 / layers.1)
+        self.ffn = FFN(channels, ffn_channels, act_cfg=dict(type='SiLU'), ffn_drop=0.0,
+                       dropout_layer=dict(type='Dropout', drop_prob=drop), add_identity=False)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

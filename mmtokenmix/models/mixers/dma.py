@@ -1,7 +1,7 @@
 """DMA, the Dynamic Multi-level Attention token mixer of DMFormer (Wei et al., "DMFormer:
 Closing the Gap Between CNN and Vision Transformers", ICASSP 2023, arXiv 2209.07738).
 
-**A reconstruction** (no official code; README, DMFormer): the gate equations are
+**A reconstruction** (no official code; docs/dmformer.md): the gate equations are
 from a reading note of the paper (``V = ReLU(FC(GAP(X)))``, ``Attn = Sigmoid(FC(V))``,
 ``Output = Attn * Conv1x1(X')``); the branch kernels/dilations, the fusion, the gate's reduction
 and input and the optional VAN-style projection wrapper are our proposals, all

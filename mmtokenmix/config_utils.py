@@ -1,0 +1,104 @@
+"""Edits and questions about an mmdet/mmseg config, for the tools.
+
+* :func:`detect_default_scope`: the toolbox (mmdet or mmseg) that runs a config, so one
+  ``tools/train.py`` serves both;
+* :func:`adapt_config_to_device`: distributed runs on CPU use gloo, DDP without
+  ``device_ids`` and BN instead of SyncBN (torch's SyncBatchNorm only runs on GPUs; mmengine
+  reverts it only for single processes);
+* :func:`optim_wrapper_for_device`: mmengine's ``AmpOptimWrapper`` refuses to run without a
+  GPU, so on CPU such configs (the DFFormer detection recipes) train in float32 with a notice;
+* :func:`annotation_files`: the annotation files a config reads.
+"""
+import importlib
+import os.path as osp
+
+import torch
+
+
+def adapt_config_to_device(cfg, launcher: str) -> None:
+    """Make a GPU-oriented config run distributed on CPU (gloo, DDP without device ids)."""
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False,
+                   find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper.update(cfg.get('model_wrapper_cfg') or {})
+    wrapper['device_ids'] = None  # an explicit None beats the Runner's [LOCAL_RANK] default
+    cfg.model_wrapper_cfg = wrapper
+    if _replace_sync_bn(cfg.model):
+        print('mmtokenmix: SyncBN -> BN for distributed training on CPU (statistics per process)')
+
+
+def _replace_sync_bn(node) -> bool:
+    """Turn every ``dict(type='SyncBN', ...)`` under ``node`` into BN; True if any was."""
+    found = False
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+            found = True
+        for value in node.values():
+            found |= _replace_sync_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            found |= _replace_sync_bn(value)
+    return found
+
+
+TOOLBOXES = ('mmdet', 'mmseg')
+
+
+def detect_default_scope(cfg) -> str:
+    """The toolbox (``'mmdet'`` or ``'mmseg'``) that runs ``cfg``: its ``default_scope``, or
+    else the toolbox whose model registry knows ``cfg.model.type``."""
+    scope = cfg.get('default_scope')
+    if scope is not None:
+        return scope
+    model_type = cfg.get('model', {}).get('type')
+    if not isinstance(model_type, str):
+        raise ValueError('the config has neither default_scope nor model.type, so it is not '
+                         f'clear which toolbox ({", ".join(TOOLBOXES)}) should run it')
+    if '.' in model_type:  # 'mmseg.EncoderDecoder'
+        scope = model_type.split('.', 1)[0]
+        if scope in TOOLBOXES:
+            return scope
+    found = []
+    for scope in TOOLBOXES:
+        registry = importlib.import_module(f'{scope}.registry').MODELS
+        registry.import_from_location()
+        if model_type in registry.module_dict:
+            found.append(scope)
+    if len(found) != 1:
+        raise ValueError(f'cannot tell which toolbox runs model type {model_type!r}: it is '
+                         f'registered in {found or "neither of"} {list(TOOLBOXES)}; set '
+                         "default_scope = 'mmdet' or 'mmseg' in the config")
+    return found[0]
+
+
+def optim_wrapper_for_device(optim_wrapper: dict) -> dict:
+    """``optim_wrapper`` itself, or on a machine without a GPU, an ``AmpOptimWrapper`` config
+    turned into a float32 ``OptimWrapper`` (mmengine's AMP wrapper needs a GPU)."""
+    if torch.cuda.is_available() or optim_wrapper.get('type') != 'AmpOptimWrapper':
+        return optim_wrapper
+    print('mmtokenmix: no GPU, so AmpOptimWrapper -> OptimWrapper (float32 training)')
+    amp_only = ('loss_scale', 'dtype', 'use_fsdp')
+    return dict({k: v for k, v in optim_wrapper.items() if k not in amp_only},
+                type='OptimWrapper')
+
+
+def annotation_files(cfg) -> list:
+    """Every ``data_root``/``ann_file`` pair of the config's datasets, as paths."""
+    found = []
+
+    def walk(node, root=''):
+        if isinstance(node, dict):
+            root = node.get('data_root', root) or ''
+            if isinstance(node.get('ann_file'), str) and node['ann_file']:
+                found.append(osp.join(root, node['ann_file']))
+            for value in node.values():
+                walk(value, root)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value, root)
+    walk({k: cfg.get(k) for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
+    return list(dict.fromkeys(found))
