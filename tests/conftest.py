@@ -28,6 +28,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def final_metrics(work_dir, *names: str) -> dict:
+    """The metrics of the last evaluation in ``work_dir``, read from the JSON files mmengine
+    writes there (``<timestamp>/vis_data/scalars.json`` of a training run, ``<timestamp>/
+    <timestamp>.json`` of a test run); fails unless every one of ``names`` is a number."""
+    import glob
+    import json
+    import math
+    found = []
+    for path in sorted(glob.glob(osp.join(str(work_dir), '**', '*.json'), recursive=True),
+                       key=os.path.getmtime):
+        with open(path) as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and all(n in record for n in names):
+                    found.append(record)
+    assert found, f'no metrics {names} in the JSON files under {work_dir}'
+    metrics = found[-1]
+    for name in names:
+        assert isinstance(metrics[name], (int, float)) and math.isfinite(metrics[name]), metrics
+    return metrics
+
+
 def run_tool(args, cwd, timeout=600, env=None):
     """Run a tools/ command like a user does; fail the test with its output if it fails."""
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))

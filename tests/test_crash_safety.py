@@ -12,6 +12,8 @@ from conftest import REPO, run_tool
 
 from mmtokenmix.checkpoints import load_checkpoint_file
 
+pytestmark = pytest.mark.slow  # subprocess runs of the tools
+
 # Runs tools/train.py, but the N-th checkpoint write stops half-way with SIGKILL (no cleanup,
 # as when a node is pre-empted or the OOM killer strikes); a checkpoint written in place
 # (not to a temporary file) ends the run with exit code 3.

@@ -63,10 +63,11 @@ def _shallow_arch(cls, arch):
         for stage in settings:
             stage[3 if stage[0] == 'mv2' else 5] = 1
     else:
-        settings['depths'] = [1, 1, 1, 1]
+        settings['depths'] = [1] * len(settings['depths'])
     return settings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('cls,arch', BACKBONES, ids=[c.__name__ for c, _ in BACKBONES])
 def test_torch_compile_with_inductor_gives_eager_outputs_and_gradients(cls, arch):
     # inductor draws dropout masks with its own generator, so the outputs of a run with
@@ -105,6 +106,7 @@ COMPILE_RUN = ['compile=True', 'train_cfg.max_iters=2', 'train_cfg.val_interval=
                'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
 
 
+@pytest.mark.slow
 def test_config_compile_option_compiles_the_backbone_and_keeps_checkpoint_keys(repo_root,
                                                                                toy_workdir):
     """``compile=True`` compiles the backbone in place (mmengine's own compile of the whole
@@ -122,6 +124,7 @@ def test_config_compile_option_compiles_the_backbone_and_keeps_checkpoint_keys(r
     model.load_state_dict(state['state_dict'], strict=True)  # no '_orig_mod.' keys
 
 
+@pytest.mark.slow
 def test_config_compile_option_refuses_dfformer_training_clearly(repo_root, toy_workdir):
     proc = subprocess.run([sys.executable, osp.join(repo_root, 'tools/train.py'),
                            osp.join(repo_root, 'configs/segformer_cdfformer_s18_toy.py'),

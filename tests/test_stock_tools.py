@@ -14,6 +14,8 @@ import sys
 import pytest
 from conftest import REPO, run_tool
 
+pytestmark = pytest.mark.slow  # subprocess runs of the tools
+
 # one epoch of 4 iterations (16 toy images, batch 4); after so few iterations no score passes
 # the default 0.05 threshold, so keep every box for the evaluator to score
 DET_SHORT = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1',

@@ -1,13 +1,14 @@
 """High-resolution inference benchmark of DFFormer (Tatsunami & Taki, AAAI 2024, Fig. 5/6):
-forward throughput and peak memory of DFFormer-S18, CDFFormer-S18 and, built from the same
-MetaFormer blocks and skeleton, a ConvFormer-S18-like (SepConv everywhere) and a
-CAFormer-S18-like (attention in stages 3-4) classifier, at several square resolutions.
+forward throughput and peak memory of DFFormer-S18, CDFFormer-S18 and the baselines the paper
+compares with, timm's ConvFormer-S18 (SepConv everywhere) and CAFormer-S18 (attention in stages
+3-4) classifiers, at several square resolutions.
 
     python tools/analysis_tools/benchmark_highres.py [--resolutions 224 512 768 1024]
         [--batch-size 1] [--repeats 3] [--device cpu|cuda] [--out-dir DIR]
 
 Every (model, resolution) point runs in a fresh process, with the model built for that
-resolution (filter bases stored at that size, so no resize), in eval mode under no_grad.
+resolution (DFFormer's filter bases stored at that size, so no resize), in eval mode under
+no_grad.
 Peak memory = the most memory the first forward used beyond what the built model and its
 input held: on CUDA ``torch.cuda.max_memory_allocated``; on CPU the process's peak resident
 set (VmHWM, reset just before the forward). Throughput = images / second from the median of
@@ -22,11 +23,11 @@ import os.path as osp
 import subprocess
 import sys
 
-MODELS = {  # display name -> (family class name, arch)
+MODELS = {  # display name -> ours: (family class name, arch); timm's: model name
     'DFFormer-S18': ('DFFormer', 's18'),
     'CDFFormer-S18': ('CDFFormer', 's18'),
-    'ConvFormer-S18-like': ('MetaFormer', 'convformer_s18'),
-    'CAFormer-S18-like': ('MetaFormer', 'caformer_s18'),
+    'ConvFormer-S18 (timm)': 'convformer_s18',
+    'CAFormer-S18 (timm)': 'caformer_s18',
 }
 
 
@@ -36,9 +37,14 @@ def measure(name: str, resolution: int, batch_size: int, repeats: int, device: s
 
     import mmtokenmix.models as models
     from mmtokenmix.analysis import interleaved_seconds, peak_memory_of
-    family, arch = MODELS[name]
-    settings = getattr(models, family).named_arch(arch)
-    model = models.MetaFormerClassifier(settings, nominal_size=resolution).eval().to(device)
+    if isinstance(MODELS[name], str):
+        import timm
+        model = timm.create_model(MODELS[name])
+    else:
+        family, arch = MODELS[name]
+        settings = getattr(models, family).named_arch(arch)
+        model = models.MetaFormerClassifier(settings, nominal_size=resolution)
+    model = model.eval().to(device)
     x = torch.randn(batch_size, 3, resolution, resolution, device=device)
     params = sum(p.numel() for p in model.parameters())
     with torch.no_grad():

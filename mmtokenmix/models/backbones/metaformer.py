@@ -1,7 +1,7 @@
 """MetaFormer dense backbones with a per-stage token mixer: DFFormer and CDFFormer (Tatsunami &
-Taki, "FFT-based Dynamic Token Mixer for Vision", AAAI 2024, arXiv 2303.03932), and the
-ConvFormer/CAFormer skeletons of "MetaFormer Baselines for Vision" (Yu et al., TPAMI 2024) they
-are built on.
+Taki, "FFT-based Dynamic Token Mixer for Vision", AAAI 2024, arXiv 2303.03932), built on the
+skeleton of "MetaFormer Baselines for Vision" (Yu et al., TPAMI 2024); ``MetaFormer`` takes
+any mix of the filter, ConvFormer's SepConv and CAFormer's attention per stage.
 
 Numerically the same networks as the official ``models/dfformer.py``, with its parameter
 names (``downsample_layers.{0..3}``, ``stages.{i}.{j}``, output norms ``norm{i}``), so its
@@ -44,7 +44,7 @@ def _size_pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
 
 S_DIMS, M_DIMS, B_DIMS = [64, 128, 320, 512], [96, 192, 384, 576], [128, 256, 512, 768]
 DEPTHS_18, DEPTHS_36 = [3, 3, 9, 3], [3, 12, 18, 3]
-DF, SC, AT = 'dynamic_filter', 'sepconv', 'attention'
+DF, SC = 'dynamic_filter', 'sepconv'
 
 
 @MODELS.register_module()
@@ -56,7 +56,7 @@ class MetaFormer(MetaFormerSkeleton):
     stage's token mixer; each returned stage gets an output LayerNorm (eps 1e-6).
 
     Args:
-        arch: a name from :attr:`arch_settings` or a dict with ``depths``, ``dims`` and
+        arch: a dict (a name for DFFormer/CDFFormer) with ``depths``, ``dims`` and
             ``mixers`` (4 values each; mixers from ``'dynamic_filter'``, ``'sepconv'``,
             ``'attention'``), optionally ``mlp_ratios``, ``res_scale_init_values`` and
             ``layer_scale_init_values`` (4 values, None = no scale; default no layer scale
@@ -73,18 +73,13 @@ class MetaFormer(MetaFormerSkeleton):
         out_norm_cfg: output norm of each returned stage (applied channels-last; None: none).
     """
 
-    arch_settings = {
-        # same skeleton, SepConv everywhere / attention in stages 3-4 (benchmark baselines)
-        'convformer_s18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[SC, SC, SC, SC]),
-        'caformer_s18': dict(depths=DEPTHS_18, dims=S_DIMS, mixers=[SC, SC, AT, AT]),
-    }
     channels_last = True
     arch_keys = ('depths', 'dims', 'mixers')
     arch_defaults = dict(mlp_ratios=[4, 4, 4, 4], res_scale_init_values=[None, None, 1.0, 1.0],
                          layer_scale_init_values=[None, None, None, None])
     classifier_prefixes = ('head.', 'norm.')
 
-    def __init__(self, arch: Union[str, dict] = 'convformer_s18',
+    def __init__(self, arch: Union[str, dict],
                  nominal_size: Union[int, Sequence[int]] = 224, in_channels: int = 3,
                  out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
                  norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,

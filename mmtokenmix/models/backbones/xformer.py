@@ -14,7 +14,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmcv.cnn.bricks import DropPath
-from mmcv.cnn.bricks.transformer import FFN
 from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
@@ -45,6 +44,23 @@ class InvertedResidual(nn.Module):
         return x + self.conv(x) if self.use_shortcut else self.conv(x)
 
 
+class TokenFFN(nn.Module):
+    """MobileViT's FFN on tokens: Linear -> SiLU -> Linear, dropout only at the end; keys
+    ``layers.0.0`` / ``layers.1`` as mmcv's ``FFN``. Not mmcv's ``FFN`` itself: its forward is
+    wrapped by ``deprecated_api_warning``, whose argument inspection breaks torch.compile's
+    graph in every layer (the XFormer blocks then compile one by one, with dynamic shapes that
+    inductor in torch 2.5 cannot lower)."""
+
+    def __init__(self, channels: int, hidden: int, drop: float = 0.0):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Sequential(nn.Linear(channels, hidden), nn.SiLU(), nn.Dropout(0.0)),
+            nn.Linear(hidden, channels), nn.Dropout(drop))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
 class XFALayer(nn.Module):
     """Pre-norm transformer layer with XFA: ``x + XFA(LN(x))``, then ``x + FFN(LN(x))``."""
 
@@ -55,10 +71,7 @@ class XFALayer(nn.Module):
         self.attn = CrossFeatureAttention(channels, attn_drop=attn_drop, proj_drop=drop,
                                           **attn_cfg)
         self.ln2 = nn.LayerNorm(channels)
-        # MobileViT's FFN: Linear -> SiLU -> Linear, dropout only at the end (mmcv's FFN with
-        # ffn_drop=0 and the output dropout as its dropout layer; keys layers.0.0 / layers.1)
-        self.ffn = FFN(channels, ffn_channels, act_cfg=dict(type='SiLU'), ffn_drop=0.0,
-                       dropout_layer=dict(type='Dropout', drop_prob=drop), add_identity=False)
+        self.ffn = TokenFFN(channels, ffn_channels, drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
