@@ -1,7 +1,8 @@
 # Semantic FPN + DMFormer-S trained from scratch on the synthetic toy dataset: the data and
-# schedule of segformer_transxnet_t_toy.py (600 iterations of 128x128 crops, AdamW) with the
-# Semantic FPN decoder of the paper's ADE20K setting (64-wide FPN, 64-channel FPNHead); layer
-# scale starts at 0.1 (1e-5 keeps the blocks silent in a short run from scratch).
+# 600-iteration schedule of the toy segmentation configs (128x128 crops, AdamW, no
+# parameter-wise rules, as the Semantic FPN recipes) with the Semantic FPN decoder of the
+# paper's ADE20K setting (64-wide FPN, 64-channel FPNHead); layer scale starts at 0.1 (1e-5
+# keeps the blocks silent in a short run from scratch).
 _base_ = [
     './_base_/backbones/dmformer_s.py',
     './_base_/models/sfpn_toy.py',
