@@ -1,6 +1,6 @@
-"""The official TransXNet state-dict layout, written from the key/shape table of the
-specification (shared/specs/transxnet.md §4.1, §1.7) independently of mmtokenmix's code, to
-synthesise checkpoints in the official format."""
+"""The official state-dict layouts (TransXNet, DFFormer/CDFFormer, MobileViT-S and the upstream
+dense heads), written from the official code's key/shape tables independently of mmtokenmix's
+code, to synthesise checkpoints in the official formats."""
 import math
 from collections import OrderedDict
 
@@ -183,7 +183,7 @@ def dense_head_shapes(model, dims, num_classes=None):
     return s
 
 
-# ---- DFFormer / CDFFormer (shared/specs/dfformer.md §5.2, §1.3) ------------------------------
+# ---- DFFormer / CDFFormer (the official models/dfformer.py layout) --------------------------
 DF_ARCHS = {'s18': ([3, 3, 9, 3], [64, 128, 320, 512]), 's36': ([3, 12, 18, 3], [64, 128, 320, 512]),
             'm36': ([3, 12, 18, 3], [96, 192, 384, 576]),
             'b36': ([3, 12, 18, 3], [128, 256, 512, 768])}

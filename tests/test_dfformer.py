@@ -1,6 +1,6 @@
-"""DFFormer / CDFFormer: the official layout and numbers of shared/specs/dfformer.md, the
-DynamicFilter against an independent functional reference, arbitrary input sizes, official
-checkpoints, mixed precision and determinism."""
+"""DFFormer / CDFFormer: the official layout and numbers (docs/dfformer.md), the DynamicFilter
+against an independent functional reference, official checkpoints, mixed precision and
+determinism."""
 import pytest
 import torch
 import torch.nn.functional as F

@@ -1,6 +1,6 @@
-"""DMFormer (a reconstruction, shared/specs/dmformer.md): the DMA mixer against its equations,
-input-adaptive gate, every branch used, variants sized like the comparators, any input size,
-the shared backbone behaviour (freezing, norm_eval, with_cp, checkpoints) and timm."""
+"""DMFormer (a reconstruction, docs/dmformer.md): the DMA mixer against its equations,
+input-adaptive gate, every branch used, variants sized like the comparators, odd rows padded,
+checkpoints and timm (the behaviour every backbone shares: test_backbone_contract.py)."""
 import pytest
 import torch
 import torch.nn.functional as F

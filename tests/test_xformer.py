@@ -1,5 +1,5 @@
-"""XFormer (a reconstruction, shared/specs/xformer.md): parameter budget, layout, any input
-size, XFA's linear cost, and the MobileViT-S weight route."""
+"""XFormer (a reconstruction, docs/xformer.md): parameter budget, layout, XFA's linear cost,
+and the MobileViT-S weight route."""
 import pytest
 import torch
 from official_layout import mobilevit_s_shapes, random_state_dict
