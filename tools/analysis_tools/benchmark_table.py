@@ -6,7 +6,8 @@ the model index (model-index.yml), side by side with the papers' numbers.
         [--batch-sizes 1 2] [--warmup 1] [--repeats 3] [--device cpu|cuda]
         [--work-dirs work_dirs] [--out docs/benchmarks.md] [--plot docs/benchmarks.png]
 
-For each entry (a config, or a timm classifier), in a fresh process:
+For each entry (a config, or a timm classifier), in a fresh process
+(``tools/analysis_tools/measure_model.py NAME``, which prints one entry's measurements as JSON):
 * params of the built model, FLOPs of one image at the papers' input size (``Input Size``)
   with mmengine's counter and with the hook counter that follows mmcv 1.x's rules
   (``mmtokenmix.analysis``; the papers of that era counted this way: no attention matmuls,
@@ -36,8 +37,11 @@ import subprocess
 import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmtokenmix.model_index import input_size, load_model_index
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# measures one entry and prints its JSON; run in a fresh process per entry
+MEASURE_TOOL = osp.join(osp.dirname(osp.abspath(__file__)), 'measure_model.py')
 
 # how finished runs report their metrics -> the names (and scale) the papers use
 METRIC_KEYS = {'coco/bbox_mAP': ('box AP', 100), 'coco/segm_mAP': ('mask AP', 100),
@@ -48,65 +52,6 @@ MEASURING_OPTIONS = ('speed_filter', 'no_speed', 'batch_sizes', 'warmup', 'repea
 PARAM_TOLERANCE = 0.5  # percent; larger differences need a Note in the metafile
 
 
-# ---- measuring one entry (child process) ---------------------------------------------------
-def build(entry: dict, device: str):
-    """(model in eval mode on ``device``, make_inputs(batch) -> forward args)."""
-    import torch
-    h, w = input_size(entry)
-    if entry.get('Config'):
-        from functools import partial
-
-        from mmengine.config import Config
-
-        from mmtokenmix.analysis import build_model_from_config, dummy_data_samples
-        from mmtokenmix.config_utils import detect_default_scope
-        cfg = Config.fromfile(osp.join(REPO, entry['Config']))
-        model = build_model_from_config(cfg).eval().to(device)
-        scope = detect_default_scope(cfg)
-        forward = model.forward
-
-        def make_inputs(batch):
-            model.forward = partial(forward, data_samples=dummy_data_samples(scope, h, w, batch),
-                                    mode='tensor')
-            return (torch.zeros(batch, 3, h, w, device=device),)
-    else:
-        import timm
-
-        import mmtokenmix.models  # noqa: F401
-        model = timm.create_model(entry['Metadata']['timm']).eval().to(device)
-
-        def make_inputs(batch):
-            return (torch.zeros(batch, 3, h, w, device=device),)
-    return model, make_inputs
-
-
-def measure(entry: dict, device: str, batch_sizes, warmup: int, repeats: int,
-            speed: bool) -> dict:
-    import torch
-
-    from mmtokenmix.analysis import (count_parameters, interleaved_seconds, module_complexity,
-                                     peak_memory_of)
-    torch.manual_seed(0)
-    model, make_inputs = build(entry, device)
-    out = dict(name=entry['Name'], device=device, params=count_parameters(model))
-    with torch.no_grad():
-        inputs = make_inputs(1)
-        out['peak_mib'] = round(peak_memory_of(lambda: model(*inputs), device) / 2**20, 1)
-        if speed:
-            out['images_per_s'] = {}
-            for batch in batch_sizes:
-                inputs = make_inputs(batch)
-                seconds = interleaved_seconds({'forward': lambda: model(*inputs)},
-                                              repeats=repeats, warmup=warmup,
-                                              device=device)['forward']['median']
-                out['images_per_s'][str(batch)] = round(batch / seconds, 3)
-        model.to('cpu')
-        result = module_complexity(model, tuple(x.cpu() for x in make_inputs(1)))
-    out.update(flops=result['flops'], hook_flops=result['hook_flops'])
-    return out
-
-
-# ---- the table (parent process) -------------------------------------------------------------
 def finished_result(work_dirs: str, name: str):
     """(metrics, json path) of the newest evaluation json of ``work_dirs/name``, or None."""
     found = []
@@ -290,9 +235,9 @@ def measure_all(entries, args, device: str) -> dict:
     results = []
     bar = ProgressBar(len(entries))
     for entry in entries:
-        cmd = [sys.executable, osp.abspath(__file__), '--measure', entry['Name'], '--index',
-               args.index, '--device', device, '--warmup', str(args.warmup), '--repeats',
-               str(args.repeats), '--batch-sizes', *map(str, args.batch_sizes)]
+        cmd = [sys.executable, MEASURE_TOOL, entry['Name'], '--index', args.index, '--device',
+               device, '--warmup', str(args.warmup), '--repeats', str(args.repeats),
+               '--batch-sizes', *map(str, args.batch_sizes)]
         speed_skipped = speed_skip_reason(args, entry['Name'])
         if speed_skipped:
             cmd.append('--no-speed')
@@ -351,7 +296,6 @@ def main(argv=None):
     parser.add_argument('--reuse', metavar='JSON',
                         help='render from the measurements a previous run saved (its --out '
                         '.json) instead of measuring again, e.g. to refresh the results column')
-    parser.add_argument('--measure', help=argparse.SUPPRESS)  # child: one entry, JSON out
     args = parser.parse_args(argv)
     args.plot = args.plot or osp.splitext(args.out)[0] + '.png'
     if args.reuse:  # the saved run's settings apply; a measuring option would be ignored
@@ -363,11 +307,6 @@ def main(argv=None):
     entries = load_model_index(args.index)
     import torch
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if args.measure:
-        entry = next(e for e in entries if e['Name'] == args.measure)
-        print(json.dumps(measure(entry, device, args.batch_sizes, args.warmup, args.repeats,
-                                 not args.no_speed)))
-        return
     if args.filter:
         entries = [e for e in entries if re.search(args.filter, e['Name'])]
     if not entries:
