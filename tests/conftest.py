@@ -7,6 +7,13 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # several test processes share the cores: one thread each (and in the tools they start),
+    # or 2 workers x 2 threads oversubscribe 2 cores
+    os.environ['OMP_NUM_THREADS'] = '1'
+    import torch
+    torch.set_num_threads(1)
+
 
 @pytest.fixture(scope='session')
 def repo_root():
