@@ -3,7 +3,14 @@
 Every parameter and buffer is filled from a generator seeded by a hash of its state-dict key, so
 the weights depend only on the (official) key names and shapes, not on construction order or
 initialisation code. A refactor that keeps the computation must reproduce the saved outputs
-exactly; ``python tests/reference_outputs.py`` rewrites the file (only do that on purpose).
+exactly; ``python tests/reference_outputs.py`` records this machine's outputs in the file
+(only do that on purpose, from unchanged model code).
+
+Float32 results are bit-reproducible only on the same kind of CPU: PyTorch and oneDNN pick
+their kernels by instruction set (AVX2, AVX-512, ...), and those kernels sum in different
+orders. So the file keeps one recording per instruction set, keyed by
+``torch.backends.cpu.get_cpu_capability()``; the saved ones were recorded from the same code
+on an Intel CPU with AVX-512/AMX ("AVX512") and on an AMD EPYC with AVX2 ("AVX2").
 """
 import os.path as osp
 import zlib
@@ -12,6 +19,11 @@ from typing import Dict, List, Tuple
 import torch
 
 DATA = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'reference_outputs.npz')
+
+
+def cpu_capability() -> str:
+    """The instruction set PyTorch dispatches its CPU kernels for on this machine."""
+    return torch.backends.cpu.get_cpu_capability()
 
 # name: (backbone config, input shape)
 CASES = {
@@ -65,10 +77,12 @@ def run_case(model: torch.nn.Module, x: torch.Tensor) -> Dict[str, List[torch.Te
 if __name__ == '__main__':
     import numpy as np
     torch.set_num_threads(1)
-    saved = {}
+    capability = cpu_capability()
+    saved = {k: v for k, v in np.load(DATA).items() if not k.startswith(capability + '/')} \
+        if osp.exists(DATA) else {}
     for case in CASES:
         for path, tensors in run_case(*build_case(case)).items():
             for i, t in enumerate(tensors):
-                saved[f'{case}/{path}/{i}'] = t.numpy()
+                saved[f'{capability}/{case}/{path}/{i}'] = t.numpy()
     np.savez_compressed(DATA, **saved)
-    print(f'wrote {DATA}: {len(saved)} arrays')
+    print(f'wrote {DATA}: {len(saved)} arrays, recorded for {capability}')
