@@ -58,3 +58,127 @@ def test_dfformer_loads_a_released_file_and_classifies(tmp_path):
     assert model.eval()(torch.randn(2, 3, 224, 224)).shape == (2, 1000)
     model.reset_classifier(0)
     assert model(torch.randn(1, 3, 224, 224)).shape == (1, 512)
+
+
+# ---- timm's model contract, for every registered name --------------------------------------
+from mmtokenmix.models.classifiers import TIMM_MODEL_NAMES  # noqa: E402
+
+PRETRAINED_CFG_KEYS = ('url', 'num_classes', 'input_size', 'pool_size', 'crop_pct',
+                       'interpolation', 'mean', 'std', 'first_conv', 'classifier', 'license')
+
+
+def test_all_fifteen_models_are_registered_with_timm():
+    assert len(TIMM_MODEL_NAMES) == 15
+    assert set(TIMM_MODEL_NAMES) <= set(timm.list_models())
+    # the ones with released ImageNet weights name their file
+    assert set(timm.list_models(pretrained=True, filter='*former*')) & set(TIMM_MODEL_NAMES) \
+        == {n for n in TIMM_MODEL_NAMES if 'dfformer' in n}
+    assert {n for n in timm.list_models(pretrained=True) if n.startswith('transx')} == {
+        'transxnet_t', 'transxnet_s', 'transxnet_b'}
+
+
+@pytest.mark.parametrize('name', TIMM_MODEL_NAMES)
+def test_timm_model_contract(name):
+    torch.manual_seed(0)
+    model = timm.create_model(name).eval()
+    cfg = model.pretrained_cfg
+    assert set(PRETRAINED_CFG_KEYS) <= set(cfg), name
+    assert cfg['num_classes'] == model.num_classes == 1000 and cfg['input_size'][0] == 3
+    first_conv = model.get_submodule(cfg['first_conv'])
+    assert isinstance(first_conv, torch.nn.Conv2d) and first_conv.in_channels == 3
+    fc = model.get_submodule(cfg['classifier'])
+    assert getattr(fc, 'out_features', getattr(fc, 'out_channels', None)) == 1000
+    assert any(fc is m for m in model.get_classifier().modules())
+
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        logits = model(x)
+        features = model.forward_features(x)
+        final, maps = model.forward_intermediates(x)
+        last_two = model.forward_intermediates(x, indices=2, intermediates_only=True)
+        early, first = model.forward_intermediates(x, indices=[0], stop_early=True)
+        pooled = model.forward_head(features, pre_logits=True)
+    assert logits.shape == (2, 1000)
+    torch.testing.assert_close(model.forward_head(features), logits, rtol=0, atol=0)
+    assert features.shape[:2] == (2, model.num_features)
+    assert pooled.shape == (2, model.head_hidden_size) and model.head_hidden_size == \
+        model.num_features
+    torch.testing.assert_close(final, features, rtol=0, atol=0)
+    info = model.feature_info
+    assert len(maps) == len(info) == model.num_stages
+    for m, i in zip(maps, info):
+        assert m.shape == (2, i['num_chs'], -(-64 // i['reduction']), -(-64 // i['reduction']))
+        model.get_submodule(i['module'])  # names a real module
+    for got, want in zip(last_two, maps[-2:]):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+    torch.testing.assert_close(early, maps[0], rtol=0, atol=0)
+    torch.testing.assert_close(first[0], maps[0], rtol=0, atol=0)
+
+    # timm's feature extractor (features_only) gives the same maps with the same weights
+    feats = timm.create_model(name, features_only=True).eval()
+    assert feats.feature_info.channels() == [i['num_chs'] for i in info]
+    assert feats.feature_info.reduction() == [i['reduction'] for i in info]
+    feats.model.load_state_dict(model.state_dict(), strict=False)
+    with torch.no_grad():
+        for got, want in zip(feats(x), maps):
+            torch.testing.assert_close(got, want, rtol=0, atol=0)
+    two = timm.create_model(name, features_only=True, out_indices=(1, 2))
+    assert two.feature_info.channels() == [info[1]['num_chs'], info[2]['num_chs']]
+    assert sum(p.numel() for p in two.parameters()) < sum(p.numel() for p in feats.parameters())
+    assert [t.shape for t in two(x)] == [m.shape for m in maps[1:3]]
+
+    # torch.fx: timm's feature extraction by graph node names traces the model
+    from timm.layers import create_feature_extractor, get_graph_node_names
+    _, nodes = get_graph_node_names(model)
+    traced = create_feature_extractor(model, return_nodes=[nodes[-1]])
+    with torch.no_grad():
+        torch.testing.assert_close(traced(x)[nodes[-1]], logits, rtol=1e-5, atol=1e-5)
+
+    # layer-wise lr decay groups: the stem, each stage, the head last
+    from timm.models import group_parameters
+    groups = group_parameters(model, model.group_matcher(coarse=True))
+    assert len(groups) == model.num_stages + 2
+    assert len(group_parameters(model, model.group_matcher(coarse=False))) > len(groups)
+
+    # a new head, and other input channels
+    model.reset_classifier(7)
+    assert model(x).shape == (2, 7)
+    model.reset_classifier(0)
+    assert model(x).shape == (2, model.num_features)
+    gray = timm.create_model(name, in_chans=1, num_classes=3).eval()
+    assert gray(torch.randn(1, 1, 64, 64)).shape == (1, 3)
+
+
+@pytest.mark.parametrize('name', ['transxnet_t', 'cdfformer_s18', 'dmformer_s', 'xformer'])
+def test_grad_checkpointing_gives_the_same_gradients(name):
+    torch.manual_seed(0)
+    model = timm.create_model(name, num_classes=5).train()
+    for m in model.modules():  # same dropout/drop path both times: none
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    x = torch.randn(2, 3, 64, 64)
+    grads = []
+    for enable in (False, True):
+        model.set_grad_checkpointing(enable)
+        model.zero_grad()
+        model(x).square().sum().backward()
+        grads.append({k: p.grad.clone() for k, p in model.named_parameters()
+                      if p.grad is not None})
+    assert model.grad_checkpointing
+    assert grads[0].keys() == grads[1].keys()
+    for k in grads[0]:
+        torch.testing.assert_close(grads[1][k], grads[0][k], msg=k)
+
+
+@pytest.mark.parametrize('name', ['transxnet_t', 'dfformer_s18', 'dmformer_s', 'xformer'])
+def test_torchscript_by_tracing(name):
+    """TorchScript by ``torch.jit.trace`` at a fixed input shape (``torch.jit.script`` is not
+    supported: see docs/timm.md)."""
+    model = timm.create_model(name).eval()
+    x, y = torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        traced = torch.jit.trace(model, x)
+        for inp in (x, y):
+            want = model(inp)
+            torch.testing.assert_close(traced(inp), want, rtol=0,
+                                       atol=1e-5 * want.abs().max().item())

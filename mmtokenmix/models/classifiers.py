@@ -5,7 +5,7 @@ timm's own ``train.py`` / ``validate.py`` work after ``import mmtokenmix.models`
 No weights are downloaded: load official files with
 ``timm.create_model('transxnet_t', checkpoint_path='transx-t.pth.tar')``.
 """
-from functools import partial
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -14,11 +14,14 @@ from mmcv.cnn import build_norm_layer
 from .backbones.dmformer import DMFormer
 from .backbones.metaformer import CDFFormer, DFFormer, MetaFormer
 from .backbones.transxnet import TransXNet
-from .backbones.xformer import XFormer
+from .backbones.xformer import XFormer, XFormerBlock
 from .layers import SquaredReLU
+from .mixers.d_mixer import IDConv, OSRA
+from .mixers.dynamic_filter import DynamicFilter
 
 try:  # timm needs a working torchvision; any failure only disables the timm names
-    from timm.models import register_model
+    from timm.layers import register_notrace_module
+    from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
 except Exception:  # noqa: BLE001
     register_model = None
 
@@ -27,16 +30,131 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class TimmClassifier:
-    """What timm expects of a classifier, shared by ours: put it before the backbone class
-    (``class XClassifier(TimmClassifier, XBackbone)``); the subclass provides
-    ``forward_head``, ``get_classifier`` and ``reset_classifier``, and its backbone returns the
-    last stage last."""
+    """What timm expects of a classifier (its model contract), shared by ours: put it before
+    the backbone class (``class XClassifier(TimmClassifier, XBackbone)``) and call
+    :meth:`init_timm_attributes` once the backbone is built; the subclass provides
+    ``forward_head``, ``get_classifier`` and ``reset_classifier``.
+
+    The stages are the backbone's (``forward_stages``): ``forward_features`` is the last
+    stage's map, ``forward_intermediates`` returns the stages timm's ``indices`` select (NCHW),
+    ``feature_info`` describes them (``features_only=True`` builds on it), and
+    ``prune_intermediate_layers`` drops the stages after the last one asked for.
+    """
+
+    def init_timm_attributes(self):
+        self.num_features = self.head_hidden_size = self.out_channels[-1]
+        names = {id(m): name for name, m in self.named_modules()}
+        self.feature_info = [
+            dict(num_chs=self.out_channels[i], reduction=self.stage_reductions()[i],
+                 module=names[id(self.stage_parts(i)[0])]) for i in range(self.num_stages)]
+        self.grad_checkpointing = False
+
+    def stage_reductions(self) -> List[int]:
+        """Stride of each stage's map relative to the input (4, 8, 16, 32 unless overridden)."""
+        return [4, 8, 16, 32]
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x)[-1]
+        return self.forward_stages(x, (self.num_stages - 1,))[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
+
+    def forward_intermediates(
+            self, x: torch.Tensor, indices: Optional[Union[int, List[int]]] = None,
+            norm: bool = False, stop_early: bool = False, output_fmt: str = 'NCHW',
+            intermediates_only: bool = False,
+    ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
+        """timm's intermediate-feature API: the maps of the stages ``indices`` selects (None:
+        all, int n: the last n, list: those, negative from the end), NCHW. Unless
+        ``intermediates_only``, also the final features (of the last stage, or with
+        ``stop_early`` of the last stage taken). ``norm`` is accepted for timm's callers: the
+        stage maps have no final norm of their own here (it belongs to the head)."""
+        if output_fmt != 'NCHW':
+            raise ValueError(f"{type(self).__name__}.forward_intermediates: output_fmt must be "
+                             f"'NCHW', got {output_fmt!r}")
+        take, max_index = take_indices(self.num_stages, indices)
+        last = max_index if stop_early or intermediates_only else self.num_stages - 1
+        run = sorted(set(take) | {last})
+        maps = dict(zip(run, self.forward_stages(x, run)))
+        intermediates = [maps[i] for i in take]
+        return intermediates if intermediates_only else (maps[last], intermediates)
+
+    def prune_intermediate_layers(self, indices: Union[int, List[int]] = 1,
+                                  prune_norm: bool = False, prune_head: bool = True):
+        """Drop the stages after the last one ``indices`` selects (their modules become
+        ``nn.Identity``, their parameters empty) and, with ``prune_head`` or when stages were
+        dropped, the classifier. Returns the selected (absolute) stage numbers."""
+        take, max_index = take_indices(self.num_stages, indices)
+        for stage in range(max_index + 1, self.num_stages):
+            for part in self.stage_parts(stage):
+                self._replace_part(part)
+        if max_index < self.num_stages - 1:
+            self.num_features = self.head_hidden_size = self.out_channels[max_index]
+            if isinstance(getattr(self, 'norm', None), nn.Module):  # sized for the last stage
+                self.norm = nn.Identity()
+        if prune_head or max_index < self.num_stages - 1:
+            self.reset_classifier(0)
+        return take
+
+    def _replace_part(self, part):
+        if isinstance(part, nn.Parameter):
+            for name, p in list(self.named_parameters()):
+                if p is part:
+                    parent, _, leaf = name.rpartition('.')
+                    setattr(self.get_submodule(parent), leaf, nn.Parameter(part.new_empty(0)))
+            return
+        for name, m in list(self.named_modules()):
+            if m is part and name:
+                parent, _, leaf = name.rpartition('.')
+                setattr(self.get_submodule(parent), leaf, nn.Identity())
+
+    def set_grad_checkpointing(self, enable: bool = True):
+        super().set_grad_checkpointing(enable)
+        self.grad_checkpointing = bool(enable)
+
+    def group_matcher(self, coarse: bool = False):
+        """Parameter groups for timm's layer-wise learning-rate decay (a callable from a
+        parameter name to its group): the stem 0, stage ``i`` ``i + 1`` (with ``coarse=False``
+        ``(i + 1, block)`` for the blocks of a stage), anything else (the head) last."""
+        prefixes = [(self._part_names(self.stem_parts()), 0)]
+        prefixes += [(self._part_names(self.stage_parts(i)), i + 1)
+                     for i in range(self.num_stages)]
+
+        def group_of(name: str):
+            for names, group in prefixes:
+                for prefix in names:
+                    if name == prefix or name.startswith(prefix + '.'):
+                        block = name[len(prefix) + 1:].split('.')[0]
+                        if not coarse and group > 0 and block.isdigit():
+                            return group, int(block)
+                        return (group,)
+            return (float('inf'),)
+        return group_of
+
+    def _part_names(self, parts) -> List[str]:
+        names = {id(m): n for n, m in self.named_modules()}
+        names.update({id(p): n for n, p in self.named_parameters()})
+        return [names[id(part)] for part in parts if id(part) in names]
+
+
+def take_indices(num_stages: int, indices: Optional[Union[int, Sequence[int]]]
+                 ) -> Tuple[List[int], int]:
+    """timm's stage selection: None -> all stages, an int n -> the last n, a sequence -> those
+    stages (negative from the end). Returns the absolute stage numbers and the largest."""
+    if indices is None:
+        indices = num_stages
+    if isinstance(indices, int):
+        if not 0 < indices <= num_stages:
+            raise ValueError(f'take the last n stages: n must be in 1..{num_stages}, '
+                             f'got {indices}')
+        taken = list(range(num_stages - indices, num_stages))
+    else:
+        taken = []
+        for i in indices:
+            if not -num_stages <= i < num_stages:
+                raise ValueError(f'stage {i} out of range for {num_stages} stages')
+            taken.append(i % num_stages)
+    return taken, max(taken)
 
 
 class TransXNetClassifier(TimmClassifier, TransXNet):
@@ -57,7 +175,7 @@ class TransXNetClassifier(TimmClassifier, TransXNet):
         super().__init__(arch, image_size=image_size, in_channels=in_channels, out_indices=(3,),
                          with_cp=with_cp, drop_rate=drop_rate, drop_path_rate=drop_path_rate,
                          norm_cfg=norm_cfg, bn_cfg=bn_cfg, act_cfg=act_cfg, out_norm_cfg=None)
-        self.num_features = self.out_channels[-1]
+        self.init_timm_attributes()
         self._head_norm_cfg = norm_cfg
         self.reset_classifier(num_classes)
 
@@ -120,7 +238,7 @@ class MetaFormerClassifier(TimmClassifier, MetaFormer):
         super().__init__(arch, nominal_size=nominal_size, in_channels=in_channels,
                          out_indices=(3,), with_cp=with_cp, drop_rate=drop_rate,
                          drop_path_rate=drop_path_rate, out_norm_cfg=None)
-        self.num_features = self.out_channels[-1]
+        self.init_timm_attributes()
         self.head_dropout = head_dropout
         self.norm = nn.LayerNorm(self.num_features, eps=1e-6)
         self.reset_classifier(num_classes)
@@ -163,19 +281,26 @@ class XFormerClassifier(TimmClassifier, XFormer):
     pooled features.
 
     Args:
-        arch / attn_cfg / patch_size / drop_rate / drop_path_rate / with_cp: as for
-            :class:`XFormer`.
+        arch / in_channels / attn_cfg / patch_size / drop_rate / drop_path_rate / with_cp: as
+            for :class:`XFormer`.
         num_classes: classifier outputs.
     """
 
-    def __init__(self, arch='s', num_classes: int = 1000, attn_cfg: dict = dict(
-            variant='xca', num_heads=4), patch_size: int = 2, drop_rate: float = 0.1,
-            drop_path_rate: float = 0.0, with_cp: bool = False):
-        super().__init__(arch, out_indices=(4,), attn_cfg=attn_cfg, patch_size=patch_size,
-                         drop_rate=drop_rate, drop_path_rate=drop_path_rate, with_cp=with_cp,
-                         last_exp_factor=4)
-        self.num_features = self.out_channels[-1]
+    def __init__(self, arch='s', num_classes: int = 1000, in_channels: int = 3,
+                 attn_cfg: dict = dict(variant='xca', num_heads=4), patch_size: int = 2,
+                 drop_rate: float = 0.1, drop_path_rate: float = 0.0, with_cp: bool = False):
+        super().__init__(arch, in_channels=in_channels, out_indices=(4,), attn_cfg=attn_cfg,
+                         patch_size=patch_size, drop_rate=drop_rate,
+                         drop_path_rate=drop_path_rate, with_cp=with_cp, last_exp_factor=4)
+        self.init_timm_attributes()
         self.reset_classifier(num_classes)
+
+    def stage_reductions(self) -> List[int]:
+        strides, total = [], 2  # the stem halves the input
+        for stride in self.arch['strides']:
+            total *= stride
+            strides.append(total)
+        return strides
 
     def reset_classifier(self, num_classes: int, global_pool=None):
         self.num_classes = num_classes
@@ -206,7 +331,7 @@ class DMFormerClassifier(TimmClassifier, DMFormer):
 
     def __init__(self, arch='s', num_classes: int = 1000, **kwargs):
         super().__init__(arch, out_indices=(3,), out_norm_cfg=None, **kwargs)
-        self.num_features = self.out_channels[-1]
+        self.init_timm_attributes()
         self.norm = build_norm_layer(kwargs.get('norm_cfg', dict(type='GN', num_groups=1)),
                                      self.num_features)[1]
         self.reset_classifier(num_classes)
@@ -226,66 +351,90 @@ class DMFormerClassifier(TimmClassifier, DMFormer):
         return x if pre_logits else self.head(x)
 
 
-def _timm_factory(name: str, build, default_cfg: dict):
-    """A timm entry point ``name`` returning ``build(**kwargs)`` with ``default_cfg``."""
+def _classifier_factory(cls, *args):
+    """``cls(*args, **kwargs)`` with timm's ``in_chans`` taken as ``in_channels``."""
+    def build(**kwargs):
+        if 'in_chans' in kwargs:
+            kwargs['in_channels'] = kwargs.pop('in_chans')
+        return cls(*args, **kwargs)
+    return build
+
+
+def _entry_point(name: str, build, out_indices: Tuple[int, ...]):
+    """The timm entry point ``name``: ``build`` through timm's ``build_model_with_cfg`` (which
+    attaches ``pretrained_cfg`` from :data:`default_cfgs` and, for ``features_only=True``,
+    wraps the model in timm's getter of ``forward_intermediates``)."""
     def create(pretrained: bool = False, **kwargs):
         if pretrained:
             raise RuntimeError(
-                f'{name}: mmtokenmix never downloads weights; pass the official file '
-                f"with timm.create_model('{name}', checkpoint_path='...')")
-        for key in ('pretrained_cfg', 'pretrained_cfg_overlay', 'cache_dir'):
-            kwargs.pop(key, None)
-        model = build(**kwargs)
-        cfg = dict(num_classes=model.num_classes, input_size=(3, 224, 224),
-                   interpolation='bicubic', mean=IMAGENET_MEAN, std=IMAGENET_STD)
-        cfg.update(default_cfg)
-        model.pretrained_cfg = model.default_cfg = cfg
-        return model
+                f'{name}: mmtokenmix never downloads weights by itself; fetch the official '
+                f'file with tools/misc/download_weights.py (python tools/misc/download_weights.py '
+                f"--list), then timm.create_model('{name}', checkpoint_path='checkpoints/...')")
+        return build_model_with_cfg(build, name, False, feature_cfg=dict(
+            feature_cls='getter', out_indices=out_indices), **kwargs)
 
     create.__name__ = create.__qualname__ = name
+    create.__module__ = __name__  # timm looks up ``default_cfgs`` in this module
     create.__doc__ = f'{name} ImageNet classifier (timm entry point).'
     return create
 
 
-def _transxnet(arch: str, crop_pct: float):
-    return _timm_factory(
-        f'transxnet_{arch}', lambda **kw: TransXNetClassifier(arch, **kw),
-        dict(pool_size=(7, 7), crop_pct=crop_pct, first_conv='patch_embed.proj.conv',
-             classifier='classifier.2'))
+def _official_url(name: str) -> str:
+    from mmtokenmix.checkpoints.official import OFFICIAL_CHECKPOINTS
+    entry = OFFICIAL_CHECKPOINTS.get(f'{name}_in1k')
+    return entry.url if entry is not None else ''
 
 
-def _metaformer(family, arch: str):
-    settings = family.named_arch(arch)
-    return _timm_factory(
-        f'{family.__name__.lower()}_{arch}',
-        lambda **kw: MetaFormerClassifier(settings, **kw),
-        dict(pool_size=None, crop_pct=1.0, first_conv='downsample_layers.0.conv',
-             classifier='head.fc2'))
+def _pretrained_cfg(name: str, **kwargs) -> dict:
+    cfg = dict(url=_official_url(name), num_classes=1000, input_size=(3, 224, 224),
+               pool_size=(7, 7), crop_pct=0.9, interpolation='bicubic', mean=IMAGENET_MEAN,
+               std=IMAGENET_STD)
+    cfg.update(kwargs)
+    return cfg
 
 
-transxnet_t = _transxnet('t', crop_pct=0.9)
-transxnet_s = _transxnet('s', crop_pct=0.9)
-transxnet_b = _transxnet('b', crop_pct=0.95)
-dfformer_s18 = _metaformer(DFFormer, 's18')
-dfformer_s36 = _metaformer(DFFormer, 's36')
-dfformer_m36 = _metaformer(DFFormer, 'm36')
-dfformer_b36 = _metaformer(DFFormer, 'b36')
-cdfformer_s18 = _metaformer(CDFFormer, 's18')
-cdfformer_s36 = _metaformer(CDFFormer, 's36')
-cdfformer_m36 = _metaformer(CDFFormer, 'm36')
-cdfformer_b36 = _metaformer(CDFFormer, 'b36')
-# PoolFormer's evaluation (the recipe DMFormer follows): 224 crops, crop_pct 0.9
-dmformer_s, dmformer_m, dmformer_b = (_timm_factory(
-    f'dmformer_{arch}', partial(DMFormerClassifier, arch), dict(
-        pool_size=(7, 7), crop_pct=0.9, first_conv='downsample_layers.0.0.conv',
-        classifier='head')) for arch in ('s', 'm', 'b'))
-# MobileViT's evaluation (the substitute weights): 256x256 crops of 288 resizes, inputs in [0, 1]
-xformer = _timm_factory('xformer', lambda **kw: XFormerClassifier(**kw), dict(
-    input_size=(3, 256, 256), pool_size=(8, 8), crop_pct=256 / 288, mean=(0.0, 0.0, 0.0),
-    std=(1.0, 1.0, 1.0), first_conv='stem.conv', classifier='head.fc'))
+_DFFORMER_CFG = dict(crop_pct=1.0, first_conv='downsample_layers.0.conv',
+                     classifier='head.fc2', license='mit')
+# name: (builder, pretrained_cfg, default features_only stages)
+_MODELS = {
+    **{f'transxnet_{arch}': (
+        _classifier_factory(TransXNetClassifier, arch),
+        _pretrained_cfg(f'transxnet_{arch}', crop_pct=0.95 if arch == 'b' else 0.9,
+                        first_conv='patch_embed.proj.conv', classifier='classifier.2',
+                        license='apache-2.0'),
+        (0, 1, 2, 3)) for arch in ('t', 's', 'b')},
+    **{f'{family.__name__.lower()}_{arch}': (
+        _classifier_factory(MetaFormerClassifier, family.named_arch(arch)),
+        _pretrained_cfg(f'{family.__name__.lower()}_{arch}', **_DFFORMER_CFG),
+        (0, 1, 2, 3)) for family in (DFFormer, CDFFormer) for arch in ('s18', 's36', 'm36', 'b36')},
+    # PoolFormer's evaluation (the recipe DMFormer follows): 224 crops, crop_pct 0.9; no
+    # released weights (the licence is ours: these two are reconstructions)
+    **{f'dmformer_{arch}': (
+        _classifier_factory(DMFormerClassifier, arch),
+        _pretrained_cfg(f'dmformer_{arch}', first_conv='downsample_layers.0.0.conv',
+                        classifier='head', license='apache-2.0'),
+        (0, 1, 2, 3)) for arch in ('s', 'm', 'b')},
+    # MobileViT's evaluation (the substitute weights): 256x256 crops of 288 resizes, inputs in
+    # [0, 1]; five stages at strides 2-32
+    'xformer': (
+        _classifier_factory(XFormerClassifier),
+        _pretrained_cfg('xformer', input_size=(3, 256, 256), pool_size=(8, 8),
+                        crop_pct=256 / 288, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0),
+                        first_conv='stem.conv', classifier='head.fc', license='apache-2.0'),
+        (0, 1, 2, 3, 4)),
+}
+
+#: the timm entry points, by name
+TIMM_MODEL_NAMES = tuple(_MODELS)
 
 if register_model is not None:
-    for _fn in (transxnet_t, transxnet_s, transxnet_b, dfformer_s18, dfformer_s36,
-                dfformer_m36, dfformer_b36, cdfformer_s18, cdfformer_s36, cdfformer_m36,
-                cdfformer_b36, xformer, dmformer_s, dmformer_m, dmformer_b):
-        register_model(_fn)
+    # leaves for timm's torch.fx feature extraction: their forward depends on the input size
+    # (DFFormer's filter bases are resized to it, TransXNet's IDConv convolves each sample
+    # with its own kernels and OSRA resizes its position encoding to the keys, XFormer pads to whole patches)
+    for _module in (DynamicFilter, IDConv, OSRA, XFormerBlock):
+        register_notrace_module(_module)
+    # timm's registry reads the pretrained configs from ``default_cfgs`` of the entry points'
+    # module when they are registered
+    default_cfgs = generate_default_cfgs({name: cfg for name, (_, cfg, _) in _MODELS.items()})
+    for _name, (_build, _, _stages) in _MODELS.items():
+        globals()[_name] = register_model(_entry_point(_name, _build, _stages))

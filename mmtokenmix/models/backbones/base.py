@@ -36,6 +36,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
+from torch.fx._symbolic_trace import is_fx_tracing
 from mmcv.cnn import build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
@@ -211,6 +212,15 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
                                                    self.out_channels[stage])[1])
             self.out_norm_names[stage] = name
 
+    # ---- forward ------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The maps of the stages in ``out_indices`` (NCHW), through their output norms."""
+        return self.forward_stages(x, self.out_indices)
+
+    def forward_stages(self, x: torch.Tensor, indices: Sequence[int]) -> Tuple[torch.Tensor, ...]:
+        """The maps of the stages ``indices`` (increasing); later stages are not run."""
+        raise NotImplementedError
+
     def out_norm(self, stage: int, x: torch.Tensor) -> torch.Tensor:
         """``x`` through the output norm of ``stage`` (unchanged if it has none)."""
         name = self.out_norm_names.get(stage)
@@ -238,7 +248,10 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
                 m.grad_checkpointing = bool(enable)
 
     def check_input(self, x: torch.Tensor):
-        """Raise a ValueError for a tensor the network cannot take."""
+        """Raise a ValueError for a tensor the network cannot take (not while torch.fx traces
+        symbolically: a traced shape has no value to check)."""
+        if is_fx_tracing():
+            return
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'{type(self).__name__} expects a (N, {self.in_channels}, H, W) '
                              f'tensor, got shape {tuple(x.shape)}')

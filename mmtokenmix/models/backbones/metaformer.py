@@ -11,6 +11,7 @@ loading, as the official dense wrappers do.
 from typing import Dict, Sequence, Tuple, Union
 
 import torch
+from torch.fx._symbolic_trace import is_fx_tracing
 import torch.nn as nn
 from mmengine.logging import print_log
 
@@ -150,6 +151,8 @@ class MetaFormer(MetaFormerSkeleton):
 
     def check_input(self, x: torch.Tensor):
         super().check_input(x)
+        if is_fx_tracing():
+            return
         if self._has_dynamic_filter and torch.is_grad_enabled() and \
                 torch.compiler.is_compiling():
             _refuse_compiled_training(type(self).__name__)

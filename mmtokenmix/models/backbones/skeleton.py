@@ -36,12 +36,12 @@ class MetaFormerSkeleton(DenseBackbone):
             StageBlocks([make_block(i, rate) for rate in dpr[i]], self.with_cp[i])
             for i in range(self.num_stages))
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def forward_stages(self, x: torch.Tensor, indices: Sequence[int]) -> Tuple[torch.Tensor, ...]:
         self.check_input(x)
         outs = []
-        for i in range(self.out_indices[-1] + 1):  # later stages feed no output
+        for i in range(indices[-1] + 1):  # later stages feed no output
             x = self.stages[i](self.downsample_layers[i](x))
-            if i in self.out_indices:
+            if i in indices:
                 out = self.out_norm(i, x)
                 outs.append(out.permute(0, 3, 1, 2) if self.channels_last else out)
         return tuple(outs)

@@ -11,6 +11,7 @@ from typing import List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from torch.fx._symbolic_trace import is_fx_tracing
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
@@ -200,7 +201,7 @@ class TransXNet(DenseBackbone):
     def stage_position_encoding(self, stage: int, x: torch.Tensor) -> torch.Tensor:
         """The stage's relative position encoding for the input map ``x`` of its blocks."""
         rpe = self.relative_pos_enc[stage]
-        if not fast_paths_enabled():
+        if not fast_paths_enabled() or is_fx_tracing():
             return rpe  # each block resizes it, as upstream
         # upstream resizes the stage's encoding in every block; once per forward gives the same
         # tensor, and in inference it is kept for the next input of the same size
@@ -210,14 +211,14 @@ class TransXNet(DenseBackbone):
         return self._rpe_caches[stage].get(self, rpe, size,
                                            lambda: resize_relative_pos_enc(rpe, size))
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def forward_stages(self, x: torch.Tensor, indices: Sequence[int]) -> Tuple[torch.Tensor, ...]:
         self.check_input(x)
         x = self.patch_embed(x)
         outs = []
-        for i in range(self.out_indices[-1] + 1):  # later stages feed no output
+        for i in range(indices[-1] + 1):  # later stages feed no output
             if i > 0:
                 x = self.downsampling(i)(x)
             x = self.stage_blocks(i)(x, rpe=self.stage_position_encoding(i, x))
-            if i in self.out_indices:
+            if i in indices:
                 outs.append(self.out_norm(i, x))
         return tuple(outs)

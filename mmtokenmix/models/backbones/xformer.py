@@ -264,14 +264,14 @@ class XFormer(DenseBackbone):
         self.pretrained_report = report
 
     # ---- forward ------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def forward_stages(self, x: torch.Tensor, indices: Sequence[int]) -> Tuple[torch.Tensor, ...]:
         self.check_input(x)
         x = self.stem(x)
         outs = []
-        for i in range(self.out_indices[-1] + 1):  # later stages feed no output
+        for i in range(indices[-1] + 1):  # later stages feed no output
             x = self.layers[i](x)
             if i == self.num_stages - 1 and self.conv_1x1_exp is not None:
                 x = self.conv_1x1_exp(x)
-            if i in self.out_indices:
+            if i in indices:
                 outs.append(x)
         return tuple(outs)

@@ -23,7 +23,8 @@ class MultiScaleDWConv(nn.Module):
 
     def forward(self, x):
         parts = torch.split(x, self.split, dim=1)
-        return torch.cat([conv(p) for conv, p in zip(self.proj, parts)], dim=1)
+        # indexed, not zipped: torch.fx cannot iterate the traced result of torch.split
+        return torch.cat([conv(parts[i]) for i, conv in enumerate(self.proj)], dim=1)
 
 
 class MultiScaleFFN(nn.Module):

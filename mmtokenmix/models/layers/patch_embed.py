@@ -1,4 +1,5 @@
 import torch
+from torch.fx._symbolic_trace import is_fx_tracing
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
@@ -29,9 +30,10 @@ class ConvPatchEmbed(nn.Module):
                                padding=padding, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pad_to_stride and torch.jit.is_tracing():
+        if self.pad_to_stride and (torch.jit.is_tracing() or is_fx_tracing()):
             # a trace would bake the size-dependent padding in (silently wrong shapes at other
-            # sizes); padding stride - 1 gives the same windows for every size
+            # sizes; torch.fx cannot branch on it); padding stride - 1 gives the same windows
+            # for every size
             x = F.pad(x, (0, self.stride - 1, 0, self.stride - 1))
         elif self.pad_to_stride:
             pad_h, pad_w = (-x.shape[2]) % self.stride, (-x.shape[3]) % self.stride

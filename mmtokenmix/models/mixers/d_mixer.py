@@ -10,6 +10,7 @@ import math
 from typing import Optional, Tuple
 
 import torch
+from torch.fx._symbolic_trace import is_fx_tracing
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
@@ -68,7 +69,7 @@ class IDConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape
         K, G = self.kernel_size, self.num_groups
-        if B == 1 and self.proj[0].norm.training:
+        if not is_fx_tracing() and B == 1 and self.proj[0].norm.training:
             raise ValueError(
                 'IDConv cannot train on a batch of 1: its weight generator applies BatchNorm '
                 'to the (1, C, 1, 1) global mean (as the official TransXNet does). Use >= 2 '
