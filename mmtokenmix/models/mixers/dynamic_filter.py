@@ -8,9 +8,16 @@ feature size and resized to the actual one on the fly, exactly as the official d
 (bicubic, ``align_corners=True``, real and imaginary parts as separate channels, on the
 unshifted spectrum), so any input size works. In inference the resized bases are kept for
 the next input of the same size (:mod:`mmtokenmix.models.layers.fast_paths`).
+
+For export (ONNX has no operator for ``torch.fft``), :func:`use_dft_matrices` switches the
+filter to the same transform written as products with real DFT matrices: equal to the FFT path
+up to float32 rounding (tested), for a fixed input size.
 """
+import math
+from contextlib import contextmanager
 from typing import Sequence, Tuple, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -82,6 +89,51 @@ def filter_size_for(feature_size: Union[int, Sequence[int]]) -> Tuple[int, int]:
     return int(h), int(w) // 2 + 1
 
 
+def _dft_matrices(n: int, kept: int, dtype, device) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``(cos, sin)`` of ``2 pi k t / n`` for frequencies ``k < kept`` and positions ``t < n``,
+    scaled by ``1 / sqrt(n)`` (``norm='ortho'``). Computed in float64 with numpy, so that a
+    trace (ONNX export) records them as constants, not as operations (the export is for one
+    input size anyway)."""
+    n, kept = int(n), int(kept)
+    k = np.arange(kept, dtype=np.float64)[:, None]
+    t = np.arange(n, dtype=np.float64)[None, :]
+    angle = 2 * math.pi * ((k * t) % n) / n
+    scale = 1 / math.sqrt(n)
+    return (torch.from_numpy(np.cos(angle) * scale).to(dtype=dtype, device=device),
+            torch.from_numpy(np.sin(angle) * scale).to(dtype=dtype, device=device))
+
+
+def global_filter_with_dft_matrices(y: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
+    """``irfft2(rfft2(y) * filters, s=(H, W))`` (``norm='ortho'``, over dims 1, 2 of a
+    channels-last ``y`` (B, H, W, C)) in real arithmetic: ``filters`` is (B, H, W//2+1, C, 2),
+    real and imaginary parts last. Only matrix products and elementwise operations, so it
+    exports to ONNX."""
+    _, H, W, _ = y.shape
+    kept = W // 2 + 1
+    cos_w, sin_w = _dft_matrices(W, kept, y.dtype, y.device)  # (kept, W)
+    cos_h, sin_h = _dft_matrices(H, H, y.dtype, y.device)     # (H, H), symmetric
+    # rfft over W: A - iB
+    a = torch.einsum('kw,bhwc->bhkc', cos_w, y)
+    b = -torch.einsum('kw,bhwc->bhkc', sin_w, y)
+    # fft over H of A + iB: (cos - i sin)(A + iB)
+    zr = torch.einsum('mh,bhkc->bmkc', cos_h, a) + torch.einsum('mh,bhkc->bmkc', sin_h, b)
+    zi = torch.einsum('mh,bhkc->bmkc', cos_h, b) - torch.einsum('mh,bhkc->bmkc', sin_h, a)
+    fr, fi = filters[..., 0], filters[..., 1]
+    pr, pi = zr * fr - zi * fi, zr * fi + zi * fr
+    # inverse fft over H: (cos + i sin)(Pr + iPi)
+    qr = torch.einsum('hm,bmkc->bhkc', cos_h, pr) - torch.einsum('hm,bmkc->bhkc', sin_h, pi)
+    qi = torch.einsum('hm,bmkc->bhkc', cos_h, pi) + torch.einsum('hm,bmkc->bhkc', sin_h, pr)
+    # inverse real fft over W: the kept half counts twice, except DC (and Nyquist, W even);
+    # the imaginary parts of those two are ignored, as irfft does (their sines are 0)
+    twice = np.full((kept, 1), 2.0)
+    twice[0] = 1.0
+    if W % 2 == 0:
+        twice[-1] = 1.0
+    twice = torch.from_numpy(twice).to(dtype=y.dtype, device=y.device)
+    return (torch.einsum('kw,bhkc->bhwc', cos_w * twice, qr)
+            - torch.einsum('kw,bhkc->bhwc', sin_w * twice, qi))
+
+
 class DynamicFilter(nn.Module):
     """DFFormer's token mixer on channels-last maps (B, H, W, C).
 
@@ -116,6 +168,8 @@ class DynamicFilter(nn.Module):
         self._bases_cache = ResizedParameterCache()
         self.act2 = nn.Identity()
         self.pwconv2 = nn.Linear(self.med_channels, channels, bias=bias)
+        # 'fft' (torch.fft) or 'dft_matrices' (real matrix products, for export)
+        self.spectral_impl = 'fft'
 
     def filter_bases(self, height: int, width: int) -> torch.Tensor:
         """The complex bases ``(height, width // 2 + 1, F)`` for a ``(height, width)`` map."""
@@ -139,6 +193,10 @@ class DynamicFilter(nn.Module):
         routing = self.reweight(x.mean(dim=(1, 2))).view(B, self.num_filters, -1)
         routing = routing.softmax(dim=1)  # over the filters, per channel
         y = self.act1(self.pwconv1(x)).to(torch.float32)
+        if self.spectral_impl == 'dft_matrices':
+            bases = resize_complex_weight(self.complex_weights, *filter_size_for((H, W)))
+            filters = torch.einsum('bfc,hwfi->bhwci', routing.to(torch.float32), bases)
+            return self.pwconv2(self.act2(global_filter_with_dft_matrices(y, filters)))
         spectrum = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
         filters = torch.einsum('bfc,hwf->bhwc', routing.to(torch.complex64),
                                self.filter_bases(H, W))
@@ -149,3 +207,17 @@ class DynamicFilter(nn.Module):
         y = torch.fft.irfft2(spectrum, s=(H, W), dim=(1, 2), norm='ortho')
         return self.pwconv2(self.act2(y))
 
+
+
+@contextmanager
+def use_dft_matrices(model: nn.Module):
+    """Inside this block every :class:`DynamicFilter` of ``model`` computes its filter with
+    real DFT matrices instead of ``torch.fft`` (for ONNX export, which has no FFT operator)."""
+    filters = [m for m in model.modules() if isinstance(m, DynamicFilter)]
+    for m in filters:
+        m.spectral_impl = 'dft_matrices'
+    try:
+        yield model
+    finally:
+        for m in filters:
+            m.spectral_impl = 'fft'
