@@ -1,7 +1,9 @@
+import http.server
 import os
 import os.path as osp
 import socket
 import subprocess
+import threading
 
 import pytest
 
@@ -82,3 +84,33 @@ def _reset_mmengine_globals():
     from mmengine.visualization import Visualizer
     for cls in (DefaultScope, MessageHub, MMLogger, Visualizer):
         cls._instance_dict.clear()
+
+
+# ---- local servers for download tests (never a real host) ------------------------------
+@pytest.fixture
+def silent_server():
+    """A server on 127.0.0.1 that accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(8)
+    yield f'http://127.0.0.1:{sock.getsockname()[1]}'
+    sock.close()
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    """An HTTP server on 127.0.0.1 serving the files of ``root`` (yields ``(root, base URL)``)."""
+    root = tmp_path / 'served'
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()

@@ -51,6 +51,16 @@ INTENDED_CHANGES = {
 }
 
 
+# DMFormer has no released weights: its configs train from scratch instead of naming a file
+# nobody has (checkpoints/dmformer_<arch>.pth)
+for _leaf in LEAVES:
+    _name = osp.basename(_leaf)[:-3]
+    if '_dmformer_' in _name and not _name.endswith('_toy'):
+        _arch = _name.split('_dmformer_')[1].split('_')[0]
+        INTENDED_CHANGES.setdefault(_name, {})['model.backbone.init_cfg'] = (
+            {'checkpoint': f'checkpoints/dmformer_{_arch}.pth', 'type': 'Pretrained'}, None)
+
+
 def _plain(x):
     if isinstance(x, tuple):
         return {'__tuple__': [_plain(v) for v in x]}

@@ -1,12 +1,9 @@
 """Checkpoint files are read weights-only on every path (no code from a file ever runs), bad
 files get errors that name them, and URLs are fetched with timeouts and hash checks."""
-import http.server
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -202,34 +199,6 @@ def test_backbones_refuse_empty_out_indices_and_empty_batches():
 
 
 # ---- downloads --------------------------------------------------------------------------------
-@pytest.fixture
-def silent_server():
-    """A server on 127.0.0.1 that accepts connections and never answers."""
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    sock.listen(8)
-    yield f'http://127.0.0.1:{sock.getsockname()[1]}'
-    sock.close()
-
-
-@pytest.fixture
-def file_server(tmp_path):
-    root = tmp_path / 'served'
-    root.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, f'http://127.0.0.1:{server.server_address[1]}'
-    server.shutdown()
-
-
 def test_download_from_a_server_that_never_answers_times_out(silent_server, tmp_path):
     start = time.monotonic()
     with pytest.raises(CheckpointFileError, match='timed out: no answer within 1 s'):

@@ -106,6 +106,15 @@ def _unsafe_message(path: str, error: Exception) -> str:
             'file.')
 
 
+def _download_hint(path: str) -> str:
+    from .official import official_checkpoint_for_path
+    entry = official_checkpoint_for_path(path)
+    if entry is None:
+        return ''
+    return (f'; it is a released file: python tools/misc/download_weights.py {entry.name} '
+            f'fetches it ({entry.url})')
+
+
 def load_checkpoint_file(path: str, map_location: str = 'cpu',
                          allow_unsafe: bool = False) -> dict:
     """Read a checkpoint: a local path, or an ``http(s)://`` URL (downloaded once, see
@@ -119,7 +128,7 @@ def load_checkpoint_file(path: str, map_location: str = 'cpu',
             'download the file and give its local path')
     path = osp.expanduser(path)
     if not osp.isfile(path):
-        raise CheckpointFileError(f'checkpoint file {path!r} not found')
+        raise CheckpointFileError(f'checkpoint file {path!r} not found{_download_hint(path)}')
     _check_is_torch_file(path)
     try:
         if allow_unsafe:
@@ -150,30 +159,41 @@ def download_timeout() -> float:
 
 
 def download_checkpoint(url: str, cache_dir: Optional[str] = None,
-                        timeout: Optional[float] = None) -> str:
+                        timeout: Optional[float] = None, sha256: Optional[str] = None,
+                        file_name: Optional[str] = None) -> str:
     """The local path of ``url`` in ``cache_dir`` (default: torch hub's checkpoints folder),
-    downloading it first if it is not there. A server that does not answer within
-    ``timeout`` seconds (connect or read), an HTTP error or a hash mismatch raises
-    :class:`CheckpointFileError`; only a complete, verified file is ever put in the cache."""
+    downloading it first if it is not there. ``sha256`` (the full hex digest or a prefix)
+    defaults to the prefix the file name carries, if any; ``file_name`` defaults to the URL's.
+    A server that does not answer within ``timeout`` seconds (connect or read), an HTTP error
+    or a checksum mismatch raises :class:`CheckpointFileError`; only a complete, verified file
+    is ever put in the cache."""
     cache_dir = cache_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
     timeout = download_timeout() if timeout is None else timeout
-    name = osp.basename(urllib.parse.urlparse(url).path) or 'checkpoint.pth'
+    name = file_name or osp.basename(urllib.parse.urlparse(url).path) or 'checkpoint.pth'
     target = osp.join(cache_dir, name)
+    if sha256 is None:
+        in_name = _HASH_IN_NAME.search(name)
+        sha256, where = (in_name.group(1), 'from the file name') if in_name else (None, '')
+    else:
+        sha256, where = sha256.lower(), 'expected'
     if osp.isfile(target):
+        if sha256 and not file_sha256(target).startswith(sha256):
+            raise CheckpointFileError(
+                f'{target} is already there but its SHA-256 {file_sha256(target)[:16]}... does '
+                f'not start with {sha256!r} ({where}): remove it and download again')
         return target
     os.makedirs(cache_dir, exist_ok=True)
-    expected = _HASH_IN_NAME.search(name)
-    sha256 = hashlib.sha256()
+    digest = hashlib.sha256()
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, \
                 _atomic_file(target, 'wb') as f:
             for chunk in iter(lambda: response.read(1 << 20), b''):
-                sha256.update(chunk)
+                digest.update(chunk)
                 f.write(chunk)
-            if expected and not sha256.hexdigest().startswith(expected.group(1)):
+            if sha256 and not digest.hexdigest().startswith(sha256):
                 raise CheckpointFileError(
-                    f'download of {url} is corrupt: its SHA-256 {sha256.hexdigest()[:16]}... '
-                    f'does not start with {expected.group(1)!r} (from the file name); '
+                    f'download of {url} is corrupt or not the expected file: its SHA-256 '
+                    f'{digest.hexdigest()[:16]}... does not start with {sha256!r} ({where}); '
                     'nothing was saved')
     except (socket.timeout, TimeoutError) as e:
         raise CheckpointFileError(
@@ -183,6 +203,15 @@ def download_checkpoint(url: str, cache_dir: Optional[str] = None,
     except urllib.error.URLError as e:
         raise CheckpointFileError(f'cannot download {url}: {e}') from None
     return target
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # ---- atomic writes --------------------------------------------------------------------------

@@ -13,8 +13,11 @@
    (``StageBlocks(blocks, self.with_cp[i])``), and sets ``self.out_channels`` (the width of
    every stage) and ``self.out_norm_cfg`` (the norm of each returned stage, or None).
 
-It also implements ``forward`` (the whole forward of the network, in its own file; start with
-:meth:`check_input`, finish each returned stage with :meth:`out_norm`), :meth:`stem_parts` /
+It also implements ``forward_stages(x, indices)`` (the whole forward of the network, in its
+own file, returning the maps of the stages ``indices`` and running no later stage; start with
+:meth:`check_input`, finish each returned stage with :meth:`out_norm`; ``forward`` is
+``forward_stages(x, self.out_indices)``, timm's ``forward_intermediates`` uses other indices),
+:meth:`stem_parts` /
 :meth:`stage_parts` (what ``frozen_stages`` freezes) and :meth:`reset_parameters` (the paper's
 initialisation). When the subclass's ``__init__`` returns, this class finishes construction
 itself (:meth:`_finish_construction`): it adds the output norms, initialises the parameters and
