@@ -1,15 +1,24 @@
 """The model index (OpenMMLab convention): ``model-index.yml`` at the repository root (shipped
 as ``mmtokenmix/.mim/model-index.yml``) imports
-one ``configs/<family>/metafile.yml`` per model family. Each model entry has
+one ``configs/<family>/metafile.yml`` per model family, in OpenMMLab's schema (what ``mim``
+and the ``modelindex`` parser read). Each collection has ``Name``, ``Metadata`` (``Status``:
+official/reconstruction, ``Official Weights``, ``Official Code``), ``Paper`` (``Title``,
+``URL``), ``Code`` (``URL`` of our implementation, ``Version`` of this package) and
+``README``. Each model entry has
 
 * ``Name``, ``In Collection`` (the family), ``Config`` (a config path; None for an ImageNet
   classifier, which ``Metadata.timm`` names instead);
 * ``Metadata``: ``Task``, ``Training Data``, ``Backbone``, ``Input Size`` (``'HxW'``, e.g.
-  ``'800x1280'``: the size the papers count FLOPs at; a string, as mim's search expects) and ``Parameters`` (what our code builds; asserted by the tests);
-* ``Paper`` (optional): the paper's ``Parameters (M)``, ``FLOPs (G)`` with its ``FLOPs
-  Counter``, ``Results`` (metric -> value), ``Verified`` (False: recalled, third-party or
-  derived), ``Source`` and a ``Note`` explaining any difference to ours;
-* ``Results``: our finished runs (``Task``, ``Dataset``, ``Metrics``, ``Source``), ``Weights``.
+  ``'800x1280'``: the size the papers count FLOPs at; a string, as mim's search expects),
+  ``Parameters`` (what our code builds; asserted by the tests) and, where nothing is
+  published, a ``Note`` saying why;
+* ``Results``: for the configs of official models, the published numbers (``Task``,
+  ``Dataset``, ``Metrics``, ``Source``, ``Verified``: False for recalled, third-party or
+  derived numbers, and the paper's ``Parameters (M)``, ``FLOPs (G)``, ``FLOPs Counter``, a
+  ``Note`` on differences to ours); for the toy configs, our own runs (``Source: 'ours: ...'``,
+  ``Dataset: toy (synthetic)``). :func:`published` and :func:`measured` tell them apart;
+* ``Weights`` (a file that loads as it is) and ``Converted From`` (``Weights``, ``Code``: the
+  official file and repository behind an entry).
 """
 import os.path as osp
 from typing import Dict, List, Tuple
@@ -58,3 +67,26 @@ def input_size(entry: Dict) -> Tuple[int, int]:
         raise ValueError(f'{entry.get("Name")}: Input Size must be "HxW", got {text!r}') \
             from None
     return h, w
+
+
+def is_measured_by_us(result: Dict) -> bool:
+    """Whether a ``Results`` item is one of our runs (its ``Source`` starts with ``ours``)."""
+    return str(result.get('Source', '')).startswith('ours')
+
+
+def measured(entry: Dict) -> List[Dict]:
+    """Our runs among an entry's ``Results``."""
+    return [r for r in entry.get('Results') or [] if is_measured_by_us(r)]
+
+
+def published(entry: Dict) -> Dict:
+    """An entry's published numbers in one dict: ``Results`` (metric -> value), ``Source``,
+    ``Verified`` and, where given, ``Parameters (M)``, ``FLOPs (G)``, ``FLOPs Counter`` and
+    ``Note``. Where nothing is published: ``{'Note': Metadata.Note}`` or ``{}``."""
+    for result in entry.get('Results') or []:
+        if not is_measured_by_us(result):
+            numbers = {k: v for k, v in result.items() if k not in ('Task', 'Dataset', 'Metrics')}
+            numbers['Results'] = result['Metrics']
+            return numbers
+    note = entry['Metadata'].get('Note')
+    return {'Note': note} if note else {}

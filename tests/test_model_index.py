@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import run_tool
 
-from mmtokenmix.model_index import input_size, load_model_index
+from mmtokenmix.model_index import input_size, load_model_index, measured, published
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ENTRIES = load_model_index()
@@ -30,11 +30,19 @@ def test_every_config_is_in_the_index_once_and_every_entry_is_complete():
         assert {'Task', 'Training Data', 'Backbone', 'Input Size', 'Parameters'} <= set(meta)
         assert len(input_size(e)) == 2 and isinstance(meta['Parameters'], int)
         assert e['Collection']['Metadata']['Status'] in ('official', 'reconstruction')
-        paper = e.get('Paper')
-        if paper:
-            assert isinstance(paper['Verified'], bool) and paper['Source']
+        assert 'Paper' not in e  # a model-level Paper is {Title, URL} to mim, never numbers
         for result in e['Results']:
             assert {'Task', 'Dataset', 'Metrics', 'Source'} <= set(result)
+            assert result['Metrics'] and all(isinstance(v, (int, float))
+                                             for v in result['Metrics'].values())
+        paper = published(e)
+        if 'Results' in paper:  # published numbers: of the benchmark the config is for
+            assert isinstance(paper['Verified'], bool) and paper['Source']
+            assert e['Results'][0]['Dataset'] == meta['Training Data']
+        for result in measured(e):  # our runs only on our toy data, never mixed with COCO's
+            assert result['Dataset'] == 'toy (synthetic)' and e['Name'].endswith('_toy')
+        if e['Name'].endswith('_toy'):
+            assert not paper.get('Results')
     # every family's classifiers are there (the backbone variants of the papers' tables)
     assert {e['Metadata']['timm'] for e in CLASSIFIER_ENTRIES} == {
         'transxnet_t', 'transxnet_s', 'transxnet_b', 'xformer', 'dmformer_s', 'dmformer_m',
@@ -45,13 +53,13 @@ def test_every_config_is_in_the_index_once_and_every_entry_is_complete():
 def test_reconstructions_carry_no_verified_paper_numbers_they_do_not_have():
     for e in ENTRIES:
         if e['In Collection'] == 'DMFormer':
-            assert 'Results' not in e.get('Paper', {}) and 'Parameters (M)' not in e.get(
-                'Paper', {})
+            assert 'Results' not in published(e) and 'Parameters (M)' not in published(e)
+            assert not e['Results'] or measured(e) == e['Results']
 
 
 def test_param_differences_beyond_half_a_percent_are_explained():
     for e in ENTRIES:
-        paper = e.get('Paper', {})
+        paper = published(e)
         if 'Parameters (M)' in paper:
             delta = abs(e['Metadata']['Parameters'] / 1e6 / paper['Parameters (M)'] - 1)
             assert delta <= 0.005 or paper.get('Note'), e['Name']
@@ -63,6 +71,36 @@ def test_classifier_params_equal_the_metafile(entry):
     import mmtokenmix.models  # noqa: F401
     model = timm.create_model(entry['Metadata']['timm'])
     assert sum(p.numel() for p in model.parameters()) == entry['Metadata']['Parameters']
+
+
+def test_metafiles_follow_the_openmmlab_schema_as_mim_reads_it(repo_root):
+    """Loaded with ``modelindex`` (the parser mim's search uses): no schema errors, the
+    collections' Code is {URL, Version}, official weights are named as Converted From."""
+    modelindex = pytest.importorskip('modelindex')
+    import mmtokenmix
+    from mmtokenmix.checkpoints.official import OFFICIAL_CHECKPOINTS
+    index = modelindex.load(osp.join(repo_root, 'model-index.yml'))
+    index.build_models_with_collections()
+    errors = index.check(silent=True) if hasattr(index, 'check') else []
+    assert not errors, errors
+    models = {m.name: m for m in index.models}
+    assert set(models) == {e['Name'] for e in ENTRIES}
+    coco = models['retinanet_transxnet_t_coco']
+    assert [(r.task, r.dataset, r.metrics) for r in coco.results] == [
+        ('Object Detection', 'COCO', {'box AP': 43.1})]
+    toy = models['retinanet_transxnet_t_toy']
+    assert [r.dataset for r in toy.results] == ['toy (synthetic)']
+    for e in ENTRIES:
+        code = e['Collection']['Code']
+        assert set(code) == {'URL', 'Version'} and code['Version'] == mmtokenmix.__version__
+        assert osp.isfile(osp.join(repo_root, code['URL']))
+        assert all(isinstance(v, (str, int, float, list)) for v in e['Metadata'].values())
+        assert isinstance(e['Metadata']['Input Size'], str)
+    converted = {e['Name']: e['Converted From'] for e in ENTRIES if 'Converted From' in e}
+    for entry in OFFICIAL_CHECKPOINTS.values():
+        if entry.index_name:
+            assert converted[entry.index_name]['Weights'] == entry.url
+            assert converted[entry.index_name]['Code'].startswith('https://github.com/')
 
 
 def test_model_zoo_page_is_generated_from_the_metafiles(repo_root):

@@ -18,7 +18,7 @@ For each entry (a config, or a timm classifier), in a fresh process
 * peak memory of the first forward at batch 1 beyond the built model and input
   (CUDA: ``max_memory_allocated``; CPU: peak resident set, VmHWM);
 * our result: the newest test/val metrics json under ``<work-dirs>/<name>/`` if a run exists,
-  else the metafile's ``Results``.
+  else our runs among the metafile's ``Results``.
 ``--speed-filter`` times only the entries it matches (on a CPU the COCO detectors at
 1333×800 take minutes each) and ``--no-speed`` times none; everything else is measured for every
 entry. An entry that cannot be measured (build error, timeout, speed not asked for) is listed
@@ -37,7 +37,7 @@ import subprocess
 import sys
 import time
 
-from mmtokenmix.model_index import input_size, load_model_index
+from mmtokenmix.model_index import input_size, load_model_index, measured, published
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # measures one entry and prints its JSON; run in a fresh process per entry
@@ -82,7 +82,7 @@ def _metrics(metrics: dict) -> str:
 def param_cells(entry: dict, params: int):
     """(paper params, delta, note) cells; a difference beyond PARAM_TOLERANCE without an
     explanation in the metafile is flagged, never hidden."""
-    paper = entry.get('Paper', {})
+    paper = published(entry)
     note = paper.get('Note', '')
     if 'Parameters (M)' not in paper:
         return '—', '—', note
@@ -94,7 +94,7 @@ def param_cells(entry: dict, params: int):
 
 
 def row(entry: dict, r: dict, batch_sizes, work_dirs: str) -> str:
-    paper = entry.get('Paper', {})
+    paper = published(entry)
     h, w = input_size(entry)
     name = entry['Name']
     link = f'[{name}](../{entry["Config"]})' if entry.get('Config') else f'`{name}` (timm)'
@@ -114,7 +114,7 @@ def row(entry: dict, r: dict, batch_sizes, work_dirs: str) -> str:
         ours = f'{_metrics(finished[0])} ({osp.relpath(finished[1], REPO)})'
     else:
         ours = '; '.join(f'{_metrics(x["Metrics"])} ({x["Dataset"]})'
-                         for x in entry.get('Results', [])) or '—'
+                         for x in measured(entry)) or '—'
     theirs = _metrics(paper.get('Results', {}))
     if theirs != '—' and not paper.get('Verified', True):
         theirs += ' (unverified)'

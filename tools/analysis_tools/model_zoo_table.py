@@ -9,7 +9,7 @@ import argparse
 import os.path as osp
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmtokenmix.model_index import load_model_index
+from mmtokenmix.model_index import load_model_index, published
 
 START, END = '<!-- model-zoo:start -->', '<!-- model-zoo:end -->'
 
@@ -17,9 +17,10 @@ START, END = '<!-- model-zoo:start -->', '<!-- model-zoo:end -->'
 def _paper_numbers(entries) -> str:
     cells = []
     for e in entries:
-        results = e.get('Paper', {}).get('Results')
+        paper = published(e)
+        results = paper.get('Results')
         if results:
-            mark = '' if e['Paper'].get('Verified', True) else ' (unverified)'
+            mark = '' if paper.get('Verified', True) else ' (unverified)'
             cells.append(f'{e["Name"]}: ' + ', '.join(f'{k} {v}' for k, v in results.items())
                          + mark)
     return '<br>'.join(cells) or '— (not available)'
@@ -35,7 +36,7 @@ def zoo_table(entries) -> str:
         classifiers = []
         for e in family:
             if e.get('Config') is None:
-                paper = e.get('Paper', {}).get('Parameters (M)')
+                paper = published(e).get('Parameters (M)')
                 classifiers.append(f'`{e["Name"]}` {e["Metadata"]["Parameters"] / 1e6:.2f}M / '
                                    + (f'{paper:g}M' if paper else '—'))
         tasks = {}
