@@ -102,3 +102,58 @@ def annotation_files(cfg) -> list:
                 walk(value, root)
     walk({k: cfg.get(k) for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
     return list(dict.fromkeys(found))
+
+
+def dataloader_datasets(cfg) -> list:
+    """The dataset dicts of the config's train/val/test dataloaders, wrapped ones included
+    (``RepeatDataset``'s ``dataset``, ``ConcatDataset``'s ``datasets``)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if 'dataset' in node or 'datasets' in node:
+                for inner in ([node['dataset']] if 'dataset' in node else node['datasets']):
+                    walk(inner)
+            if 'type' in node and ('data_root' in node or 'ann_file' in node or
+                                   'data_prefix' in node):
+                found.append(node)
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(split):
+            walk(cfg[split].get('dataset'))
+    unique = []
+    for node in found:  # the test dataloader is often the val one
+        if not any(node is seen for seen in unique):
+            unique.append(node)
+    return unique
+
+
+def set_data_root(cfg, data_root: str) -> list:
+    """Point every dataset of the config at ``data_root`` and move the evaluators' annotation
+    files with it (mmdet's ``CocoMetric`` names its ``ann_file`` as a full path, so changing
+    ``data_root`` alone would evaluate against the old annotations). Returns what changed, as
+    ``(key, old, new)``."""
+    changes, old_roots = [], set()
+    for dataset in dataloader_datasets(cfg):
+        old = dataset.get('data_root', '')
+        if old:
+            old_roots.add(old)
+        if old != data_root:
+            changes.append((f'{dataset.get("type")}.data_root', old, data_root))
+        dataset['data_root'] = data_root
+    for name in ('val_evaluator', 'test_evaluator'):
+        evaluators = cfg.get(name)
+        for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
+            ann_file = evaluator.get('ann_file') if isinstance(evaluator, dict) else None
+            if not isinstance(ann_file, str):
+                continue
+            old = next((r for r in sorted(old_roots, key=len, reverse=True)
+                        if ann_file.startswith(r)), None)
+            if old is None:
+                raise ValueError(
+                    f'{name}.ann_file {ann_file!r} is not under the datasets\' data_root '
+                    f'{sorted(old_roots)}: set it yourself (--cfg-options '
+                    f'{name}.ann_file=...)')
+            new = osp.join(data_root, ann_file[len(old):].lstrip('/'))
+            evaluator['ann_file'] = new
+            changes.append((f'{name}.ann_file', ann_file, new))
+    return changes

@@ -12,7 +12,8 @@ import os
 import os.path as osp
 
 from mmtokenmix.config_utils import (adapt_config_to_device, annotation_files,
-                                     detect_default_scope, optim_wrapper_for_device)
+                                     detect_default_scope, optim_wrapper_for_device,
+                                     set_data_root)
 from mmtokenmix.threads import share_cpu_cores
 
 
@@ -20,6 +21,8 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     """The options tools/train.py and tools/test.py share (as in mmdet's tools)."""
     from mmengine.config import DictAction
     parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
+    parser.add_argument('--data-root', help="the dataset's directory, for every dataloader and "
+                                            "the evaluators' annotation files")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, e.g. train_cfg.max_epochs=2')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -36,6 +39,9 @@ def load_tool_config(args: argparse.Namespace):
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if getattr(args, 'data_root', None):
+        for key, old, new in set_data_root(cfg, args.data_root):
+            print(f'--data-root: {key} {old!r} -> {new!r}')
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -1,7 +1,7 @@
 """Train a detector or segmentor from an mmtokenmix config (works like mmdet's tools/train.py).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
-                          [--partial-load] [--allow-unsafe-load PATH]
+    python tools/train.py CONFIG [--work-dir DIR] [--data-root DIR] [--resume [CKPT]] [--amp]
+                          [--auto-scale-lr] [--partial-load] [--allow-unsafe-load PATH]
                           [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 
 Unlike the stock tools, ``load_from`` must fit the model exactly (a mismatch lists the keys;

@@ -1,0 +1,127 @@
+"""Real-data helpers: tools/misc/check_dataset.py on damaged copies of the toy data, and
+--data-root moving the datasets together with the evaluators' annotation files."""
+import json
+import os
+import os.path as osp
+import shutil
+import sys
+
+import numpy as np
+import pytest
+from mmengine import Config
+from PIL import Image
+
+from mmtokenmix.config_utils import set_data_root
+
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools', 'misc'))
+import check_dataset  # noqa: E402
+
+
+@pytest.fixture
+def toy_copy(toy_workdir, tmp_path):
+    root = tmp_path / 'toy'
+    shutil.copytree(toy_workdir / 'data' / 'toy', root)
+    return root
+
+
+def test_clean_toy_data_passes(toy_copy, repo_root, capsys):
+    for config in ('retinanet_transxnet_t_toy.py', 'segformer_transxnet_t_toy.py'):
+        check_dataset.main([osp.join(repo_root, 'configs', config), '--data-root', str(toy_copy),
+                            '--strict'])
+        out = capsys.readouterr().out
+        assert '[train] 16 images checked: ok' in out and '[val] 8 images checked: ok' in out
+
+
+def test_detection_problems_are_reported(toy_copy, repo_root, capsys):
+    ann_file = toy_copy / 'annotations' / 'instances_train.json'
+    coco = json.loads(ann_file.read_text())
+    first, second, third = coco['images'][:3]
+    os.remove(toy_copy / 'images' / 'train' / first['file_name'])
+    coco['annotations'] = [a for a in coco['annotations'] if a['image_id'] != second['id']]
+    boxes = [a for a in coco['annotations'] if a['image_id'] == third['id']]
+    boxes[0]['bbox'][2] = 0
+    boxes[-1]['category_id'] = 99
+    ann_file.write_text(json.dumps(coco))
+    with pytest.raises(SystemExit) as exit_:
+        check_dataset.main([osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
+                            '--data-root', str(toy_copy), '--splits', 'train'])
+    assert exit_.value.code == 1
+    out = capsys.readouterr().out
+    assert '[train] 16 images checked: 2 errors, 2 warnings' in out
+    assert f'error: 1 x missing image: {toy_copy}/images/train/{first["file_name"]}' in out
+    assert f'error: 1 x labels outside the listed categories: annotation ' \
+           f'{boxes[-1]["id"]}: category 99' in out
+    assert 'warning: 1 x zero-area boxes (ignored by mmdet)' in out
+    assert f'warning: 1 x images without annotations (dropped from training by ' \
+           f'filter_empty_gt): {second["file_name"]}' in out
+
+
+def test_broken_annotation_json_is_an_error(toy_copy, repo_root, capsys):
+    (toy_copy / 'annotations' / 'instances_val.json').write_text('{"images": [')
+    with pytest.raises(SystemExit):
+        check_dataset.main([osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
+                            '--data-root', str(toy_copy), '--splits', 'val'])
+    assert 'unreadable annotation file' in capsys.readouterr().out
+
+
+def test_segmentation_problems_are_reported(toy_copy, repo_root, capsys):
+    masks = sorted((toy_copy / 'masks' / 'train').iterdir())
+    os.remove(masks[0])
+    labels = np.array(Image.open(masks[1]))
+    labels[0, 0] = 7  # 4 classes
+    Image.fromarray(labels).save(masks[1])
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(masks[2])  # wrong size
+    Image.fromarray(np.full((128, 128), 255, np.uint8)).save(masks[3])  # nothing labelled
+    with pytest.raises(SystemExit):
+        check_dataset.main([osp.join(repo_root, 'configs', 'segformer_transxnet_t_toy.py'),
+                            '--data-root', str(toy_copy), '--splits', 'train'])
+    out = capsys.readouterr().out
+    assert f'error: 1 x missing label map: {masks[0]}' in out
+    assert f'error: 1 x labels outside 0..3 and 255: {masks[1]}: [7]' in out
+    assert f'error: 1 x label maps whose size differs from the image: {masks[2]}' in out
+    assert f'warning: 1 x label maps without a labelled pixel: {masks[3]}' in out
+
+
+def test_data_root_moves_the_coco_evaluator_annotations_too(repo_root):
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', 'maskrcnn_transxnet_t_coco.py'))
+    changes = set_data_root(cfg, '/datasets/coco')
+    assert cfg.train_dataloader.dataset.data_root == '/datasets/coco'
+    assert cfg.val_dataloader.dataset.data_root == '/datasets/coco'
+    assert cfg.val_evaluator.ann_file == '/datasets/coco/annotations/instances_val2017.json'
+    assert cfg.test_evaluator.ann_file == '/datasets/coco/annotations/instances_val2017.json'
+    assert ('val_evaluator.ann_file', 'data/coco/annotations/instances_val2017.json',
+            '/datasets/coco/annotations/instances_val2017.json') in changes
+    seg = Config.fromfile(osp.join(repo_root, 'configs', 'segformer_transxnet_t_cityscapes.py'))
+    set_data_root(seg, '/datasets/cityscapes')
+    assert seg.train_dataloader.dataset.data_root == '/datasets/cityscapes'
+    assert seg.test_dataloader.dataset.data_root == '/datasets/cityscapes'
+
+
+def test_readme_data_commands_name_scripts_and_configs_that_exist(repo_root):
+    """The README's data recipe runs mmseg's Cityscapes converter from inside the installed
+    wheel and checks a config: both must exist in this stack, and the layout it unpacks to
+    must be the one the configs read."""
+    import re
+    import subprocess
+
+    readme = open(osp.join(repo_root, 'README.md')).read()
+    block = readme[readme.index('## Data'):readme.index('## Train and test')]
+    converter = re.search(r'python "\$\((python -c .+?)\)(/\.mim/[^"]+)"', block)
+    assert converter, 'the Cityscapes conversion command is not in the README'
+    mmseg_dir = subprocess.run(['bash', '-c', converter.group(1)], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    script = mmseg_dir + converter.group(2)
+    assert osp.isfile(script), script
+    assert "'_polygons.json', '_labelTrainIds.png'" in open(script).read()
+    config = re.search(r'check_dataset\.py (configs/\S+\.py)', block).group(1)
+    cfg = Config.fromfile(osp.join(repo_root, config))
+    assert cfg.train_dataloader.dataset.data_root == 'data/coco/'
+    assert cfg.train_dataloader.dataset.ann_file == 'annotations/instances_train2017.json'
+    for name, root, image_dir in (('sfpn_transxnet_t_ade20k', 'data/ade/ADEChallengeData2016',
+                                   'images/training'),
+                                  ('segformer_dfformer_s18_cityscapes', 'data/cityscapes/',
+                                   'leftImg8bit/train')):
+        dataset = Config.fromfile(osp.join(repo_root, 'configs', name + '.py')).train_dataloader.dataset
+        dataset = dataset.get('dataset', dataset)  # RepeatDataset wrappers
+        assert dataset.data_root.rstrip('/') == root.rstrip('/')
+        assert dataset.data_prefix.img_path == image_dir
