@@ -1,4 +1,5 @@
 """The user-facing tools, run as subprocesses exactly like the README and docs show."""
+import glob
 import json
 import os.path as osp
 import re
@@ -36,7 +37,7 @@ def test_train_then_test_on_toy_data(repo_root, toy_workdir):
     assert osp.isfile(ckpt)
     out = run_tool([sys.executable, osp.join(repo_root, 'tools/test.py'), _cfg(repo_root),
                     ckpt, '--work-dir', str(toy_workdir / 'work_test'),
-                    '--out', str(toy_workdir / 'preds.pkl'),
+                    '--out', str(toy_workdir / 'preds.pkl'), '--show-dir', 'show',
                     '--cfg-options', 'model.test_cfg.score_thr=0.0'], cwd=toy_workdir)
     assert re.search(r'Average Precision  \(AP\) @\[ IoU=0.50:0.95 \| area=   all', out)
     metrics = final_metrics(toy_workdir / 'work_test', 'coco/bbox_mAP', 'coco/bbox_mAP_50')
@@ -44,6 +45,42 @@ def test_train_then_test_on_toy_data(repo_root, toy_workdir):
     import pickle
     preds = pickle.load(open(toy_workdir / 'preds.pkl', 'rb'))
     assert len(preds) == 8 and 'pred_instances' in preds[0]
+    # --show-dir: every test image drawn (prediction next to the ground truth, as mmdet does)
+    drawn = glob.glob(str(toy_workdir / 'work_test' / '*' / 'show' / '*.png'))
+    assert len(drawn) == 8
+    assert _png(drawn[0]).shape == (128, 256, 3)
+    # a detector of 2 short epochs scores below the head's 0.05: draw everything it finds
+    _check_image_demo(repo_root, toy_workdir, _cfg(repo_root), ckpt, '0.0', '--cfg-options',
+                      'model.test_cfg.score_thr=0.0')
+
+
+def _png(path):
+    import numpy as np
+    from PIL import Image
+    return np.asarray(Image.open(path).convert('RGB'))
+
+
+def _check_image_demo(repo_root, toy_workdir, config, ckpt, score_thr, *options,
+                      min_size=512):
+    """demo/image_demo.py draws the trained model's predictions on two validation images
+    (enlarged to ``min_size`` when they are smaller, 0: at their own size)."""
+    import mmcv
+    images = [str(toy_workdir / 'data/toy/images/val' / n) for n in ('000000.png', '000001.png')]
+    out_dir = toy_workdir / f'demo_{osp.basename(config)[:-3]}'
+    out = run_tool([sys.executable, osp.join(repo_root, 'demo/image_demo.py'), *images, config,
+                    ckpt, '--out-dir', str(out_dir), '--score-thr', score_thr,
+                    '--min-size', str(min_size), '--grid', str(out_dir / 'grid.png'), *options],
+                   cwd=toy_workdir)
+    assert f'{images[0]} -> {out_dir}/000000.png' in out
+    size = max(min_size, 128)
+    for image in images:
+        drawn = _png(out_dir / osp.basename(image))
+        plain = mmcv.imrescale(_png(image), size / 128, interpolation='bicubic')
+        assert drawn.shape == plain.shape == (size, size, 3)
+        assert (drawn != plain).any(axis=2).mean() > 0.01  # predictions drawn over it
+    height = max(size, 256)
+    assert _png(out_dir / 'grid.png').shape == (height, 2 * height + 4, 3)
+    return out
 
 
 def test_two_process_gloo_training_and_testing_with_dist_scripts(repo_root, toy_workdir):
@@ -91,6 +128,14 @@ def test_killed_run_resumes_and_finishes_its_schedule(repo_root, toy_workdir):
     assert 'Epoch(train) [4][4/4]' in out
     final = load_checkpoint_file(str(work / 'epoch_4.pth'))  # weights-only, like a resume
     assert final['meta']['epoch'] == 4 and final['meta']['iter'] == 16
+    # the curves of the killed and the resumed run join into one: every iteration once
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/analysis_tools/plot_curves.py'),
+                    str(work), '--out', str(work / 'curves.png')], cwd=toy_workdir)
+    assert len(list(work.glob('*/vis_data/scalars.json'))) == 2
+    assert re.search(r'^loss: [\d.]+ -> [\d.]+ over 16 points, iterations 1-16$', out, re.M)
+    assert re.search(r'^loss_cls: .* over 16 points', out, re.M)
+    assert re.search(r'^coco/bbox_mAP: [\d.]+ at epoch 4$', out, re.M)
+    assert _png(work / 'curves.png').shape == (396, 1210, 3)
 
 
 def _coco_layout(root):
@@ -176,11 +221,17 @@ def test_segformer_toy_config_trains_then_tests_with_miou(repo_root, toy_workdir
     out = run_tool([sys.executable, osp.join(repo_root, 'tools/test.py'),
                     osp.join(repo_root, SEG_TOY), str(work / 'iter_4.pth'),
                     '--work-dir', str(toy_workdir / 'work_seg_test'),
-                    '--out', str(toy_workdir / 'seg_preds.pkl')], cwd=toy_workdir)
+                    '--out', str(toy_workdir / 'seg_preds.pkl'),
+                    '--show-dir', str(toy_workdir / 'seg_show')], cwd=toy_workdir)
     assert re.search(r'\| +circle +\| +[\d.]+ +\|', out)  # the per-class IoU table
     import pickle
     preds = pickle.load(open(toy_workdir / 'seg_preds.pkl', 'rb'))
     assert len(preds) == 8 and preds[0]['pred_sem_seg']['data'].shape == (1, 128, 128)
+    drawn = glob.glob(str(toy_workdir / 'seg_show' / 'vis_data' / 'vis_image' / '*.png'))
+    assert len(drawn) == 8  # every image, not mmseg's default of every 50th
+    out = _check_image_demo(repo_root, toy_workdir, osp.join(repo_root, SEG_TOY),
+                            str(work / 'iter_4.pth'), '0.3', min_size=0)
+    assert re.search(r'\(classes (background|circle|square|triangle)', out)
 
 
 def test_test_tool_refuses_a_checkpoint_that_does_not_fit(repo_root, toy_workdir):

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The bundled default job: set up the pinned environment if needed, generate the toy dataset if
 # absent, train a toy config from scratch (CPU), then evaluate its final checkpoint (COCO
-# bbox/segm mAP for detectors, mIoU for segmentors).
+# bbox/segm mAP for detectors, mIoU for segmentors), then draw its predictions on four
+# validation images (WORK_DIR/predictions.jpg, demo/image_demo.py) and the training curves
+# (WORK_DIR/curves.png, tools/analysis_tools/plot_curves.py).
 #   bash tools/demo.sh [CONFIG] [extra tools/train.py args...]
 # CONFIG defaults to configs/retinanet_transxnet_t_toy.py; the other toy configs are
 # configs/{maskrcnn,yolov3,segformer}_transxnet_t_toy.py, configs/retinanet_dfformer_s18_toy.py,
@@ -15,4 +17,8 @@ if [[ "$1" == *.py ]]; then CONFIG=$1; shift; fi
 WORK_DIR=work_dirs/$(basename "$CONFIG" .py)
 [ -f data/toy/annotations/instances_val.json ] || python tools/make_toy_data.py --root data/toy
 python tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "$@"
-python tools/test.py "$CONFIG" "$(cat "$WORK_DIR/last_checkpoint")" --work-dir "$WORK_DIR/test"
+CKPT=$(cat "$WORK_DIR/last_checkpoint")
+python tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test"
+python demo/image_demo.py data/toy/images/val/00000[0-3].png "$CONFIG" "$CKPT" \
+    --out-dir "$WORK_DIR/demo" --grid "$WORK_DIR/predictions.jpg"
+python tools/analysis_tools/plot_curves.py "$WORK_DIR" --out "$WORK_DIR/curves.png"
