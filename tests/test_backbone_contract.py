@@ -58,6 +58,11 @@ SPECS = {
     'DMFormer': Spec(
         dict(type='DMFormer', arch=TINY4), lambda n: ceil_div(n, 4), [0, 1, 1, 1],
         ['downsample_layers.0.'], METAFORMER_STAGES, lambda i: f'norm{i}'),
+    # the other papers' mixers in the shared skeleton (one per stage)
+    'MixerNet': Spec(
+        dict(type='MixerNet', arch=dict(TINY4, mixers=['dmixer', 'xfa', 'dma', 'pooling'])),
+        lambda n: (n - 3) // 4 + 1, [0, 1, 1, 1], ['downsample_layers.0.'], METAFORMER_STAGES,
+        lambda i: f'norm{i}', min_size=3),
     'XFormer': Spec(
         dict(type='XFormer', out_indices=(0, 1, 2, 3, 4), arch=dict(
             kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'], dims=[8, 16, 24, 32, 40],

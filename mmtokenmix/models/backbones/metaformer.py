@@ -1,7 +1,8 @@
 """MetaFormer dense backbones with a per-stage token mixer: DFFormer and CDFFormer (Tatsunami &
 Taki, "FFT-based Dynamic Token Mixer for Vision", AAAI 2024, arXiv 2303.03932), built on the
 skeleton of "MetaFormer Baselines for Vision" (Yu et al., TPAMI 2024); ``MetaFormer`` takes
-any mix of the filter, ConvFormer's SepConv and CAFormer's attention per stage.
+any token mixer of :data:`MIXERS` per stage: the filter, ConvFormer's SepConv, CAFormer's
+attention, and the mixers of the other three papers (see ``mixernet.py``).
 
 Numerically the same networks as the official ``models/dfformer.py``, with its parameter
 names (``downsample_layers.{0..3}``, ``stages.{i}.{j}``, output norms ``norm{i}``), so its
@@ -17,21 +18,78 @@ from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
 from ..layers import Downsampling, MetaFormerBlock
-from ..mixers import Attention, DynamicFilter, SepConv, resize_complex_weight
+from ..mixers import (DMA, Attention, CrossFeatureAttention, DMixer, DynamicFilter, SepConv,
+                      resize_complex_weight)
 from .skeleton import MetaFormerSkeleton
 
-MIXERS = ('dynamic_filter', 'sepconv', 'attention')
+class ChannelsFirst(nn.Module):
+    """Runs an NCHW mixer on channels-last maps (permutes in and out; no parameters)."""
+
+    def __init__(self, mixer: nn.Module):
+        super().__init__()
+        self.mixer = mixer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mixer(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
 
 
-def build_mixer(name: str, channels: int, feature_size: Tuple[int, int]) -> nn.Module:
-    """The token mixer called ``name`` (one of :data:`MIXERS`) for a stage of ``channels``
-    whose nominal feature map is ``feature_size``."""
+class TokenSequence(nn.Module):
+    """Runs a (B, N, C) mixer on (B, H, W, C) maps (flattens in, unflattens out)."""
+
+    def __init__(self, mixer: nn.Module):
+        super().__init__()
+        self.mixer = mixer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, H, W, C = x.shape
+        return self.mixer(x.reshape(B, H * W, C)).reshape(B, H, W, C)
+
+
+class Pooling(nn.Module):
+    """PoolFormer's mixer ``avgpool3x3(x) - x`` (padding not counted), on NCHW maps."""
+
+    def __init__(self, pool_size: int = 3):
+        super().__init__()
+        self.pool = nn.AvgPool2d(pool_size, 1, pool_size // 2, count_include_pad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(x) - x
+
+
+def heads_for(channels: int, head_dim: int = 32) -> int:
+    """Heads of about ``head_dim`` channels: the most heads, at most ``channels // head_dim``,
+    that divide ``channels`` (at least 1)."""
+    return max(h for h in range(1, max(1, channels // head_dim) + 1) if channels % h == 0)
+
+
+#: the token mixers a stage can have; those of the other papers are the modules of their
+#: backbones, wrapped for channels-last maps (wrapping adds no parameter)
+MIXERS = ('dynamic_filter', 'sepconv', 'attention', 'dmixer', 'xfa', 'dma', 'pooling')
+OSRA_SR_RATIOS = (8, 4, 2, 1)  # TransXNet's spatial reduction of stages 1-4
+
+
+def build_mixer(name: str, channels: int, feature_size: Tuple[int, int],
+                stage: int = 0) -> nn.Module:
+    """The token mixer called ``name`` (one of :data:`MIXERS`) for stage ``stage`` of
+    ``channels`` whose nominal feature map is ``feature_size``, on channels-last maps:
+    DFFormer's FFT filter, ConvFormer's SepConv, CAFormer's attention, TransXNet's D-Mixer
+    (OSRA heads of 32 channels, TransXNet's reduction ratios), XFormer's cross feature
+    attention (heads of 32 channels), DMFormer's DMA, PoolFormer's pooling."""
     if name == 'dynamic_filter':
         return DynamicFilter(channels, feature_size)
     if name == 'sepconv':
         return SepConv(channels)
     if name == 'attention':
         return Attention(channels)
+    if name == 'dmixer':
+        return ChannelsFirst(DMixer(channels, num_heads=heads_for(channels // 2),
+                                    sr_ratio=OSRA_SR_RATIOS[stage]))
+    if name == 'xfa':
+        return TokenSequence(CrossFeatureAttention(channels, heads_for(channels)))
+    if name == 'dma':
+        return ChannelsFirst(DMA(channels))
+    if name == 'pooling':
+        return ChannelsFirst(Pooling())
     raise ValueError(f'unknown token mixer {name!r}; choose from {MIXERS}')
 
 
@@ -58,8 +116,8 @@ class MetaFormer(MetaFormerSkeleton):
 
     Args:
         arch: a dict (a name for DFFormer/CDFFormer) with ``depths``, ``dims`` and
-            ``mixers`` (4 values each; mixers from ``'dynamic_filter'``, ``'sepconv'``,
-            ``'attention'``), optionally ``mlp_ratios``, ``res_scale_init_values`` and
+            ``mixers`` (4 values each; names of :data:`MIXERS`, see :func:`build_mixer`),
+            optionally ``mlp_ratios``, ``res_scale_init_values`` and
             ``layer_scale_init_values`` (4 values, None = no scale; default no layer scale
             and res scale 1.0 in stages 3-4, as upstream).
         nominal_size: input size (int or (H, W)) the DynamicFilter bases are stored for:
@@ -98,7 +156,7 @@ class MetaFormer(MetaFormerSkeleton):
         def make_block(i: int, drop_path: float) -> MetaFormerBlock:
             feature_size = (nominal_h // 2**(i + 2), nominal_w // 2**(i + 2))
             return MetaFormerBlock(
-                dims[i], build_mixer(arch['mixers'][i], dims[i], feature_size),
+                dims[i], build_mixer(arch['mixers'][i], dims[i], feature_size, i),
                 arch['mlp_ratios'][i], drop=drop_rate, drop_path=drop_path,
                 layer_scale_init_value=arch['layer_scale_init_values'][i],
                 res_scale_init_value=arch['res_scale_init_values'][i])

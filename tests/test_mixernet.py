@@ -1,0 +1,68 @@
+"""MixerNet: every token mixer in the one skeleton at matched parameter budgets."""
+import pytest
+import torch
+
+import mmtokenmix.models  # noqa: F401 (registers the backbones)
+from mmtokenmix.models.backbones.metaformer import MIXERS
+from mmtokenmix.models.backbones.mixernet import (BUDGET_TOLERANCE, BUDGETS, WIDTH_UNITS,
+                                                   MixerNet, count_params, variant_arch)
+from mmtokenmix.models.mixers import (DMA, Attention, CrossFeatureAttention, DMixer,
+                                      DynamicFilter, SepConv)
+from mmtokenmix.registry import MODELS
+
+MIXER_CLASS = {'dynamic_filter': DynamicFilter, 'sepconv': SepConv, 'attention': Attention,
+               'dmixer': DMixer, 'xfa': CrossFeatureAttention, 'dma': DMA}
+
+
+@pytest.mark.parametrize('budget', sorted(BUDGETS))
+@pytest.mark.parametrize('mixer', MIXERS)
+def test_every_mixer_meets_the_budget_with_the_closest_width(mixer, budget):
+    target = BUDGETS[budget]['params']
+    unit = WIDTH_UNITS[budget][mixer]
+    params = count_params(variant_arch(mixer, budget))
+    assert abs(params / target - 1) <= BUDGET_TOLERANCE, (mixer, budget, params)
+    # the tabulated width is the best of its neighbours (the table is what the search finds)
+    for other in (unit - 0.5, unit + 0.5):
+        assert abs(params - target) <= abs(count_params(variant_arch(mixer, budget, other))
+                                           - target)
+
+
+@pytest.mark.parametrize('mixer', MIXERS)
+def test_each_toy_variant_builds_runs_and_has_its_mixer(mixer):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='MixerNet', arch=f'{mixer}-toy'))
+    assert sum(p.numel() for p in model.parameters()) == count_params(variant_arch(mixer, 'toy'))
+    blocks = [block for stage in model.stages for block in stage]
+    for block in blocks:  # the wrapped mixer keeps the paper's module (names gain `.mixer`)
+        inner = getattr(block.token_mixer, 'mixer', block.token_mixer)
+        if mixer == 'pooling':
+            assert type(inner).__name__ == 'Pooling'
+        elif mixer != 'attention':
+            assert isinstance(inner, MIXER_CLASS[mixer])
+    if mixer == 'attention':  # CAFormer's layout: separable convs where attention is quadratic
+        assert [type(s[0].token_mixer) for s in model.stages] == [SepConv, SepConv, Attention,
+                                                                   Attention]
+    x = torch.randn(2, 3, 64, 96)
+    outs = model(x)
+    assert [tuple(o.shape) for o in outs] == [(2, c, 64 // s, 96 // s) for c, s in
+                                             zip(model.out_channels, (4, 8, 16, 32))]
+    sum(o.float().pow(2).mean() for o in outs).backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+def test_variants_differ_only_in_the_token_mixer():
+    names = {}
+    for mixer in ('sepconv', 'dma'):
+        model = MixerNet(arch=variant_arch(mixer, 'toy', unit=32.0))
+        names[mixer] = {k for k in model.state_dict() if '.token_mixer.' not in k}
+    assert names['sepconv'] == names['dma']
+
+
+def test_bad_names_are_refused_with_the_choices():
+    with pytest.raises(ValueError, match='unknown MixerNet arch'):
+        MixerNet(arch='convolution-toy')
+    with pytest.raises(ValueError, match="unknown token mixer 'conv'.*dmixer"):
+        MixerNet(arch=dict(depths=[1] * 4, dims=[16, 32, 64, 128], mixers=['conv'] * 4))
+    with pytest.raises(ValueError, match='unknown MixerNet budget'):
+        variant_arch('dma', 'huge')
