@@ -1,4 +1,5 @@
 import http.server
+import importlib.util
 import os
 import os.path as osp
 import socket
@@ -8,6 +9,16 @@ import threading
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def load_tool(relpath: str):
+    """A script under tools/ as a module (tools/ is not a package), e.g.
+    ``load_tool('tools/misc/check_dataset.py')``."""
+    name = osp.splitext(osp.basename(relpath))[0]
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 if os.environ.get('PYTEST_XDIST_WORKER'):
     # several test processes share the cores: one thread each (and in the tools they start),

@@ -4,17 +4,16 @@ import json
 import os
 import os.path as osp
 import shutil
-import sys
 
 import numpy as np
 import pytest
+from conftest import load_tool
 from mmengine import Config
 from PIL import Image
 
 from mmtokenmix.config_utils import set_data_root
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools', 'misc'))
-import check_dataset  # noqa: E402
+check_dataset = load_tool('tools/misc/check_dataset.py')
 
 
 @pytest.fixture

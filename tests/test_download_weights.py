@@ -3,18 +3,17 @@
 import hashlib
 import os
 import os.path as osp
-import sys
 import time
 
 import pytest
 import torch
+from conftest import load_tool
 from mmengine import Config
 from official_layout import official_dense_shapes, official_shapes, random_state_dict
 
 from mmtokenmix.checkpoints.official import OFFICIAL_CHECKPOINTS, official_checkpoint_for_path
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools', 'misc'))
-import download_weights  # noqa: E402
+download_weights = load_tool('tools/misc/download_weights.py')
 
 
 def _backbone_checkpoint(config_path):

@@ -1,12 +1,11 @@
 """ONNX export (tools/deployment/pytorch2onnx.py, mmtokenmix/deployment.py) checked against
 onnxruntime for every family, and the DFT-matrix form of DFFormer's filter that makes its
 export possible (ONNX has no FFT operator)."""
-import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import load_tool
 
 from mmtokenmix.models import CDFFormer, DFFormer
 from mmtokenmix.models.mixers.dynamic_filter import (DynamicFilter,
@@ -14,9 +13,7 @@ from mmtokenmix.models.mixers.dynamic_filter import (DynamicFilter,
                                                      use_dft_matrices)
 
 onnxruntime = pytest.importorskip('onnxruntime')
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
-                            'deployment'))
-import pytorch2onnx  # noqa: E402
+pytorch2onnx = load_tool('tools/deployment/pytorch2onnx.py')
 
 
 @pytest.mark.parametrize('height,width', [(8, 8), (7, 9), (14, 14), (5, 12), (1, 6)])

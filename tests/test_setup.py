@@ -1,6 +1,5 @@
 """The set-up: how tools/setup_env.sh decides the mmcv build (GPU machines faked on this CPU
 machine), its refusals, its handling of unfinished environments, and the package metadata."""
-import importlib.util
 import os
 import os.path as osp
 import stat
@@ -8,17 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, load_tool
 
 
-def _load_tool(relpath, name):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, relpath))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_plan = _load_tool('tools/misc/mmcv_build_plan.py', 'mmcv_build_plan')
+build_plan = load_tool('tools/misc/mmcv_build_plan.py')
 Probe, SetupError = build_plan.Probe, build_plan.SetupError
 
 CPU_MACHINE = dict(torch_version='2.5.1+cu124', torch_cuda='12.4', cuda_usable=False)

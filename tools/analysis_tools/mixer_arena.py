@@ -29,7 +29,6 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 
 from mmtokenmix.models.backbones.metaformer import MIXERS  # noqa: E402
 from mmtokenmix.models.backbones.mixernet import BUDGETS, variant_arch  # noqa: E402
