@@ -16,6 +16,7 @@ def test_arena_trains_every_variant_writes_table_and_plots_then_skips_finished_r
     tool = osp.join(repo_root, 'tools/analysis_tools/mixer_arena.py')
     args = [sys.executable, tool, '--mixers', 'sepconv', 'dma', '--seeds', '0',
             '--det-epochs', '1', '--seg-iters', '3', '--sizes', '64', '--repeats', '1',
+            '--jobs', '2',  # two trainings at once, one thread each
             '--work-dir', 'arena', '--out', 'arena_docs/arena.md']
     out = run_tool(args, cwd=toy_workdir, env=dict(OMP_NUM_THREADS='1'))
     work = toy_workdir / 'arena'
