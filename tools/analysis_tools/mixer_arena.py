@@ -15,8 +15,8 @@ resolution's speed/memory is kept in ``WORK_DIR/speed/<mixer>_<size>.json``: a k
 run does not start over. ``--jobs N`` trains N variants at a time, each on cpu_count / N
 threads: these 5 M models hardly use a second thread (a backbone step at batch 4, 128x128 takes
 about the same time on one thread as on two), so two 1-thread jobs on 2 cores train about twice
-as many variants per hour. Speed and memory are always measured alone. Writes OUT (mean ± std over the seeds per metric, params, FLOPs,
-img/s, memory) and next to it ``<out>_accuracy.png`` (metric vs FLOPs with error bars) and
+as many variants per hour. Speed and memory are always measured alone. Writes OUT (mean ± std
+over the seeds per metric, params, FLOPs, img/s, memory) and next to it ``<out>_accuracy.png`` (metric vs FLOPs with error bars) and
 ``<out>_scaling.png`` (throughput and memory vs resolution).
 """
 import argparse
