@@ -12,12 +12,13 @@ training run is ``tools/train.py`` on a generated config in
 ``WORK_DIR/<task>/<mixer>/seed<k>/``; a run that finished has ``result.json`` there and is
 skipped next time, a run killed halfway resumes from its last checkpoint, and each
 resolution's speed/memory is kept in ``WORK_DIR/speed/<mixer>_<size>.json``: a killed arena
-run does not start over. ``--jobs N`` trains N variants at a time, each on cpu_count / N
+run does not start over. ``--jobs N`` (N > 1) trains N variants at a time, each on cpu_count / N
 threads: these 5 M models hardly use a second thread (a backbone step at batch 4, 128x128 takes
 about the same time on one thread as on two), so two 1-thread jobs on 2 cores train about twice
 as many variants per hour. Speed and memory are always measured alone. Writes OUT (mean ± std
-over the seeds per metric, params, FLOPs, img/s, memory) and next to it ``<out>_accuracy.png`` (metric vs FLOPs with error bars) and
-``<out>_scaling.png`` (throughput and memory vs resolution).
+over the seeds per metric, params, FLOPs, img/s, memory) and next to it ``<out>_accuracy.png``
+(metric vs FLOPs with error bars) and ``<out>_scaling.png`` (throughput and memory vs
+resolution).
 """
 import argparse
 import glob
@@ -116,8 +117,10 @@ def train_variant(task: str, mixer: str, seed: int, args) -> dict:
         print(f'{task} {mixer} seed {seed}: resuming')
     start = time.time()
     log = osp.join(run_dir, 'train.log')
-    threads = str(max(1, (os.cpu_count() or 1) // args.jobs))
-    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    env = dict(os.environ)  # one job: the caller's thread settings; several: cores shared out
+    if args.jobs > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // args.jobs))
+        env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     with open(log, 'a') as f:
         code = subprocess.call(command, stdout=f, stderr=subprocess.STDOUT, env=env)
     if code:
