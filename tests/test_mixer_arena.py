@@ -11,7 +11,7 @@ from conftest import run_tool
 pytestmark = pytest.mark.slow  # training runs in subprocesses
 
 
-def test_arena_trains_every_variant_writes_table_and_plots_then_skips_finished_runs(
+def test_arena_trains_every_variant_writes_table_and_plots_skips_finished_runs_resumes_killed(
         repo_root, toy_workdir):
     tool = osp.join(repo_root, 'tools/analysis_tools/mixer_arena.py')
     args = [sys.executable, tool, '--mixers', 'sepconv', 'dma', '--seeds', '0',
@@ -42,3 +42,16 @@ def test_arena_trains_every_variant_writes_table_and_plots_then_skips_finished_r
     assert out.count('done before, skipped') == 4
     assert 'img/s' not in out.split('table ->')[0]  # speed read back, not measured
     assert {p: p.stat().st_mtime for p in work.glob('*/*/seed0/result.json')} == done_before
+    # a run killed after iteration 2 of 3 (last checkpoint iter_2, no result) resumes there
+    killed = work / 'seg' / 'dma' / 'seed0'
+    (killed / 'result.json').unlink()
+    (killed / 'iter_3.pth').unlink()
+    (killed / 'last_checkpoint').write_text(str(killed / 'iter_2.pth'))
+    log_before = (killed / 'train.log').read_text()
+    out = run_tool(args, cwd=toy_workdir, env=dict(OMP_NUM_THREADS='1'))
+    assert 'seg dma seed 0: resuming' in out and out.count('done before, skipped') == 3
+    resumed_log = (killed / 'train.log').read_text()[len(log_before):]
+    assert 'resumed epoch: 0, iter: 2' in resumed_log
+    assert 'Saving checkpoint at 3 iterations' in resumed_log  # trained on from iteration 2
+    assert 'Saving checkpoint at 1 iterations' not in resumed_log
+    assert json.load(open(killed / 'result.json'))['length'] == 3

@@ -62,8 +62,8 @@ def arena_config(task: str, mixer: str, budget: str, seed: int, length: int) -> 
         # every detection scored: with mmdet's 0.05 a short run may keep none, and get no AP
         model.append('    test_cfg=dict(score_thr=0.0),')
     else:
-        # cross-entropy alone keeps every variant at background-only (mIoU 21.6) for the
-        # first 400 iterations; the Dice term weighs the small shapes up and leaves it sooner
+        # with cross-entropy alone pooling-toy predicted only background (86 % of the pixels;
+        # mIoU 21.6) for 400 iterations; a Dice term weighs the small shapes up
         model += ['    decode_head=dict(loss_decode=[',
                   "        dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),",
                   "        dict(type='DiceLoss', use_sigmoid=False, loss_weight=1.0)]),"]
