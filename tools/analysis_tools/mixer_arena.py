@@ -12,7 +12,7 @@ training run is ``tools/train.py`` on a generated config in
 ``WORK_DIR/<task>/<mixer>/seed<k>/``; a run that finished has ``result.json`` there and is
 skipped next time, a run killed halfway resumes from its last checkpoint, and each
 resolution's speed/memory is kept in ``WORK_DIR/speed/<mixer>_<size>.json``: a killed arena
-run does not start over. ``--jobs N`` (N > 1) trains N variants at a time, each on cpu_count / N
+run does not start over. ``--jobs N`` (N > 1) trains N variants at a time, each on cores / N
 threads: these 5 M models hardly use a second thread (a backbone step at batch 4, 128x128 takes
 about the same time on one thread as on two), so two 1-thread jobs on 2 cores train about twice
 as many variants per hour. Speed and memory are always measured alone. Writes OUT (mean ± std
@@ -125,7 +125,7 @@ def train_variant(task: str, mixer: str, seed: int, args) -> dict:
     log = osp.join(run_dir, 'train.log')
     env = dict(os.environ)  # one job: the caller's thread settings; several: cores shared out
     if args.jobs > 1:
-        threads = str(max(1, (os.cpu_count() or 1) // args.jobs))
+        threads = str(max(1, len(os.sched_getaffinity(0)) // args.jobs))  # as threads.py
         env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     with open(log, 'a') as f:
         code = subprocess.call(command, stdout=f, stderr=subprocess.STDOUT, env=env)
@@ -215,7 +215,8 @@ def write_report(args, results, complexities, speeds, wall_seconds: float):
         'parameters (within 3 %). Detection: the RetinaNet toy recipe '
         f'({args.det_epochs} epoch(s) over the toy training set, batch 4, all detections scored); '
         'segmentation: the Semantic FPN toy recipe '
-        f'({args.seg_iters} iterations, cross-entropy + Dice loss); seeds {", ".join(map(str, args.seeds))}. Mean ± '
+        f'({args.seg_iters} iterations, cross-entropy + Dice loss); '
+        f'seeds {", ".join(map(str, args.seeds))}. Mean ± '
         'sample standard deviation over the seeds. FLOPs at 224×224: mmengine\'s counter / the '
         'mmcv 1.x hook rules (which skip attention products and FFTs, as the papers of that '
         'time). Speed: batch 1, CPU inference, median of the timed repeats; memory: peak '
@@ -298,7 +299,7 @@ def main(argv=None):
     parser.add_argument('--sizes', nargs='+', type=int, default=[224, 512, 768, 1024])
     parser.add_argument('--repeats', type=int, default=3, help='timed forwards per size')
     parser.add_argument('--jobs', type=int, default=1,
-                        help='variants trained at once, each on cpu_count / jobs threads')
+                        help='variants trained at once, each on cores / jobs threads')
     parser.add_argument('--work-dir', default='work_dirs/mixer_arena')
     parser.add_argument('--out', default='docs/mixer_arena.md')
     args = parser.parse_args(argv)
