@@ -108,16 +108,10 @@ def silent_server():
     sock.close()
 
 
-@pytest.fixture
-def file_server(tmp_path):
-    """An HTTP server on 127.0.0.1 serving the files of ``root`` (yields ``(root, base URL)``)."""
-    root = tmp_path / 'served'
-    root.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
-
+def _serve(root, handler_cls):
+    """Serve ``handler_cls`` (quiet) on 127.0.0.1 while the fixture lives; yields
+    ``(root, base URL)``."""
+    class Quiet(handler_cls):
         def log_message(self, *args):
             pass
 
@@ -125,3 +119,40 @@ def file_server(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield root, f'http://127.0.0.1:{server.server_address[1]}'
     server.shutdown()
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    """An HTTP server on 127.0.0.1 serving the files of ``root`` (yields ``(root, base URL)``)."""
+    root = tmp_path / 'served'
+    root.mkdir()
+
+    class Files(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+    yield from _serve(root, Files)
+
+
+@pytest.fixture
+def truncating_server(tmp_path):
+    """A server on 127.0.0.1 that sends only the first half of the files of ``root`` and then
+    closes the connection: under ``/with-length/NAME`` after announcing the full
+    Content-Length, under ``/no-length/NAME`` without one (yields ``(root, base URL)``)."""
+    root = tmp_path / 'served_halves'
+    root.mkdir()
+
+    class Truncating(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            mode, name = self.path.strip('/').split('/', 1)
+            data = (root / name).read_bytes()
+            self.send_response(200)
+            if mode == 'with-length':
+                self.send_header('Content-Length', str(len(data)))
+            self.send_header('Connection', 'close')
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+
+    yield from _serve(root, Truncating)

@@ -128,3 +128,42 @@ def test_a_whole_detector_file_is_converted_for_its_config(file_server, tmp_path
     load_checkpoint(detector, str(converted), strict=True)
     for k, v in detector.state_dict().items():
         torch.testing.assert_close(v, state_dict[k], msg=k)
+
+
+@pytest.mark.parametrize('bad', ['', 'not-hex', 'abc'])
+def test_an_empty_or_malformed_sha256_option_is_an_error(tmp_path, capsys, bad):
+    with pytest.raises(SystemExit) as exit_:
+        download_weights.main(['transxnet_t_in1k', '--mirror', 'http://127.0.0.1:9',
+                               '--out-dir', str(tmp_path), '--sha256', bad])
+    assert exit_.value.code == 2
+    assert '--sha256: a SHA-256 must be 8 to 64 hex digits' in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_refused_download_is_deleted(file_server, tmp_path):
+    from payloads import pickle_payload, torchscript_payload
+    root, url = file_server
+    out_dir = tmp_path / 'checkpoints'
+    for make, refusal in ((pickle_payload, 'refusing to fully unpickle'),
+                          (torchscript_payload, 'TorchScript archive')):
+        make(root / 'transx-t.pth.tar', tmp_path / 'marker')
+        with pytest.raises(SystemExit, match=refusal):
+            download_weights.main(['transxnet_t_in1k', '--mirror', url, '--out-dir',
+                                   str(out_dir)])
+        assert not (tmp_path / 'marker').exists()
+        assert not out_dir.exists() or os.listdir(out_dir) == []
+
+
+def test_a_file_from_one_mirror_is_not_taken_for_another_url(file_server, tmp_path, capsys):
+    root, url = file_server
+    (root / 'bad_mirror').mkdir()
+    torch.save({'epoch': 1, 'state_dict': random_state_dict(official_shapes('t'), seed=1)},
+               root / 'bad_mirror' / 'transx-t.pth.tar')
+    good = _serve_imagenet_transxnet_t(root)
+    out_dir = tmp_path / 'checkpoints'
+    download_weights.main(['transxnet_t_in1k', '--mirror', f'{url}/bad_mirror', '--out-dir',
+                           str(out_dir)])
+    download_weights.main(['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir)])
+    saved = torch.load(out_dir / 'transx-t.pth.tar', weights_only=True)['state_dict']
+    assert all(torch.equal(saved[k], v) for k, v in good.items())
+    assert 'size checked against Content-Length' in capsys.readouterr().out

@@ -9,25 +9,14 @@ import time
 import pytest
 import torch
 from conftest import REPO
+from payloads import pickle_payload
 
 from mmtokenmix.checkpoints import (CheckpointFileError, download_checkpoint,
                                     load_checkpoint_file)
 
 
-class Payload:
-    """Unpickling this writes ``marker``: what a malicious checkpoint would do."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return exec, (f'open({self.marker!r}, "w").write("code from the file ran")',)
-
-
 def _malicious(path, marker, state_dict=None):
-    state_dict = state_dict if state_dict is not None else {'w': torch.zeros(2)}
-    torch.save({'state_dict': state_dict, 'meta': {'note': Payload(marker)}}, path)
-    return str(path)
+    return pickle_payload(path, marker, state_dict)
 
 
 def _run(args, cwd, timeout=600):
@@ -231,6 +220,89 @@ def test_download_checks_the_hash_in_the_name_and_caches_only_good_files(file_se
     assert torch.equal(load_checkpoint_file(path)['w'], torch.arange(4.0))
     with pytest.raises(CheckpointFileError, match='corrupt.*deadbeef'):
         download_checkpoint(f'{url}/weights-deadbeef.pth', cache_dir=str(cache))
-    assert sorted(os.listdir(cache)) == [f'weights-{digest[:8]}.pth']
+    # the file and the record of where it came from; nothing of the refused download
+    assert sorted(os.listdir(cache)) == [f'weights-{digest[:8]}.pth',
+                                         f'weights-{digest[:8]}.pth.source.json']
     with pytest.raises(CheckpointFileError, match='cannot download.*404'):
         download_checkpoint(f'{url}/missing.pth', cache_dir=str(cache))
+
+
+@pytest.mark.parametrize('mode', ['with-length', 'no-length'])
+def test_a_download_cut_short_leaves_nothing_in_the_cache(truncating_server, tmp_path, mode):
+    root, url = truncating_server
+    torch.save({'w': torch.randn(20000)}, root / 'weights.pth')
+    cache = tmp_path / 'cache'
+    expected = 'stopped after .* of .* bytes' if mode == 'with-length' else 'truncated or damaged'
+    for _ in range(2):  # and the second attempt does not find a half file either
+        with pytest.raises(CheckpointFileError, match=expected):
+            download_checkpoint(f'{url}/{mode}/weights.pth', cache_dir=str(cache))
+        assert os.listdir(cache) == []
+
+
+def test_the_cache_is_keyed_by_url_not_by_file_name(file_server, tmp_path, monkeypatch):
+    root, url = file_server
+    (root / 'mirror').mkdir()
+    (root / 'release').mkdir()
+    torch.save({'w': torch.zeros(3)}, root / 'mirror' / 'w.pth')
+    torch.save({'w': torch.ones(3)}, root / 'release' / 'w.pth')
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    for base in (f'{url}/mirror', f'{url}/release', f'{url}/mirror'):  # the default cache
+        expected = torch.ones(3) if 'release' in base else torch.zeros(3)
+        assert torch.equal(load_checkpoint_file(f'{base}/w.pth')['w'], expected)
+    # one folder for the released files (download_weights.py --out-dir): the file of another
+    # URL is not reused but replaced, as it is ours (it has a record)
+    out = tmp_path / 'checkpoints'
+    first = download_checkpoint(f'{url}/mirror/w.pth', cache_dir=str(out))
+    second = download_checkpoint(f'{url}/release/w.pth', cache_dir=str(out))
+    assert first == second and torch.equal(load_checkpoint_file(second)['w'], torch.ones(3))
+    # ... unless a known checksum says it is the same file
+    import hashlib
+    digest = hashlib.sha256((root / 'release' / 'w.pth').read_bytes()).hexdigest()
+    (root / 'release' / 'w.pth').write_bytes(b'the server now has something else')
+    assert download_checkpoint(f'{url}/elsewhere/w.pth', cache_dir=str(out),
+                               sha256=digest[:12]) == second
+
+
+def test_files_we_did_not_download_are_never_replaced_or_trusted(file_server, tmp_path):
+    import hashlib
+    root, url = file_server
+    torch.save({'w': torch.ones(3)}, root / 'w.pth')
+    out = tmp_path / 'checkpoints'
+    out.mkdir()
+    (out / 'w.pth').write_bytes(b'my own file')
+    with pytest.raises(CheckpointFileError, match='not downloaded by mmtokenmix.*left alone'):
+        download_checkpoint(f'{url}/w.pth', cache_dir=str(out))
+    assert (out / 'w.pth').read_bytes() == b'my own file'
+    # a file of ours changed since its download is downloaded again
+    served = (root / 'w.pth').read_bytes()
+    (out / 'w.pth').unlink()
+    path = download_checkpoint(f'{url}/w.pth', cache_dir=str(out))
+    with open(path, 'r+b') as f:
+        f.write(b'XX')
+    download_checkpoint(f'{url}/w.pth', cache_dir=str(out))
+    assert (out / 'w.pth').read_bytes() == served
+    # the same bytes put there by hand are used when a checksum verifies them
+    os.remove(str(out / 'w.pth') + '.source.json')
+    digest = hashlib.sha256(served).hexdigest()
+    assert download_checkpoint(f'{url}/w.pth', cache_dir=str(out), sha256=digest) == path
+
+
+@pytest.mark.parametrize('bad', ['', '  ', 'xyz', 'abc123', 'g' * 64, 'a' * 65])
+def test_an_empty_or_malformed_sha256_is_an_error(file_server, tmp_path, bad):
+    root, url = file_server
+    torch.save({'w': torch.ones(3)}, root / 'w.pth')
+    cache = tmp_path / 'cache'
+    with pytest.raises(CheckpointFileError, match='8 to 64 hex digits'):
+        download_checkpoint(f'{url}/w.pth', cache_dir=str(cache), sha256=bad)
+    assert not cache.exists()
+
+
+def test_downloads_get_the_permissions_of_a_new_file(file_server, tmp_path):
+    root, url = file_server
+    torch.save({'w': torch.ones(3)}, root / 'w.pth')
+    old = os.umask(0o022)
+    try:
+        path = download_checkpoint(f'{url}/w.pth', cache_dir=str(tmp_path / 'cache'))
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o644

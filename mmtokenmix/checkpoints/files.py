@@ -1,41 +1,38 @@
 """Reading and writing checkpoint files safely.
 
-* :func:`load_checkpoint_file` is the one way the package and its tools read a checkpoint. It
-  unpickles with ``torch.load(weights_only=True)``: tensors, containers, numbers and strings,
-  plus the short allow-list :data:`ALLOWED_DATA_TYPES` of data-only types that resume and
-  training checkpoints hold (NumPy arrays/scalars, timm's saved ``argparse.Namespace``).
-  Nothing a file names can run. A legacy file that needs full unpickling is refused with a message naming what it asks
-  for; the caller may opt in per call (``allow_unsafe=True``; the tools' ``--allow-unsafe-load
-  PATH``) for a file whose source it trusts.
+* :func:`load_checkpoint_file` is the one way the package and its tools read a checkpoint.
+  Before torch sees the file it checks that the file is what ``torch.save`` writes: a zip
+  archive holding only a pickle and tensor storages (or a legacy pre-1.6 pickle). A TorchScript
+  archive (``torch.jit.save``) is refused there, whatever the torch version: torch < 2.6 hands
+  one to ``torch.jit.load`` even with ``weights_only=True``, and loading TorchScript runs the
+  code it holds. The pickle is then read with ``torch.load(weights_only=True)``: tensors,
+  containers, numbers and strings, plus the allow-list of :mod:`.safe_types` (NumPy arrays and
+  scalars through bounded constructors, timm's ``argparse.Namespace``). A file that asks for
+  anything else is refused with a message naming what it asks for; the caller may opt in for
+  one file whose source it trusts (``allow_unsafe=True``, or the tools' ``--allow-unsafe-load
+  PATH``, which marks that path with :func:`trust_file_for_unpickling`).
 * Importing this module makes mmengine's ``CheckpointLoader`` (used by ``load_from``,
   ``--resume`` and every stock mmdet/mmseg tool once a config imports mmtokenmix) read local
   files and http(s) URLs through the same function, and refuse the other schemes.
-* URLs are downloaded (only when a config or command names one) with connect/read timeouts,
-  into torch's hub cache, verified against the SHA-256 prefix when the file name carries one
-  (``name-<hex>.pth``, torch hub's convention), and renamed into place only when complete.
-* :func:`atomic_save` / :func:`atomic_write_text` write to a temporary file in the same folder,
-  flush it to disk, then rename it over the target: a kill at any moment leaves either the old
-  file or the new one, never a partial file.
+* URLs are fetched by :mod:`.downloads` (complete and verified, or not at all).
+* :func:`atomic_save` / :func:`atomic_write_text` write to a temporary file in the same folder
+  (named ``.<name>.<random>.mmtokenmix.tmp``), flush it to disk, then rename it over the target:
+  a kill at any moment leaves either the old file or the new one, never a partial file.
 """
-import argparse
 import hashlib
 import io
 import os
 import os.path as osp
 import pickle
 import re
-import socket
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
 from contextlib import contextmanager
 from typing import Iterable, Optional, Set
 
-import numpy as np
 import torch
 
+from .safe_types import allowed_types, materialise_arrays
 
 
 class CheckpointFileError(RuntimeError):
@@ -43,31 +40,23 @@ class CheckpointFileError(RuntimeError):
     unpickle, or not downloadable. The message names the file."""
 
 
-def _numpy_types() -> list:
-    """What NumPy arrays, scalars and the legacy RNG state pickle as (NumPy 1.x and 2.x)."""
-    try:
-        from numpy._core import multiarray
-    except ImportError:  # NumPy 1.x
-        from numpy.core import multiarray
-    dtype_classes = [getattr(np.dtypes, name) for name in dir(np.dtypes)
-                     if name.endswith('DType')] if hasattr(np, 'dtypes') else []
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *dtype_classes]
-
-
-# data-only types that checkpoints carry besides tensors: NumPy arrays and scalars (mmengine's
-# resume checkpoints: logs, meta, RNG states) and the run's argparse.Namespace (timm training
-# checkpoints). mmengine's HistoryBuffer is not here: it pickles references to its methods;
-# CrashSafeCheckpointHook stores it as plain arrays instead.
-ALLOWED_DATA_TYPES = [*_numpy_types(), argparse.Namespace]
-
-# allow_unsafe opt-ins made by tools for one named file (see trust_file_for_unpickling)
+# local paths a tool's --allow-unsafe-load PATH opted in (see trust_file_for_unpickling)
 _TRUSTED_FILES: Set[str] = set()
 
 
+def _real(path: str) -> str:
+    return osp.realpath(osp.expanduser(path))
+
+
 def trust_file_for_unpickling(paths: Iterable[str]) -> None:
-    """Let mmengine's loaders fully unpickle exactly these local files (a tool's
-    ``--allow-unsafe-load PATH``); every other file stays weights-only."""
-    _TRUSTED_FILES.update(osp.realpath(osp.expanduser(p)) for p in paths)
+    """Let :func:`load_checkpoint_file` fully unpickle exactly these local files (a tool's
+    ``--allow-unsafe-load PATH``), on every path that reads them (the tools' own checks,
+    ``load_from``, ``--resume``, mmengine's loaders); every other file stays weights-only."""
+    _TRUSTED_FILES.update(_real(p) for p in paths)
+
+
+def is_trusted_for_unpickling(path: str) -> bool:
+    return _real(path) in _TRUSTED_FILES
 
 
 def _describe(path: str) -> str:
@@ -77,22 +66,51 @@ def _describe(path: str) -> str:
         return repr(path)
 
 
-def _check_is_torch_file(path: str) -> None:
-    """Refuse files that are not torch.save output by their first bytes (a zip archive, or a
-    legacy pickle), before unpickling anything."""
-    with open(path, 'rb') as f:
-        head = f.read(4)
+# what torch.save puts in its zip archive (all under one folder, named after the file or
+# 'archive'): the pickle, format records and one record per tensor storage
+_SAVE_RECORDS = {'data.pkl', 'version', '.format_version', 'byteorder', '.data/version',
+                 '.data/serialization_id', '.storage_alignment'}
+_STORAGE_RECORD = re.compile(r'data/\d+$')
+
+
+def check_checkpoint_archive(f, path: str) -> None:
+    """Refuse, from its records and before anything is unpickled, an open file ``f`` that is
+    not what ``torch.save`` writes: not a zip archive or legacy pickle, a truncated archive, a
+    TorchScript archive, or an archive holding anything besides the pickle and storages.
+    Leaves ``f`` at its start."""
+    head = f.read(4)
+    f.seek(0)
     if head[:1] == b'\x80':  # a pickle protocol header: legacy (pre-1.6) torch.save
         return
-    if head == b'PK\x03\x04':
-        if not zipfile.is_zipfile(path):
-            raise CheckpointFileError(
-                f'checkpoint {_describe(path)} is a truncated or damaged zip archive (no '
-                'central directory): it was probably not completely written or downloaded')
-        return
-    raise CheckpointFileError(
-        f'{_describe(path)} is not a PyTorch checkpoint: it starts with {head!r}, not with a '
-        'zip archive or pickle header as torch.save writes them')
+    if head != b'PK\x03\x04':
+        raise CheckpointFileError(
+            f'{_describe(path)} is not a PyTorch checkpoint: it starts with {head!r}, not with '
+            'a zip archive or pickle header as torch.save writes them')
+    damaged = (f'checkpoint {_describe(path)} is a truncated or damaged zip archive: it was '
+               'probably not completely written or downloaded')
+    if not zipfile.is_zipfile(f):
+        raise CheckpointFileError(damaged + ' (no central directory)')
+    f.seek(0)
+    try:  # torch's own reader: the records exactly as torch.load would see them
+        records = torch._C.PyTorchFileReader(f).get_all_records()
+    except RuntimeError as e:
+        raise CheckpointFileError(f'{damaged} ({e})') from None
+    finally:
+        f.seek(0)
+    if 'constants.pkl' in records or any(r.startswith('code/') for r in records):
+        raise CheckpointFileError(
+            f'refusing {_describe(path)}: it is a TorchScript archive (torch.jit.save: it holds '
+            'code/ and constants.pkl), not a checkpoint. Loading TorchScript runs the code it '
+            'contains, so it is never read as weights (not even with --allow-unsafe-load); if '
+            'you trust its source, load it with torch.jit.load and torch.save its state_dict()')
+    unexpected = sorted(r for r in records
+                        if r not in _SAVE_RECORDS and not _STORAGE_RECORD.match(r))
+    if unexpected or 'data.pkl' not in records:
+        what = f'holds {unexpected[:5]}' if unexpected else 'has no data.pkl'
+        raise CheckpointFileError(
+            f'refusing {_describe(path)}: it is a zip archive but not one torch.save writes '
+            f'(it {what}; torch.save writes data.pkl, version/byteorder records and data/<n> '
+            'tensor storages)')
 
 
 def _unsafe_message(path: str, error: Exception) -> str:
@@ -108,7 +126,7 @@ def _unsafe_message(path: str, error: Exception) -> str:
 
 def _download_hint(path: str) -> str:
     from .official import official_checkpoint_for_path
-    entry = official_checkpoint_for_path(path)
+    entry = official_checkpoint_for_path(path) if osp.basename(path) else None
     if entry is None:
         return ''
     return (f'; it is a released file: python tools/misc/download_weights.py {entry.name} '
@@ -116,93 +134,62 @@ def _download_hint(path: str) -> str:
 
 
 def load_checkpoint_file(path: str, map_location: str = 'cpu',
-                         allow_unsafe: bool = False) -> dict:
+                         allow_unsafe: Optional[bool] = None) -> dict:
     """Read a checkpoint: a local path, or an ``http(s)://`` URL (downloaded once, see
-    :func:`download_checkpoint`). Weights-only unpickling unless ``allow_unsafe``; every
-    failure is a :class:`CheckpointFileError` naming the file."""
+    :func:`~mmtokenmix.checkpoints.downloads.download_checkpoint`; a downloaded file that is
+    refused is deleted). Weights-only unpickling unless ``allow_unsafe`` (default: only for a
+    path given to :func:`trust_file_for_unpickling`; never for a URL or a TorchScript archive);
+    every failure is a :class:`CheckpointFileError` naming the file."""
+    if not isinstance(path, str) or not path:
+        raise CheckpointFileError(f'checkpoint path must be a non-empty string, got {path!r}')
     if re.match(r'https?://', path):
-        path = download_checkpoint(path)
-    elif '://' in path:
+        from .downloads import download_checkpoint, forget_download
+        local = download_checkpoint(path)
+        try:
+            return _read_checkpoint(local, map_location, allow_unsafe=False)
+        except CheckpointFileError as e:
+            forget_download(local)
+            raise CheckpointFileError(f'{e} [downloaded from {path}; the downloaded file was '
+                                      'deleted]') from None
+    if '://' in path:
         raise CheckpointFileError(
             f'cannot load {path!r}: mmtokenmix reads local files and http(s) URLs only; '
             'download the file and give its local path')
     path = osp.expanduser(path)
+    if osp.isdir(path):
+        raise CheckpointFileError(f'checkpoint {path!r} is a directory, not a file')
     if not osp.isfile(path):
         raise CheckpointFileError(f'checkpoint file {path!r} not found{_download_hint(path)}')
-    _check_is_torch_file(path)
-    try:
-        if allow_unsafe:
-            return torch.load(path, map_location=map_location, weights_only=False)
-        with torch.serialization.safe_globals(ALLOWED_DATA_TYPES):
-            return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        if 'weights_only' in str(e) or 'Unsupported global' in str(e):
-            raise CheckpointFileError(_unsafe_message(path, e)) from None
-        raise CheckpointFileError(f'cannot unpickle checkpoint {_describe(path)}: {e}') from e
-    except CheckpointFileError:
-        raise
-    except Exception as e:  # truncated archives, bad pickles: torch's messages omit the file
-        raise CheckpointFileError(
-            f'cannot read checkpoint {_describe(path)}: {type(e).__name__}: {e}. The file '
-            'may be truncated or corrupt') from e
+    if allow_unsafe is None:
+        allow_unsafe = is_trusted_for_unpickling(path)
+    return _read_checkpoint(path, map_location, allow_unsafe)
 
 
-# ---- downloads ------------------------------------------------------------------------------
-DEFAULT_TIMEOUT_S = 60.0
-_HASH_IN_NAME = re.compile(r'-([a-f0-9]{8,64})\.')  # torch hub: resnet18-f37072fd.pth
-
-
-def download_timeout() -> float:
-    """Seconds a download may wait to connect or for the next bytes
-    (``MMTOKENMIX_DOWNLOAD_TIMEOUT``, default 60)."""
-    return float(os.environ.get('MMTOKENMIX_DOWNLOAD_TIMEOUT', DEFAULT_TIMEOUT_S))
-
-
-def download_checkpoint(url: str, cache_dir: Optional[str] = None,
-                        timeout: Optional[float] = None, sha256: Optional[str] = None,
-                        file_name: Optional[str] = None) -> str:
-    """The local path of ``url`` in ``cache_dir`` (default: torch hub's checkpoints folder),
-    downloading it first if it is not there. ``sha256`` (the full hex digest or a prefix)
-    defaults to the prefix the file name carries, if any; ``file_name`` defaults to the URL's.
-    A server that does not answer within ``timeout`` seconds (connect or read), an HTTP error
-    or a checksum mismatch raises :class:`CheckpointFileError`; only a complete, verified file
-    is ever put in the cache."""
-    cache_dir = cache_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-    timeout = download_timeout() if timeout is None else timeout
-    name = file_name or osp.basename(urllib.parse.urlparse(url).path) or 'checkpoint.pth'
-    target = osp.join(cache_dir, name)
-    if sha256 is None:
-        in_name = _HASH_IN_NAME.search(name)
-        sha256, where = (in_name.group(1), 'from the file name') if in_name else (None, '')
-    else:
-        sha256, where = sha256.lower(), 'expected'
-    if osp.isfile(target):
-        if sha256 and not file_sha256(target).startswith(sha256):
-            raise CheckpointFileError(
-                f'{target} is already there but its SHA-256 {file_sha256(target)[:16]}... does '
-                f'not start with {sha256!r} ({where}): remove it and download again')
-        return target
-    os.makedirs(cache_dir, exist_ok=True)
-    digest = hashlib.sha256()
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, \
-                _atomic_file(target, 'wb') as f:
-            for chunk in iter(lambda: response.read(1 << 20), b''):
-                digest.update(chunk)
-                f.write(chunk)
-            if sha256 and not digest.hexdigest().startswith(sha256):
+def _read_checkpoint(path: str, map_location, allow_unsafe: bool):
+    # one open file for the check and the load: the file checked is the file loaded
+    with open(path, 'rb') as f:
+        check_checkpoint_archive(f, path)
+        try:
+            if allow_unsafe:
+                return torch.load(f, map_location=map_location, weights_only=False)
+            with torch.serialization.safe_globals(allowed_types()):
+                loaded = torch.load(f, map_location=map_location, weights_only=True)
+            return materialise_arrays(loaded)
+        except pickle.UnpicklingError as e:
+            numpy_refusal = re.search(r'refusing a NumPy object[^\n]*', str(e))
+            if numpy_refusal:
                 raise CheckpointFileError(
-                    f'download of {url} is corrupt or not the expected file: its SHA-256 '
-                    f'{digest.hexdigest()[:16]}... does not start with {sha256!r} ({where}); '
-                    'nothing was saved')
-    except (socket.timeout, TimeoutError) as e:
-        raise CheckpointFileError(
-            f'download of {url} timed out: no answer within {timeout:g} s ({e}); set '
-            'MMTOKENMIX_DOWNLOAD_TIMEOUT to wait longer, or download the file yourself and '
-            'give its local path') from None
-    except urllib.error.URLError as e:
-        raise CheckpointFileError(f'cannot download {url}: {e}') from None
-    return target
+                    f'refusing checkpoint {_describe(path)}: {numpy_refusal.group(0)}') from None
+            if 'weights_only' in str(e) or 'Unsupported global' in str(e):
+                raise CheckpointFileError(_unsafe_message(path, e)) from None
+            raise CheckpointFileError(f'cannot unpickle checkpoint {_describe(path)}: {e}') \
+                from e
+        except CheckpointFileError:
+            raise
+        except Exception as e:  # truncated archives, bad pickles: torch's messages omit the file
+            raise CheckpointFileError(
+                f'cannot read checkpoint {_describe(path)}: {type(e).__name__}: {e}. The file '
+                'may be truncated or corrupt') from e
 
 
 def file_sha256(path: str) -> str:
@@ -215,17 +202,40 @@ def file_sha256(path: str) -> str:
 
 
 # ---- atomic writes --------------------------------------------------------------------------
+#: every temporary file the package writes ends so (``.<name>.<random>.mmtokenmix.tmp``): the
+#: only hidden files a cleanup may remove
+TMP_SUFFIX = '.mmtokenmix.tmp'
+
+
+def is_own_temporary_file(name: str) -> bool:
+    """Whether the file name ``name`` is one of the package's temporary files (a user's
+    ``.notes.tmp`` is not)."""
+    return name.startswith('.') and name.endswith(TMP_SUFFIX)
+
+
+def _default_file_mode() -> int:
+    """The permissions ``open()`` gives a new file (0666 less the umask); tempfile makes 0600."""
+    try:
+        with open('/proc/self/status') as f:
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith('Umask:'))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def _atomic_file(path: str, mode: str):
-    """Open a temporary file next to ``path``; on success flush it to disk and rename it to
-    ``path``; on any error (or kill) ``path`` is untouched and the temporary file removed
-    (a kill may leave a ``.tmp`` file behind, never a partial ``path``)."""
+    """Open a temporary file next to ``path``; on success flush it to disk, give it the
+    permissions a new file gets, and rename it to ``path``; on any error ``path`` is untouched
+    and the temporary file removed (a kill may leave one behind, never a partial ``path``)."""
     folder = osp.dirname(osp.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix=TMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
+            os.chmod(f.fileno(), _default_file_mode())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -256,9 +266,7 @@ def replace_atomically(src: str, dst: str) -> None:
 
 # ---- mmengine's loaders (mmengine logs name[10:], hence the load_from_ names) ---------------
 def load_from_local_weights_only(filename, map_location=None):
-    path = osp.realpath(osp.expanduser(filename))
-    return load_checkpoint_file(filename, map_location or 'cpu',
-                                allow_unsafe=path in _TRUSTED_FILES)
+    return load_checkpoint_file(filename, map_location or 'cpu')
 
 
 def load_from_url_weights_only(filename, map_location=None):

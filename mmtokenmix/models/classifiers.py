@@ -18,6 +18,7 @@ from .backbones.xformer import XFormer, XFormerBlock
 from .layers import SquaredReLU
 from .mixers.d_mixer import IDConv, OSRA
 from .mixers.dynamic_filter import DynamicFilter
+from .timm_loading import route_timm_checkpoint_loading
 
 try:  # timm needs a working torchvision; any failure only disables the timm names
     from timm.layers import register_notrace_module
@@ -438,3 +439,4 @@ if register_model is not None:
     default_cfgs = generate_default_cfgs({name: cfg for name, (_, cfg, _) in _MODELS.items()})
     for _name, (_build, _, _stages) in _MODELS.items():
         globals()[_name] = register_model(_entry_point(_name, _build, _stages))
+    route_timm_checkpoint_loading()

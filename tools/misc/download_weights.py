@@ -6,10 +6,13 @@
 
 NAME is one of ``--list`` (e.g. ``transxnet_t_in1k``, ``retinanet_transxnet_t_coco``,
 ``dfformer_s18_in1k``). The file lands in ``--out-dir`` (default ``checkpoints/``, where the
-configs look) only when complete and, where a checksum is known (or given with ``--sha256``),
-verified; a server that sends nothing for ``--timeout`` seconds stops the download. It is then
-read weights-only (never unpickling code) and, for an ImageNet classifier, checked key by key
-against our model. Whole detector/segmentor files are converted with the family's converter
+configs look) only when complete (its size equals the server's Content-Length) and, where a
+checksum is known (or given with ``--sha256``, 8-64 hex digits), verified; a server that sends
+nothing for ``--timeout`` seconds stops the download. ``<file>.source.json`` beside it records
+the URL, SHA-256 and what was verified: a later run reuses the file only for the same URL or a
+checksum it matches, and never replaces a file it did not download. The file is then read
+weights-only (never unpickling code; a refused file is deleted) and, for an ImageNet
+classifier, checked key by key against our model. Whole detector/segmentor files are converted with the family's converter
 (``tools/model_converters/``) and checked against their config. ``--mirror URL`` fetches the
 same file name from another server (a local mirror, or a test server).
 """
@@ -19,8 +22,10 @@ import subprocess
 import sys
 
 from mmtokenmix.checkpoints import (check_state_dict, download_checkpoint, extract_state_dict,
-                                    load_checkpoint_file)
-from mmtokenmix.checkpoints.files import CheckpointFileError, download_timeout, file_sha256
+                                    forget_download, load_checkpoint_file)
+from mmtokenmix.checkpoints.downloads import (download_timeout, parse_sha256,
+                                              read_source_record)
+from mmtokenmix.checkpoints.files import CheckpointFileError, file_sha256
 from mmtokenmix.checkpoints.official import OFFICIAL_CHECKPOINTS, find_official_checkpoint
 
 TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -80,6 +85,11 @@ def main(argv=None):
         entry = find_official_checkpoint(args.name)
     except KeyError as e:
         parser.error(e.args[0])
+    if args.sha256 is not None:
+        try:
+            args.sha256 = parse_sha256(args.sha256)
+        except ValueError as e:
+            parser.error(f'--sha256: {e}')
     url = f'{args.mirror.rstrip("/")}/{entry.file_name}' if args.mirror else entry.url
     timeout = download_timeout() if args.timeout is None else args.timeout
     print(f'{entry.name}: {entry.what}\n  from {url}')
@@ -87,13 +97,19 @@ def main(argv=None):
         path = download_checkpoint(url, cache_dir=args.out_dir, timeout=timeout,
                                    sha256=args.sha256 or entry.sha256,
                                    file_name=entry.file_name)
-        load_checkpoint_file(path)
     except CheckpointFileError as e:
         sys.exit(f'error: {e}')
-    digest = file_sha256(path)
+    try:
+        load_checkpoint_file(path, allow_unsafe=False)
+    except CheckpointFileError as e:
+        if read_source_record(path) is not None:  # ours: a refused file is not kept
+            forget_download(path)
+            sys.exit(f'error: {e} (the downloaded file was deleted)')
+        sys.exit(f'error: {e}')
     known = args.sha256 or entry.sha256
-    print(f'  saved {path} (SHA-256 {digest}; '
-          f'{"verified against " + known if known else "no published checksum to verify"})')
+    checked = f'verified against {known}' if known else \
+        (read_source_record(path) or {}).get('checked', 'no published checksum to verify')
+    print(f'  saved {path} (SHA-256 {file_sha256(path)}; {checked})')
     if entry.converter is None:
         check_classifier_weights(entry, path)
         for config in entry.configs:
