@@ -4,10 +4,12 @@
     python demo/image_demo.py IMAGE [IMAGE ...] CONFIG CHECKPOINT [--out-dir DIR]
                               [--device cpu] [--score-thr 0.3] [--opacity 0.5]
                               [--min-size 512] [--grid FILE] [--cfg-options k=v ...]
+                              [--allow-unsafe-load CHECKPOINT]
 
 CONFIG is any mmtokenmix detection or segmentation config; the checkpoint must fit its model
-exactly (a mismatch lists the keys) and is read weights-only. For each IMAGE, ``DIR/<name>.png``
-shows the boxes/masks with class names and scores (detectors: those above ``--score-thr``) or
+exactly (a mismatch lists the keys) and is read weights-only. Every IMAGE is checked first (an
+empty, truncated or non-image file stops the demo, naming it). For each IMAGE,
+``DIR/<name>.png`` (``<name>-2.png``, ... for images of the same name) shows the boxes/masks with class names and scores (detectors: those above ``--score-thr``) or
 the segmentation blended over the image (``--opacity``), drawn by mmdet's ``DetLocalVisualizer``
 / mmseg's ``SegLocalVisualizer``; images smaller than ``--min-size`` are drawn enlarged (the
 prediction itself is made at the image's size). With several images, ``--grid FILE`` also writes them side by
@@ -36,14 +38,37 @@ def parse_args(argv=None):
     parser.add_argument('--grid', help='also write all pictures side by side to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, e.g. model.test_cfg.score_thr=0.0')
+    from mmtokenmix.runtime import add_loading_args
+    add_loading_args(parser)
     args = parser.parse_args(argv)
     if len(args.inputs) < 3:
         parser.error('give IMAGE [IMAGE ...] CONFIG CHECKPOINT')
     *args.images, args.config, args.checkpoint = args.inputs
-    for path in args.images + [args.config, args.checkpoint]:
+    for path in [args.config, args.checkpoint]:
         if not osp.isfile(path):
             parser.error(f'no such file: {path}')
+    from mmtokenmix.datasets.image_files import image_file_problem
+    for path in args.images:
+        problem = image_file_problem(path)
+        if problem:
+            parser.error(f'image {path!r} {problem}')
     return args
+
+
+def output_files(images, out_dir: str):
+    """``out_dir/<name>.png`` for each image; images whose names are the same (``a/x.jpg``,
+    ``b/x.png``) get ``<name>-2.png``, ``<name>-3.png``, ... instead of overwriting each other's
+    picture."""
+    files, taken = [], set()
+    for image in images:
+        stem = osp.splitext(osp.basename(image))[0]
+        name, n = f'{stem}.png', 1
+        while name in taken:
+            n += 1
+            name = f'{stem}-{n}.png'
+        taken.add(name)
+        files.append(osp.join(out_dir, name))
+    return files
 
 
 def build_model(config: str, checkpoint: str, device: str, cfg_options: dict = None):
@@ -165,7 +190,9 @@ def write_grid(files, out_file: str, min_height: int = 256):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmtokenmix.checkpoints import CheckpointFileError, CheckpointMismatchError
+    from mmtokenmix.checkpoints import (CheckpointFileError, CheckpointMismatchError,
+                                        trust_file_for_unpickling)
+    trust_file_for_unpickling(args.allow_unsafe_load)
     from mmtokenmix.compat import patch_torch_for_cpu
     patch_torch_for_cpu()
     try:
@@ -174,8 +201,7 @@ def main(argv=None):
         sys.exit(f'error: {e}')
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
-    for image in args.images:
-        out_file = osp.join(args.out_dir, osp.splitext(osp.basename(image))[0] + '.png')
+    for image, out_file in zip(args.images, output_files(args.images, args.out_dir)):
         summary = draw(model, scope, image, out_file, args.score_thr, args.opacity,
                        args.min_size)
         print(f'{image} -> {out_file} ({summary})')

@@ -7,7 +7,8 @@
   reverts it only for single processes);
 * :func:`optim_wrapper_for_device`: mmengine's ``AmpOptimWrapper`` refuses to run without a
   GPU, so on CPU such configs (the DFFormer detection recipes) train in float32 with a notice;
-* :func:`annotation_files`: the annotation files a config reads.
+* :func:`annotation_files`: the annotation files a config reads;
+* :func:`name_image_errors`: image-loading errors that name the file.
 """
 import importlib
 import os.path as osp
@@ -157,3 +158,23 @@ def set_data_root(cfg, data_root: str) -> list:
             evaluator['ann_file'] = new
             changes.append((f'{name}.ann_file', ann_file, new))
     return changes
+
+
+def name_image_errors(cfg) -> int:
+    """Put :class:`mmtokenmix.datasets.LoadImageFromFile` (mmcv's, with errors that name the
+    file) in place of mmcv's ``LoadImageFromFile`` in the pipelines of the config's datasets,
+    with the same arguments. Returns how many steps were replaced."""
+    replaced = 0
+
+    def walk(steps):
+        nonlocal replaced
+        for step in steps or []:
+            if not isinstance(step, dict):
+                continue
+            if step.get('type') in ('LoadImageFromFile', 'mmcv.LoadImageFromFile'):
+                step['type'] = 'mmtokenmix.LoadImageFromFile'
+                replaced += 1
+            walk(step.get('transforms'))  # TestTimeAug, RandomChoice, ...
+    for dataset in dataloader_datasets(cfg):
+        walk(dataset.get('pipeline'))
+    return replaced

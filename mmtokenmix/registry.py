@@ -1,4 +1,4 @@
-"""The plugin's child registries of mmengine's root ``MODELS`` and ``HOOKS``.
+"""The plugin's child registries of mmengine's root ``MODELS``, ``HOOKS`` and ``TRANSFORMS``.
 
 Their scope is ``mmtokenmix``, so configs of mmdet *and* mmseg can say
 ``type='mmtokenmix.TransXNet'`` or ``type='mmtokenmix.CrashSafeCheckpointHook'``: mmengine
@@ -8,9 +8,12 @@ Internal blocks are plain Python classes, not built through a registry by name.
 """
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='mmtokenmix',
                   locations=['mmtokenmix.models'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='mmtokenmix',
                  locations=['mmtokenmix.engine'])
+TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, scope='mmtokenmix',
+                      locations=['mmtokenmix.datasets'])

@@ -12,8 +12,8 @@ import os
 import os.path as osp
 
 from mmtokenmix.config_utils import (adapt_config_to_device, annotation_files,
-                                     detect_default_scope, optim_wrapper_for_device,
-                                     set_data_root)
+                                     detect_default_scope, name_image_errors,
+                                     optim_wrapper_for_device, set_data_root)
 from mmtokenmix.threads import share_cpu_cores
 
 
@@ -48,6 +48,7 @@ def load_tool_config(args: argparse.Namespace):
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.default_scope = detect_default_scope(cfg)
     adapt_config_to_device(cfg, args.launcher)
+    name_image_errors(cfg)
     share_cpu_cores(args.launcher)
     return cfg
 
@@ -109,6 +110,33 @@ def check_checkpoint_fits(model, checkpoint_path: str, partial: bool = False) ->
     for title, keys in (('not loaded', not_loaded), ('ignored', ignored)):
         if keys:
             print(f'  {title}: ' + ', '.join(keys))
+
+
+def checkpoint_to_resume(work_dir: str):
+    """The checkpoint ``--resume`` (without a file) continues from: the one the work dir's
+    ``last_checkpoint`` names, or None when the work dir holds no checkpoint at all (a new
+    run). A ``last_checkpoint`` that is empty or names a missing file, and checkpoints without
+    a ``last_checkpoint``, are errors: mmengine would start from scratch and later overwrite
+    those checkpoints."""
+    import glob
+    record = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(record):
+        with open(record) as f:
+            path = f.read().strip()
+        if not path:
+            raise ValueError(f'--resume: {record} is empty, so it does not say which checkpoint '
+                             'to resume from; give it: --resume PATH')
+        if not osp.isfile(path):
+            raise ValueError(f'--resume: {record} names {path!r}, which does not exist; give '
+                             'the checkpoint to resume from: --resume PATH')
+        return path
+    found = sorted(glob.glob(osp.join(glob.escape(work_dir), '*.pth')))
+    if found:
+        names = ', '.join(osp.basename(p) for p in found[:6]) + (' ...' if len(found) > 6 else '')
+        raise ValueError(f'--resume: {work_dir} holds checkpoints ({names}) but no '
+                         'last_checkpoint file saying which one is the latest; give it: '
+                         '--resume PATH (starting afresh would overwrite them)')
+    return None
 
 
 def check_resume_checkpoint(model, checkpoint_path: str) -> None:

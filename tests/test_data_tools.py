@@ -124,3 +124,85 @@ def test_readme_data_commands_name_scripts_and_configs_that_exist(repo_root):
         dataset = dataset.get('dataset', dataset)  # RepeatDataset wrappers
         assert dataset.data_root.rstrip('/') == root.rstrip('/')
         assert dataset.data_prefix.img_path == image_dir
+
+
+def _damage_images(folder):
+    """Three images of ``folder`` made unreadable in three ways; returns their paths."""
+    images = sorted(folder.iterdir())
+    empty, truncated, not_image = images[0], images[1], images[2]
+    empty.write_bytes(b'')
+    data = truncated.read_bytes()
+    truncated.write_bytes(data[:len(data) // 3])
+    not_image.write_text('this is a text file named like an image')
+    return empty, truncated, not_image
+
+
+def test_empty_truncated_and_non_image_files_are_named(toy_copy, repo_root, capsys):
+    empty, truncated, not_image = _damage_images(toy_copy / 'images' / 'train')
+    with pytest.raises(SystemExit):
+        check_dataset.main([osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
+                            '--data-root', str(toy_copy), '--splits', 'train'])
+    out = capsys.readouterr().out
+    assert f'error: 1 x empty image file: {empty}' in out
+    assert 'error: 2 x image files that cannot be read' in out
+    assert f'{truncated} cannot be decoded completely' in out
+    assert f'{not_image} is not an image' in out
+
+
+def test_nan_and_all_invalid_boxes_are_reported(toy_copy, repo_root, capsys):
+    ann_file = toy_copy / 'annotations' / 'instances_train.json'
+    coco = json.loads(ann_file.read_text())
+    first, second = coco['images'][:2]
+    nan_box = next(a for a in coco['annotations'] if a['image_id'] == first['id'])
+    nan_box['bbox'][0] = float('nan')
+    for ann in coco['annotations']:
+        if ann['image_id'] == second['id']:
+            ann['bbox'][3] = 0
+    ann_file.write_text(json.dumps(coco))  # json writes NaN, as Python's json reads it
+    with pytest.raises(SystemExit):
+        check_dataset.main([osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
+                            '--data-root', str(toy_copy), '--splits', 'train'])
+    out = capsys.readouterr().out
+    assert f'error: 1 x boxes that are not four finite numbers [x, y, w, h]: annotation ' \
+           f'{nan_box["id"]}' in out
+    assert f'warning: 1 x images whose every box is invalid or zero-area (they train as ' \
+           f'background only): {second["file_name"]}' in out
+
+
+def test_an_undecodable_label_map_is_named(toy_copy, repo_root, capsys):
+    masks = sorted((toy_copy / 'masks' / 'train').iterdir())
+    data = masks[0].read_bytes()
+    masks[0].write_bytes(data[:len(data) // 2])
+    with pytest.raises(SystemExit):
+        check_dataset.main([osp.join(repo_root, 'configs', 'segformer_transxnet_t_toy.py'),
+                            '--data-root', str(toy_copy), '--splits', 'train'])
+    out = capsys.readouterr().out
+    assert f'error: 1 x label map files that cannot be read (truncated, damaged or not an ' \
+           f'image): {masks[0]} cannot be decoded completely' in out
+
+
+def test_training_names_an_image_it_cannot_read(toy_copy, repo_root):
+    """What tools/train.py and tools/test.py build: mmcv's LoadImageFromFile replaced by ours,
+    whose error names the file (mmcv's is an unnamed cv2.error)."""
+    import argparse
+
+    from mmengine.registry import init_default_scope
+
+    from mmtokenmix.datasets import ImageFileError
+    from mmtokenmix.runtime import load_tool_config
+    empty = sorted((toy_copy / 'images' / 'train').iterdir())[0]
+    empty.write_bytes(b'')
+    args = argparse.Namespace(config=osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
+                              launcher='none', cfg_options=None, data_root=str(toy_copy),
+                              work_dir=None, local_rank=0)
+    cfg = load_tool_config(args)
+    steps = cfg.train_dataloader.dataset.pipeline
+    assert steps[0]['type'] == 'mmtokenmix.LoadImageFromFile'
+    init_default_scope('mmdet')
+    from mmdet.registry import DATASETS
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    index = next(i for i in range(len(dataset))
+                 if dataset.get_data_info(i)['img_path'] == str(empty))
+    with pytest.raises(ImageFileError, match=f"cannot read image '{empty}'"):
+        dataset[index]
+    assert dataset[(index + 1) % len(dataset)]['inputs'].shape[0] == 3  # the others load

@@ -164,7 +164,7 @@ def test_training_is_the_plain_path_with_the_same_gradients(family):
                                    atol=1e-7, msg=name)
     caches = list(getattr(model, '_rpe_caches', [])) + [
         m._bases_cache for m in model.modules() if hasattr(m, '_bases_cache')]
-    assert all(c._value is None for c in caches)  # training dropped them
+    assert all(c._entry is None for c in caches)  # training dropped them
     assert bool(caches) == (family in CACHED)
 
 
@@ -183,7 +183,7 @@ def test_a_deep_copy_starts_with_empty_caches_and_equal_outputs():
     x = torch.randn(1, 3, 70, 94)
     expected = infer(model, x, True)
     clone = copy.deepcopy(model)
-    assert all(m._bases_cache._value is None for m in clone.modules()
+    assert all(m._bases_cache._entry is None for m in clone.modules()
                if hasattr(m, '_bases_cache'))
     assert_outputs_close(infer(clone, x, True), expected)
 

@@ -10,13 +10,12 @@ checkpoint of a training run.
 """
 import argparse
 
-from mmengine.runner.checkpoint import find_latest_checkpoint
-
 from mmtokenmix.checkpoints import trust_file_for_unpickling
 from mmtokenmix.compat import patch_torch_for_cpu
 from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
                                 check_checkpoint_fits, check_resume_checkpoint,
-                                load_tool_config, run_explaining_data_errors)
+                                checkpoint_to_resume, load_tool_config,
+                                run_explaining_data_errors)
 
 
 def parse_args(argv=None):
@@ -48,15 +47,14 @@ def main(argv=None):
                                'config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        cfg.resume, cfg.load_from = True, checkpoint_to_resume(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     trust_file_for_unpickling(args.allow_unsafe_load)
     runner = build_runner(cfg)
     if cfg.resume:
-        resume_from = cfg.load_from or find_latest_checkpoint(cfg.work_dir)
-        if resume_from:
-            check_resume_checkpoint(runner.model, resume_from)
+        if cfg.load_from:
+            check_resume_checkpoint(runner.model, cfg.load_from)
     elif cfg.get('load_from'):
         check_checkpoint_fits(runner.model, cfg.load_from, partial=args.partial_load)
     run_explaining_data_errors(cfg, runner.train)

@@ -1,6 +1,7 @@
-"""The bundled toy dataset generator (the official recipes' transforms are mmseg's own: see
+"""The bundled toy dataset generator, and mmcv's image loading with errors that name the file (the official recipes' transforms are mmseg's own: see
 ``configs/_base_/datasets/ade20k_aligned_test.py``)."""
 from .toy import CLASSES as TOY_CLASSES
 from .toy import make_toy_dataset
+from .transforms import ImageFileError, LoadImageFromFile
 
-__all__ = ['TOY_CLASSES', 'make_toy_dataset']
+__all__ = ['ImageFileError', 'LoadImageFromFile', 'TOY_CLASSES', 'make_toy_dataset']

@@ -31,7 +31,8 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import IterBasedTrainLoop
 
-from mmtokenmix.checkpoints.files import atomic_write_text, replace_atomically
+from mmtokenmix.checkpoints.files import (TMP_SUFFIX, atomic_write_text, is_own_temporary_file,
+                                         replace_atomically)
 from mmtokenmix.registry import HOOKS
 
 RNG_KEY = 'mmtokenmix_rng_state'
@@ -157,8 +158,9 @@ class CrashSafeCheckpointHook(CheckpointHook):
 
     @contextmanager
     def _atomic_runner_saves(self, runner):
-        """While active, ``runner.save_checkpoint(out_dir, name, ...)`` writes ``.name.tmp``
-        and renames it to ``name`` once complete. Re-entrant: mmengine's best-checkpoint save
+        """While active, ``runner.save_checkpoint(out_dir, name, ...)`` writes
+        ``.name.mmtokenmix.tmp`` and renames it to ``name`` once complete; a failed write
+        (a full disk) removes its temporary file. Re-entrant: mmengine's best-checkpoint save
         calls the regular save again."""
         if not self._local() or 'save_checkpoint' in vars(runner):
             yield
@@ -166,10 +168,15 @@ class CrashSafeCheckpointHook(CheckpointHook):
         save = runner.save_checkpoint
 
         def save_then_rename(out_dir, filename, *args, **kwargs):
-            tmp = f'.{filename}.tmp'
-            save(out_dir, tmp, *args, **kwargs)
-            if is_main_process():
-                replace_atomically(osp.join(out_dir, tmp), osp.join(out_dir, filename))
+            tmp = osp.join(out_dir, f'.{filename}{TMP_SUFFIX}')
+            try:
+                save(out_dir, osp.basename(tmp), *args, **kwargs)
+                if is_main_process():
+                    replace_atomically(tmp, osp.join(out_dir, filename))
+            except BaseException:
+                if is_main_process() and osp.isfile(tmp):
+                    os.remove(tmp)
+                raise
 
         runner.save_checkpoint = save_then_rename
         try:
@@ -251,8 +258,11 @@ class CrashSafeCheckpointHook(CheckpointHook):
     def before_train(self, runner) -> None:
         super().before_train(runner)
         self._out_dir_is_local = type(self.file_backend).__name__ == 'LocalBackend'
-        if is_main_process() and self._local() and osp.isdir(self.out_dir):
-            for name in os.listdir(self.out_dir):  # left by a save that was killed
-                if name.startswith('.') and name.endswith('.tmp'):
-                    os.remove(osp.join(self.out_dir, name))
+        if is_main_process() and self._local():
+            # temporary files of ours that a killed save left (only ours: never a user's file)
+            for folder in {self.out_dir, runner.work_dir}:
+                if osp.isdir(folder):
+                    for name in os.listdir(folder):
+                        if is_own_temporary_file(name):
+                            os.remove(osp.join(folder, name))
         self._restore_resumed_rng_state(runner)

@@ -1,14 +1,17 @@
-"""Check a config's datasets before a long run: missing or empty files, images without
-annotations, zero-area boxes, labels outside the classes, segmentation maps that do not match.
+"""Check a config's datasets before a long run: missing, empty, truncated or non-image files,
+images without annotations, invalid boxes, labels outside the classes, segmentation maps that
+do not match.
 
     python tools/misc/check_dataset.py CONFIG [--splits train val test] [--data-root DIR]
                                        [--max-images N] [--strict]
 
-Detection (COCO-style ``ann_file``): every image file exists and is not empty; annotations
-point at listed images and at categories the file lists; categories the config's classes do
-not include (mmdet would drop them silently) are reported; boxes with zero width or height are
-counted (mmdet ignores them); images without any annotation are counted (mmdet's
-``filter_empty_gt`` drops them from training). Segmentation (mmseg datasets): every image has
+Every image (and label map) is decoded completely (Pillow): a missing, empty, truncated or
+non-image file is an error naming it. Detection (COCO-style ``ann_file``): annotations point at
+listed images and at categories the file lists; categories the config's classes do not include
+(mmdet would drop them silently) are reported; boxes whose coordinates are not finite numbers
+are errors; boxes with zero width or height are counted (mmdet ignores them), and so are images
+whose every box is such (they train as background only); images without any annotation are
+counted (mmdet's ``filter_empty_gt`` drops them from training). Segmentation (mmseg datasets): every image has
 its label map, the map has the image's size, and its values are class indices or the ignore
 index (255; after ``reduce_zero_label`` 0 becomes 255, the rest shift down by one); maps with
 no labelled pixel are counted.
@@ -20,6 +23,7 @@ read in full, which for ADE20K's 20k training maps takes a few minutes).
 """
 import argparse
 import json
+import math
 import os.path as osp
 import sys
 from collections import Counter
@@ -64,6 +68,27 @@ def _file_ok(path: str, report: Report, what: str) -> bool:
     return True
 
 
+def _image_ok(path: str, report: Report, what: str) -> bool:
+    from mmtokenmix.datasets.image_files import image_file_problem
+    if not _file_ok(path, report, what):
+        return False
+    problem = image_file_problem(path)
+    if problem:
+        report.add(f'{what} files that cannot be read (truncated, damaged or not an image)',
+                   f'{path} {problem}')
+        return False
+    return True
+
+
+def _box_problem(box):
+    """'invalid' (not four finite numbers), 'zero-area', or None for a usable box."""
+    if not (isinstance(box, list) and len(box) == 4 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in box)):
+        return 'invalid'
+    return 'zero-area' if box[2] <= 0 or box[3] <= 0 else None
+
+
 def check_coco(dataset_cfg, dataset_cls, report: Report, max_images=None):
     root = dataset_cfg.get('data_root', '') or ''
     ann_file = osp.join(root, dataset_cfg['ann_file'])
@@ -85,7 +110,7 @@ def check_coco(dataset_cfg, dataset_cls, report: Report, max_images=None):
     prefix = (dataset_cfg.get('data_prefix') or {}).get('img', '')
     images = images[:max_images] if max_images else images
     image_ids = {im['id'] for im in images}
-    annotated = Counter()
+    annotated, usable = Counter(), Counter()
     for ann in annotations:
         if ann.get('image_id') not in image_ids:
             if not max_images:
@@ -97,18 +122,25 @@ def check_coco(dataset_cfg, dataset_cls, report: Report, max_images=None):
             report.add('labels outside the listed categories',
                        f'annotation {ann.get("id")}: category {ann.get("category_id")}')
         box = ann.get('bbox')
-        if not (isinstance(box, list) and len(box) == 4):
-            report.add('annotations without a bbox [x, y, w, h]', f'annotation {ann.get("id")}')
-        elif box[2] <= 0 or box[3] <= 0:
+        problem = _box_problem(box)
+        if problem == 'invalid':
+            report.add('boxes that are not four finite numbers [x, y, w, h]',
+                       f'annotation {ann.get("id")} on image {ann["image_id"]}: {box}')
+        elif problem == 'zero-area':
             report.add('zero-area boxes (ignored by mmdet)',
                        f'annotation {ann.get("id")} on image {ann["image_id"]}: {box}',
                        error=False)
+        else:
+            usable[ann['image_id']] += 1
     for im in images:
         report.checked += 1
-        _file_ok(osp.join(root, prefix, im['file_name']), report, 'image')
+        _image_ok(osp.join(root, prefix, im['file_name']), report, 'image')
         if not annotated[im['id']]:
             report.add('images without annotations (dropped from training by filter_empty_gt)',
                        im['file_name'], error=False)
+        elif not usable[im['id']]:
+            report.add('images whose every box is invalid or zero-area (they train as '
+                       'background only)', im['file_name'], error=False)
 
 
 def check_segmentation(dataset_cfg, dataset_cls, report: Report, max_images=None):
@@ -128,10 +160,15 @@ def check_segmentation(dataset_cfg, dataset_cls, report: Report, max_images=None
     ignore = dataset_cfg.get('ignore_index', 255)
     for info in data_list[:max_images] if max_images else data_list:
         report.checked += 1
-        image_ok = _file_ok(info['img_path'], report, 'image')
-        if not _file_ok(info['seg_map_path'], report, 'label map'):
+        image_ok = _image_ok(info['img_path'], report, 'image')
+        if not _image_ok(info['seg_map_path'], report, 'label map'):
             continue
-        labels = mmcv.imread(info['seg_map_path'], flag='unchanged', backend='pillow')
+        try:
+            labels = mmcv.imread(info['seg_map_path'], flag='unchanged', backend='pillow')
+        except Exception as e:  # Pillow decoded it, mmcv's conversion did not
+            report.add('label map files that cannot be read',
+                       f'{info["seg_map_path"]}: {type(e).__name__}: {e}')
+            continue
         if labels is None or labels.ndim != 2:
             report.add('label maps that are not single-channel images', info['seg_map_path'])
             continue

@@ -52,6 +52,13 @@ from mmtokenmix.checkpoints.loading import keys_with_prefixes
 Part = Union[nn.Module, nn.Parameter]
 
 
+def _autocast_enabled(device_type: str) -> bool:
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4 takes no device type
+        return torch.is_autocast_enabled() or torch.is_autocast_cpu_enabled()
+
+
 class StageBlocks(nn.Sequential):
     """The blocks of one stage, applied in turn (keys ``0``, ``1``, ... as ``nn.Sequential``).
 
@@ -110,6 +117,15 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
     def __init__(self, in_channels: int = 3, out_indices: Sequence[int] = (0, 1, 2, 3),
                  frozen_stages: int = -1, norm_eval: bool = False,
                  with_cp: Union[bool, Sequence[bool]] = False, init_cfg: dict = None):
+        if init_cfg is not None and not isinstance(init_cfg, (dict, list)):
+            hint = (f": to load a checkpoint, init_cfg=dict(type='Pretrained', "
+                    f"checkpoint={init_cfg!r})" if isinstance(init_cfg, str) else '')
+            raise TypeError(f'init_cfg must be None, a dict or a list of dicts, got '
+                            f'{type(init_cfg).__name__} {init_cfg!r}{hint}')
+        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained' and \
+                not isinstance(init_cfg.get('checkpoint'), str):
+            raise ValueError(f"init_cfg of type 'Pretrained' needs checkpoint=<path or URL>, "
+                             f'got {dict(init_cfg)!r}')
         super().__init__(init_cfg=init_cfg)
         if not isinstance(in_channels, int) or in_channels < 1:
             raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
@@ -261,6 +277,12 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         if x.shape[0] == 0:
             raise ValueError(f'{type(self).__name__} got a batch of 0 images (shape '
                              f'{tuple(x.shape)}): pass at least one image')
+        weight = next(self.parameters(), None)
+        if weight is not None and x.dtype != weight.dtype and \
+                not _autocast_enabled(x.device.type):
+            raise TypeError(f'{type(self).__name__} got a {x.dtype} input, but its weights are '
+                            f'{weight.dtype}: convert the input (x.to({weight.dtype})) or the '
+                            f'model (model.to({x.dtype})), or run under torch.autocast')
 
     def convert_checkpoint(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Map an official checkpoint's state dict to this class's names (identity here)."""

@@ -18,6 +18,7 @@ from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
 from mmtokenmix.checkpoints.mobilevit import format_report, load_matching_weights
+from ..layers.drop_path import check_drop_path_rate
 from ..mixers.xfa import CrossFeatureAttention
 from .base import DenseBackbone, StageBlocks
 
@@ -185,7 +186,8 @@ class XFormer(DenseBackbone):
         self.stem = ConvModule(in_channels, stem_channels, kernel_size=3, stride=2, padding=1,
                                norm_cfg=norm_cfg, act_cfg=act_cfg)
         num_layers = sum(d for k, d in zip(arch['kinds'], arch['depths']) if k == 'xformer')
-        rates = iter(torch.linspace(0, drop_path_rate, max(num_layers, 1)).tolist())
+        rates = iter(torch.linspace(0, check_drop_path_rate(drop_path_rate),
+                                    max(num_layers, 1)).tolist())
         layers, channels = [], stem_channels
         for i, kind in enumerate(arch['kinds']):
             out_channels, stride, depth, expand = (arch['dims'][i], arch['strides'][i],

@@ -1,6 +1,14 @@
 from typing import List, Sequence
 
 
+def check_drop_path_rate(drop_path_rate: float) -> float:
+    """``drop_path_rate`` if it is a probability a block can be dropped with, [0, 1)."""
+    if isinstance(drop_path_rate, bool) or not isinstance(drop_path_rate, (int, float)) \
+            or not 0.0 <= drop_path_rate < 1.0:
+        raise ValueError(f'drop_path_rate must be a number in [0, 1), got {drop_path_rate!r}')
+    return float(drop_path_rate)
+
+
 def stochastic_depth_rates(depths: Sequence[int], drop_path_rate: float) -> List[List[float]]:
     """Per-stage lists of drop-path rates, linear over all blocks of the network.
 
@@ -8,8 +16,7 @@ def stochastic_depth_rates(depths: Sequence[int], drop_path_rate: float) -> List
     so the first block gets 0 and the last exactly ``drop_path_rate`` (the TransXNet /
     PoolFormer schedule; note ``torch.linspace`` schedules give the same values).
     """
-    if not 0.0 <= drop_path_rate < 1.0:
-        raise ValueError(f'drop_path_rate must be in [0, 1), got {drop_path_rate}')
+    drop_path_rate = check_drop_path_rate(drop_path_rate)
     total = sum(depths)
     denom = max(total - 1, 1)
     rates, start = [], 0

@@ -13,36 +13,43 @@ Every fast path is taken only when no gradient is needed and the module is in ev
 training everything runs as before. Inside ``with fast_paths(False):`` every model computes
 exactly the way the official implementations do (the *plain path*), which benchmarks and
 tests compare the fast paths with.
+
+Threads: the switch is per thread (a ``with fast_paths(False):`` in one thread does not change
+what another computes), and a cache holds one immutable entry that a thread reads whole, so
+several threads may share one model in eval mode with inputs of different sizes.
 """
 import contextlib
-from typing import Callable, Hashable, Optional
+import threading
+from typing import Callable, Hashable, NamedTuple
 
 import torch
 
-_ENABLED = True
+_switch = threading.local()  # .enabled: this thread's setting (unset: on)
 
 
 @contextlib.contextmanager
 def fast_paths(enabled: bool):
-    """Turn the inference fast paths on (default) or off inside the ``with`` block."""
-    global _ENABLED
-    previous, _ENABLED = _ENABLED, bool(enabled)
+    """Turn the inference fast paths on (default) or off inside the ``with`` block, in this
+    thread."""
+    previous = fast_paths_enabled()
+    _switch.enabled = bool(enabled)
     try:
         yield
     finally:
-        _ENABLED = previous
+        _switch.enabled = previous
 
 
 def fast_paths_enabled() -> bool:
-    """Whether the inference fast paths are switched on (see :func:`fast_paths`)."""
-    return _ENABLED
+    """Whether the inference fast paths are switched on in this thread (see
+    :func:`fast_paths`)."""
+    return getattr(_switch, 'enabled', True)
 
 
 def use_inference_fast_path(module: torch.nn.Module) -> bool:
     """True when ``module`` may take an inference fast path now: fast paths on, the module in
     eval mode, no autograd recording, and not being traced or compiled (a cached tensor would
     be frozen into the graph; so tracing FLOP counters and exports see the plain path)."""
-    return (_ENABLED and not module.training and not torch.is_grad_enabled()
+    return (fast_paths_enabled() and not module.training and not torch.is_grad_enabled()
             and not torch.jit.is_tracing() and not torch.compiler.is_compiling())
 
 
@@ -58,17 +65,23 @@ class ResizedParameterCache:
     TransXNet's stage-1 encoding at 800x1216 is 231 MB, and keeping it (with stages 2-3)
     made the peak memory of a TransXNet-S forward 10-15 % higher than on the plain path.
     Forwards that may not use a fast path compute afresh and drop the cached tensor.
+
+    The entry (size, parameter copy, value) is one tuple, replaced whole: a thread reads it
+    once, so it never pairs one size's key with another size's value.
     """
 
     max_bytes = 64 * 2**20
 
+    class _Entry(NamedTuple):
+        key: Hashable
+        source: torch.Tensor
+        value: torch.Tensor
+
     def __init__(self):
-        self._key: Optional[Hashable] = None
-        self._source: Optional[torch.Tensor] = None
-        self._value: Optional[torch.Tensor] = None
+        self._entry = None
 
     def clear(self):
-        self._key = self._source = self._value = None
+        self._entry = None
 
     def get(self, module: torch.nn.Module, param: torch.Tensor, key: Hashable,
             compute: Callable[[], torch.Tensor]) -> torch.Tensor:
@@ -77,16 +90,16 @@ class ResizedParameterCache:
         if not use_inference_fast_path(module):
             self.clear()
             return compute()
-        source = self._source
-        if (self._key == key and source is not None and source.device == param.device
-                and source.dtype == param.dtype and source.shape == param.shape
-                and torch.equal(source, param)):
-            return self._value
+        entry = self._entry  # read once: another thread may replace it meanwhile
+        if (entry is not None and entry.key == key and entry.source.device == param.device
+                and entry.source.dtype == param.dtype and entry.source.shape == param.shape
+                and torch.equal(entry.source, param)):
+            return entry.value
         value = compute()
         if value.numel() * value.element_size() > self.max_bytes:
             self.clear()
         else:
-            self._key, self._source, self._value = key, param.detach().clone(), value
+            self._entry = self._Entry(key, param.detach().clone(), value)
         return value
 
     def __deepcopy__(self, memo):

@@ -173,7 +173,7 @@ class DynamicFilter(nn.Module):
 
     def filter_bases(self, height: int, width: int) -> torch.Tensor:
         """The complex bases ``(height, width // 2 + 1, F)`` for a ``(height, width)`` map."""
-        if self.complex_weights.dtype != torch.float32:
+        if self.complex_weights.dtype not in (torch.float32, torch.float64):
             raise TypeError(
                 f'DynamicFilter keeps its FFT path in float32, but its filter bases are '
                 f'{self.complex_weights.dtype}: the model was cast to low precision '
@@ -192,13 +192,16 @@ class DynamicFilter(nn.Module):
         B, H, W, _ = x.shape
         routing = self.reweight(x.mean(dim=(1, 2))).view(B, self.num_filters, -1)
         routing = routing.softmax(dim=1)  # over the filters, per channel
-        y = self.act1(self.pwconv1(x)).to(torch.float32)
+        # the spectral part runs in float32 (upstream; autocast's fp16 too), or in float64 for
+        # a model cast to double
+        real = torch.float64 if self.complex_weights.dtype == torch.float64 else torch.float32
+        y = self.act1(self.pwconv1(x)).to(real)
         if self.spectral_impl == 'dft_matrices':
             bases = resize_complex_weight(self.complex_weights, *filter_size_for((H, W)))
-            filters = torch.einsum('bfc,hwfi->bhwci', routing.to(torch.float32), bases)
+            filters = torch.einsum('bfc,hwfi->bhwci', routing.to(real), bases)
             return self.pwconv2(self.act2(global_filter_with_dft_matrices(y, filters)))
         spectrum = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
-        filters = torch.einsum('bfc,hwf->bhwc', routing.to(torch.complex64),
+        filters = torch.einsum('bfc,hwf->bhwc', routing.to(spectrum.dtype),
                                self.filter_bases(H, W))
         # the explicit output size keeps odd widths (rfft2 of W and W+1 have the same width)
         # (in place on the inference fast path: the spectrum is not needed afterwards)
