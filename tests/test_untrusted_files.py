@@ -180,6 +180,9 @@ def test_every_tool_refuses_both_payloads(payload, toy_workdir, tmp_path):
                                            '--resume', path, '--work-dir', work]),
         ('mmseg tools/test.py', [_stock_tool('mmseg', 'test.py'), SEG_CONFIG, path,
                                  '--work-dir', work]),
+        ('mmseg tools/train.py --resume', [_stock_tool('mmseg', 'train.py'), SEG_CONFIG,
+                                           '--resume', '--work-dir', work, '--cfg-options',
+                                           f'load_from={path}']),
     ]
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
     proc = subprocess.run([sys.executable, '-c', TOOL_RUNS, str(marker), json.dumps(cases)],
@@ -193,6 +196,12 @@ def test_every_tool_refuses_both_payloads(payload, toy_workdir, tmp_path):
         assert REFUSAL[kind] in outcome and 'evil.pth' in outcome, f'{name}: {outcome}'
     assert not marker.exists()
     assert not (tmp_path / 'out1.pth').exists() and not (tmp_path / 'x.onnx').exists()
+    # mim test: mmdet's tools/test.py in a process of its own, from mim's command line
+    proc = subprocess.run([shutil.which('mim'), 'test', 'mmdet', DET_CONFIG, '--checkpoint',
+                           path, '--work-dir', work], cwd=toy_workdir, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and REFUSAL[kind] in proc.stdout + proc.stderr
+    assert not marker.exists()
 
 
 # ---- NumPy objects in a checkpoint ----------------------------------------------------------
