@@ -47,9 +47,11 @@ def main(argv=None):
                                'config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, checkpoint_to_resume(cfg.work_dir)
+        cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
+    if cfg.get('resume') and not cfg.get('load_from'):  # --resume, or resume=True in the config
+        cfg.load_from = checkpoint_to_resume(cfg.work_dir)
     trust_file_for_unpickling(args.allow_unsafe_load)
     runner = build_runner(cfg)
     if cfg.resume:

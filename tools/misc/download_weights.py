@@ -106,10 +106,11 @@ def main(argv=None):
             forget_download(path)
             sys.exit(f'error: {e} (the downloaded file was deleted)')
         sys.exit(f'error: {e}')
-    known = args.sha256 or entry.sha256
+    known, record = args.sha256 or entry.sha256, read_source_record(path) or {}
     checked = f'verified against {known}' if known else \
-        (read_source_record(path) or {}).get('checked', 'no published checksum to verify')
-    print(f'  saved {path} (SHA-256 {file_sha256(path)}; {checked})')
+        record.get('checked', 'no published checksum to verify')
+    # the record's SHA-256 is the file's: download_checkpoint has just checked that
+    print(f'  saved {path} (SHA-256 {record.get("sha256") or file_sha256(path)}; {checked})')
     if entry.converter is None:
         check_classifier_weights(entry, path)
         for config in entry.configs:
