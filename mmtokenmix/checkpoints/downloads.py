@@ -80,11 +80,15 @@ def read_source_record(path: str) -> Optional[dict]:
     return record if isinstance(record, dict) else None
 
 
-def forget_download(path: str) -> None:
-    """Delete a downloaded file and its record (a file that was refused when read)."""
+def forget_download(path: str) -> bool:
+    """Delete a file we downloaded and its record (a file that was refused when read); a file
+    without our record is not ours and stays. Whether it was deleted."""
+    if read_source_record(path) is None:
+        return False
     for p in (path, source_record_path(path)):
         if osp.isfile(p):
             os.remove(p)
+    return True
 
 
 def _expected_sha256(name: str, sha256: Optional[str]):

@@ -12,8 +12,11 @@
   one file whose source it trusts (``allow_unsafe=True``, or the tools' ``--allow-unsafe-load
   PATH``, which marks that path with :func:`trust_file_for_unpickling`).
 * Importing this module makes mmengine's ``CheckpointLoader`` (used by ``load_from``,
-  ``--resume`` and every stock mmdet/mmseg tool once a config imports mmtokenmix) read local
-  files and http(s) URLs through the same function, and refuse the other schemes.
+  ``--resume``, ``init_cfg`` and every stock mmdet/mmseg tool once a config imports
+  mmtokenmix) read local files, http(s) URLs and every scheme mmengine knows
+  (``torchvision://``, ``open-mmlab://``, ``mmcls://``, ``s3://``, ... resolved as mmengine
+  resolves them, see :mod:`.schemes`) through the same function: what changes for the rest of
+  the process is only that loading never runs code.
 * URLs are fetched by :mod:`.downloads` (complete and verified, or not at all).
 * :func:`atomic_save` / :func:`atomic_write_text` write to a temporary file in the same folder
   (named ``.<name>.<random>.mmtokenmix.tmp``), flush it to disk, then rename it over the target:
@@ -135,26 +138,18 @@ def _download_hint(path: str) -> str:
 
 def load_checkpoint_file(path: str, map_location: str = 'cpu',
                          allow_unsafe: Optional[bool] = None) -> dict:
-    """Read a checkpoint: a local path, or an ``http(s)://`` URL (downloaded once, see
+    """Read a checkpoint: a local path, an ``http(s)://`` URL (downloaded once, see
     :func:`~mmtokenmix.checkpoints.downloads.download_checkpoint`; a downloaded file that is
-    refused is deleted). Weights-only unpickling unless ``allow_unsafe`` (default: only for a
-    path given to :func:`trust_file_for_unpickling`; never for a URL or a TorchScript archive);
-    every failure is a :class:`CheckpointFileError` naming the file."""
+    refused is deleted) or a URI of one of mmengine's schemes (:mod:`.schemes`).
+    Weights-only unpickling unless ``allow_unsafe`` (default: only for a path given to
+    :func:`trust_file_for_unpickling`; never for a URI or a TorchScript archive); every failure is a :class:`CheckpointFileError` naming the file."""
     if not isinstance(path, str) or not path:
         raise CheckpointFileError(f'checkpoint path must be a non-empty string, got {path!r}')
     if re.match(r'https?://', path):
-        from .downloads import download_checkpoint, forget_download
-        local = download_checkpoint(path)
-        try:
-            return _read_checkpoint(local, map_location, allow_unsafe=False)
-        except CheckpointFileError as e:
-            forget_download(local)
-            raise CheckpointFileError(f'{e} [downloaded from {path}; the downloaded file was '
-                                      'deleted]') from None
+        return load_url_weights_only(path, map_location)
     if '://' in path:
-        raise CheckpointFileError(
-            f'cannot load {path!r}: mmtokenmix reads local files and http(s) URLs only; '
-            'download the file and give its local path')
+        from .schemes import load_from_scheme
+        return load_from_scheme(path, map_location)
     path = osp.expanduser(path)
     if osp.isdir(path):
         raise CheckpointFileError(f'checkpoint {path!r} is a directory, not a file')
@@ -165,31 +160,55 @@ def load_checkpoint_file(path: str, map_location: str = 'cpu',
     return _read_checkpoint(path, map_location, allow_unsafe)
 
 
+def load_url_weights_only(url: str, map_location='cpu', cache_dir: Optional[str] = None):
+    """Download ``url`` (see :func:`~.downloads.download_checkpoint`) and read it weights-only;
+    a file we downloaded that is then refused is deleted."""
+    from .downloads import download_checkpoint, forget_download
+    local = download_checkpoint(url, cache_dir=cache_dir)
+    try:
+        return _read_checkpoint(local, map_location, allow_unsafe=False)
+    except CheckpointFileError as e:
+        forgotten = forget_download(local)
+        raise CheckpointFileError(
+            f'{e} [downloaded from {url}' +
+            ('; the downloaded file was deleted]' if forgotten else ']')) from None
+
+
+def read_checkpoint_bytes(data: bytes, name: str, map_location='cpu') -> dict:
+    """Read a checkpoint held in memory (a file backend's bytes), weights-only, with the same
+    checks as a file; ``name`` is what messages call it."""
+    return _read_checkpoint_from(io.BytesIO(data), name, map_location, allow_unsafe=False)
+
+
 def _read_checkpoint(path: str, map_location, allow_unsafe: bool):
     # one open file for the check and the load: the file checked is the file loaded
     with open(path, 'rb') as f:
-        check_checkpoint_archive(f, path)
-        try:
-            if allow_unsafe:
-                return torch.load(f, map_location=map_location, weights_only=False)
-            with torch.serialization.safe_globals(allowed_types()):
-                loaded = torch.load(f, map_location=map_location, weights_only=True)
-            return materialise_arrays(loaded)
-        except pickle.UnpicklingError as e:
-            numpy_refusal = re.search(r'refusing a NumPy object[^\n]*', str(e))
-            if numpy_refusal:
-                raise CheckpointFileError(
-                    f'refusing checkpoint {_describe(path)}: {numpy_refusal.group(0)}') from None
-            if 'weights_only' in str(e) or 'Unsupported global' in str(e):
-                raise CheckpointFileError(_unsafe_message(path, e)) from None
-            raise CheckpointFileError(f'cannot unpickle checkpoint {_describe(path)}: {e}') \
-                from e
-        except CheckpointFileError:
-            raise
-        except Exception as e:  # truncated archives, bad pickles: torch's messages omit the file
+        return _read_checkpoint_from(f, path, map_location, allow_unsafe)
+
+
+def _read_checkpoint_from(f, path: str, map_location, allow_unsafe: bool):
+    check_checkpoint_archive(f, path)
+    try:
+        if allow_unsafe:
+            return torch.load(f, map_location=map_location, weights_only=False)
+        with torch.serialization.safe_globals(allowed_types()):
+            loaded = torch.load(f, map_location=map_location, weights_only=True)
+        return materialise_arrays(loaded)
+    except pickle.UnpicklingError as e:
+        numpy_refusal = re.search(r'refusing a NumPy object[^\n]*', str(e))
+        if numpy_refusal:
             raise CheckpointFileError(
-                f'cannot read checkpoint {_describe(path)}: {type(e).__name__}: {e}. The file '
-                'may be truncated or corrupt') from e
+                f'refusing checkpoint {_describe(path)}: {numpy_refusal.group(0)}') from None
+        if 'weights_only' in str(e) or 'Unsupported global' in str(e):
+            raise CheckpointFileError(_unsafe_message(path, e)) from None
+        raise CheckpointFileError(f'cannot unpickle checkpoint {_describe(path)}: {e}') \
+            from e
+    except CheckpointFileError:
+        raise
+    except Exception as e:  # truncated archives, bad pickles: torch's messages omit the file
+        raise CheckpointFileError(
+            f'cannot read checkpoint {_describe(path)}: {type(e).__name__}: {e}. The file '
+            'may be truncated or corrupt') from e
 
 
 def file_sha256(path: str) -> str:
@@ -273,17 +292,21 @@ def load_from_url_weights_only(filename, map_location=None):
     return load_checkpoint_file(filename, map_location or 'cpu')
 
 
-def load_from_unsupported_scheme(filename, map_location=None):
-    raise CheckpointFileError(
-        f'cannot load {filename!r}: with mmtokenmix imported, checkpoints are read from local '
-        'files and http(s) URLs only (weights-only); download the file and give its path')
-
-
 def install_safe_mmengine_loaders() -> None:
-    """Route mmengine's ``CheckpointLoader`` through :func:`load_checkpoint_file`."""
+    """Route mmengine's ``CheckpointLoader`` through :func:`load_checkpoint_file`: local files,
+    http(s) URLs and each of mmengine's schemes (:data:`.schemes.SCHEME_LOADERS`, resolved as
+    mmengine does). A scheme some other package registered, which we cannot resolve, is
+    refused with a message naming it rather than read with full unpickling."""
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from .schemes import SCHEME_LOADERS, refuse_unknown_scheme
     CheckpointLoader.register_scheme('', load_from_local_weights_only, force=True)
     CheckpointLoader.register_scheme(('http://', 'https://'), load_from_url_weights_only,
                                      force=True)
-    others = [p for p in CheckpointLoader._schemes if p not in ('', 'http://', 'https://')]
-    CheckpointLoader.register_scheme(others, load_from_unsupported_scheme, force=True)
+    ours = {'', 'http://', 'https://'}
+    for prefixes, loader in SCHEME_LOADERS:
+        CheckpointLoader.register_scheme(prefixes, loader, force=True)
+        ours.update(prefixes)
+    others = [p for p in CheckpointLoader._schemes if p not in ours]
+    if others:
+        CheckpointLoader.register_scheme(others, refuse_unknown_scheme, force=True)

@@ -102,8 +102,7 @@ def main(argv=None):
     try:
         load_checkpoint_file(path, allow_unsafe=False)
     except CheckpointFileError as e:
-        if read_source_record(path) is not None:  # ours: a refused file is not kept
-            forget_download(path)
+        if forget_download(path):  # ours (it has our record): a refused file is not kept
             sys.exit(f'error: {e} (the downloaded file was deleted)')
         sys.exit(f'error: {e}')
     known, record = args.sha256 or entry.sha256, read_source_record(path) or {}
