@@ -42,6 +42,32 @@ def toy_workdir(tmp_path_factory):
     return root
 
 
+def seg_batch(num_classes, sizes, seed=0):
+    """An mmseg training batch: random uint8 images of ``sizes`` with random label maps."""
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for h, w in sizes:
+        inputs.append(torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8))
+        sample = SegDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
+                                             pad_shape=(h, w)))
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, h, w), generator=g))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def det_batch(with_mask, shapes=((3, 128, 160), (3, 96, 128)), num_items=(2, 1),
+              num_classes=3):
+    """An mmdet training batch of random images and boxes (and masks) from mmdet's own
+    ``demo_mm_inputs``."""
+    from mmdet.testing import demo_mm_inputs
+    return demo_mm_inputs(len(shapes), [list(s) for s in shapes], num_items=list(num_items),
+                          num_classes=num_classes, with_mask=with_mask)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

@@ -274,3 +274,27 @@ def test_construction_finishes_once_after_init(name):
 
     with pytest.raises(TypeError, match='must set self.out_channels'):
         Incomplete()
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_pretrained_argument_is_short_for_a_pretrained_init_cfg(name, tmp_path):
+    """mmseg's segmentors hand ``model.pretrained`` to the backbone as ``pretrained=``."""
+    source = build(name)
+    with torch.no_grad():
+        for p in source.parameters():
+            p.add_(torch.randn_like(p))
+    path = str(tmp_path / 'weights.pth')
+    torch.save(source.state_dict(), path)
+    model = build(name, pretrained=path)
+    assert model.init_cfg == dict(type='Pretrained', checkpoint=path)
+    model.init_weights()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, source.state_dict()[k]), k
+
+    with pytest.raises(ValueError, match='both set'):
+        build(name, pretrained=path, init_cfg=dict(type='Pretrained', checkpoint=path))
+    for stock in ('open-mmlab://resnet50_v1c', 'torchvision://resnet50', 'mmcls://resnet50'):
+        with pytest.raises(ValueError, match=r'model\.pretrained=None'):
+            build(name, pretrained=stock)
+    with pytest.raises(TypeError, match='checkpoint path or URL'):
+        build(name, pretrained=True)

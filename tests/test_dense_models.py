@@ -6,6 +6,7 @@ import re
 
 import pytest
 import torch
+from conftest import det_batch, seg_batch
 from mmengine import Config
 
 from mmtokenmix.analysis import build_model_from_config, count_parameters
@@ -29,27 +30,6 @@ INDEX = {e['Config']: e for e in load_model_index() if e['Config']}
 
 def load(name):
     return Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
-
-
-def _seg_batch(num_classes, sizes, seed=0):
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    g = torch.Generator().manual_seed(seed)
-    inputs, samples = [], []
-    for h, w in sizes:
-        inputs.append(torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8))
-        sample = SegDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
-                                             pad_shape=(h, w)))
-        sample.gt_sem_seg = PixelData(
-            data=torch.randint(0, num_classes, (1, h, w), generator=g))
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
-def _det_batch(with_mask):
-    from mmdet.testing import demo_mm_inputs
-    return demo_mm_inputs(2, [[3, 128, 160], [3, 96, 128]], num_items=[2, 1],
-                          num_classes=3, with_mask=with_mask)
 
 
 def _finite_total(losses):
@@ -81,9 +61,9 @@ def test_config_builds_with_the_indexed_size_trains_one_iteration_and_predicts(n
     model.init_weights()
     MessageHub.get_instance('test').update_info('iter', 0)
     if scope == 'mmdet':
-        packed = _det_batch(with_mask='roi_head' in cfg.model)
+        packed = det_batch(with_mask='roi_head' in cfg.model)
     else:
-        packed = _seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (80, 112)])
+        packed = seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (80, 112)])
     optim_wrapper = build_optim_wrapper(model, optim_wrapper_for_device(cfg.optim_wrapper))
     # the stem and the deepest backbone parameter: gradients reach through every stage
     backbone_params = list(model.backbone.parameters())
@@ -98,7 +78,7 @@ def test_config_builds_with_the_indexed_size_trains_one_iteration_and_predicts(n
 
     model.eval()
     if scope == 'mmseg':  # the test pipelines give whole images of one size per batch
-        packed = _seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (96, 128)])
+        packed = seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (96, 128)])
     with torch.no_grad():
         results = model(**model.data_preprocessor(packed, False), mode='predict')
     assert len(results) == 2

@@ -4,7 +4,7 @@
 ``__init__``:
 
 1. calls ``super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp,
-   init_cfg)`` first (these are validated and set here: ``self.in_channels``,
+   init_cfg, pretrained)`` first (these are validated and set here: ``self.in_channels``,
    ``self.out_indices``, ``self.frozen_stages``, ``self.norm_eval``, ``self.with_cp``);
 2. parses its ``arch`` with :meth:`parse_arch` (one layout for every backbone: a dict of
    per-stage lists, ``depths`` and ``dims`` always among them; named settings in
@@ -33,6 +33,7 @@ anything else raises :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` li
 """
 import copy
 import os.path as osp
+import re
 from abc import ABCMeta
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -102,6 +103,10 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         with_cp: gradient checkpointing, for every stage or one flag per stage.
         init_cfg: None (the paper's init), ``dict(type='Pretrained', checkpoint=...,
             prefix=...)`` or any other mmengine initializer (applied after the paper's init).
+        pretrained: a checkpoint path or URL, short for ``init_cfg=dict(type='Pretrained',
+            checkpoint=pretrained)`` (as mmseg's backbones take it: mmseg's segmentors pass
+            ``model.pretrained`` here). Not together with ``init_cfg``; the stock backbones'
+            weights (``open-mmlab://``, ``torchvision://``, ``mmcls://``) are an error.
     """
 
     num_stages = 4
@@ -116,7 +121,9 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
 
     def __init__(self, in_channels: int = 3, out_indices: Sequence[int] = (0, 1, 2, 3),
                  frozen_stages: int = -1, norm_eval: bool = False,
-                 with_cp: Union[bool, Sequence[bool]] = False, init_cfg: dict = None):
+                 with_cp: Union[bool, Sequence[bool]] = False, init_cfg: dict = None,
+                 pretrained: Optional[str] = None):
+        init_cfg = self.pretrained_init_cfg(pretrained, init_cfg)
         if init_cfg is not None and not isinstance(init_cfg, (dict, list)):
             hint = (f": to load a checkpoint, init_cfg=dict(type='Pretrained', "
                     f"checkpoint={init_cfg!r})" if isinstance(init_cfg, str) else '')
@@ -145,6 +152,30 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         self.out_channels: Optional[List[int]] = None  # set by the subclass
         self.out_norm_cfg: Optional[dict] = None
         self.out_norm_names: Dict[int, str] = {}
+
+    #: what stock mmdet/mmseg configs set ``model.pretrained`` to: their own backbones' weights
+    _STOCK_WEIGHTS = re.compile(r'(open-?mmlab|torchvision|modelzoo|mmcls)://')
+
+    @classmethod
+    def pretrained_init_cfg(cls, pretrained: Optional[str], init_cfg):
+        """``init_cfg`` with ``pretrained`` (see the class docstring) folded into it."""
+        if pretrained is None:
+            return init_cfg
+        if not isinstance(pretrained, str) or not pretrained:
+            raise TypeError(f'{cls.__name__}: pretrained must be a checkpoint path or URL, got '
+                            f'{pretrained!r}')
+        if cls._STOCK_WEIGHTS.match(pretrained):
+            raise ValueError(
+                f"{cls.__name__}: pretrained={pretrained!r} names the weights of the config's "
+                f'stock backbone (mmseg and mmdet recipes set model.pretrained for their '
+                f'ResNet); they cannot initialise {cls.__name__}. Set pretrained=None in the '
+                f"model dict (--cfg-options model.pretrained=None) and give {cls.__name__}'s "
+                f'own weights with model.backbone.init_cfg=dict(type=\'Pretrained\', '
+                f'checkpoint=...), or leave it out to train from scratch')
+        if init_cfg is not None:
+            raise ValueError(f'{cls.__name__}: pretrained={pretrained!r} and init_cfg='
+                             f'{init_cfg!r} are both set; give the checkpoint in one of them')
+        return dict(type='Pretrained', checkpoint=pretrained)
 
     def _finish_construction(self):
         if self.out_channels is None or len(self.out_channels) != self.num_stages:

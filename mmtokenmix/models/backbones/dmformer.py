@@ -16,7 +16,7 @@ stem: ``0``/``1`` conv+BN+GELU, ``2`` the 2x2 conv + norm), ``downsample_layers.
 norm2, mlp.fc1, mlp.fc2, layer_scale2}``, output norms ``norm{i}``.
 """
 from functools import partial
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch.nn as nn
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
@@ -38,7 +38,7 @@ class DMFormer(MetaFormerSkeleton):
         arch: ``'s'``, ``'m'``, ``'b'`` (see :attr:`arch_settings`) or a dict with ``depths``
             and ``dims`` (4 values each) and optionally ``mlp_ratios`` (default 4).
         in_channels: input image channels.
-        out_indices / frozen_stages / norm_eval / with_cp / init_cfg: see
+        out_indices / frozen_stages / norm_eval / with_cp / init_cfg / pretrained: see
             :class:`~mmtokenmix.models.backbones.base.DenseBackbone`.
         kernel_sizes / dilations / branch_mode / fusion / gate_reduction / gate_input /
             projection: the DMA token mixer, see :class:`~mmtokenmix.models.mixers.dma.DMA`
@@ -78,8 +78,10 @@ class DMFormer(MetaFormerSkeleton):
                  layer_scale_init_value: float = 1e-5, drop_rate: float = 0.0,
                  drop_path_rate: float = 0.0, norm_cfg: dict = dict(type='GN', num_groups=1),
                  stem_norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU'),
-                 out_norm_cfg: Union[dict, str] = 'same', init_cfg: dict = None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+                 out_norm_cfg: Union[dict, str] = 'same', init_cfg: dict = None,
+                 pretrained: Optional[str] = None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
+                         pretrained)
         self.arch = arch = self.parse_arch(arch)
         dims = self.out_channels = list(arch['dims'])
         self.out_norm_cfg = norm_cfg if out_norm_cfg == 'same' else out_norm_cfg

@@ -9,7 +9,7 @@ names (``downsample_layers.{0..3}``, ``stages.{i}.{j}``, output norms ``norm{i}`
 ImageNet checkpoints load; their filter bases are resized from 224 to ``nominal_size`` on
 loading, as the official dense wrappers do.
 """
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from torch.fx._symbolic_trace import is_fx_tracing
@@ -125,7 +125,7 @@ class MetaFormer(MetaFormerSkeleton):
             ImageNet weights: 224; the official detection models use 800, the segmentation
             ones 512. Any input size works (bases are resized on the fly).
         in_channels: input image channels.
-        out_indices / frozen_stages / norm_eval / with_cp / init_cfg: see
+        out_indices / frozen_stages / norm_eval / with_cp / init_cfg / pretrained: see
             :class:`DenseBackbone`.
         drop_rate: MLP dropout.
         drop_path_rate: stochastic depth of the last block (linear from 0 over all blocks).
@@ -143,8 +143,10 @@ class MetaFormer(MetaFormerSkeleton):
                  out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
                  norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
                  drop_rate: float = 0.0, drop_path_rate: float = 0.0,
-                 out_norm_cfg: dict = dict(type='LN', eps=1e-6), init_cfg: dict = None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+                 out_norm_cfg: dict = dict(type='LN', eps=1e-6), init_cfg: dict = None,
+                 pretrained: Optional[str] = None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
+                         pretrained)
         self.arch = arch = self.parse_arch(arch)
         self.nominal_size = nominal_h, nominal_w = _size_pair(nominal_size)
         if min(nominal_h, nominal_w) < 32:

@@ -7,7 +7,7 @@ official ones, so its ImageNet and dense checkpoints load without renaming:
 ``network.{1,3,5}`` (downsampling), output norms ``norm{0,2,4,6}`` (named by network index).
 """
 import math
-from typing import List, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -79,8 +79,8 @@ class TransXNet(DenseBackbone):
         image_size: input size the relative position encodings are stored for (224 for the
             released ImageNet weights, 384 for the B-384 ones); any input size works, the
             encodings are resized at run time.
-        in_channels / out_indices / frozen_stages / norm_eval / with_cp / init_cfg: see
-            :class:`DenseBackbone`.
+        in_channels / out_indices / frozen_stages / norm_eval / with_cp / init_cfg /
+            pretrained: see :class:`DenseBackbone`.
         drop_rate: dropout in the MS-FFN.
         drop_path_rate: stochastic depth of the last block (linear from 0 over all blocks).
         norm_cfg: block pre-norms (GroupNorm(1) upstream).
@@ -109,8 +109,10 @@ class TransXNet(DenseBackbone):
                  drop_rate: float = 0.0, drop_path_rate: float = 0.0,
                  norm_cfg: dict = dict(type='GN', num_groups=1), bn_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='GELU'), out_norm_cfg: Union[dict, str] = 'same',
-                 layer_scale_init_value: float = 1e-5, init_cfg: dict = None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+                 layer_scale_init_value: float = 1e-5, init_cfg: dict = None,
+                 pretrained: Optional[str] = None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
+                         pretrained)
         self.arch = arch = self.parse_arch(arch)
         self.layer_scale_init_value = layer_scale_init_value
         self.image_size = image_size

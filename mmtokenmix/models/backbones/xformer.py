@@ -7,7 +7,7 @@ place of self-attention. Parameter names follow mmpretrain's MobileViT (``stem``
 ImageNet weights load as the documented substitute initialisation.
 """
 import math
-from typing import List, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -140,7 +140,8 @@ class XFormer(DenseBackbone):
             ``'mv2'`` stages).
         in_channels / stem_channels: input channels and width of the 3x3/2 stem.
         out_indices: stages to return (0-4; default strides 4-32).
-        frozen_stages / norm_eval / with_cp / init_cfg: see :class:`DenseBackbone`.
+        frozen_stages / norm_eval / with_cp / init_cfg / pretrained: see
+            :class:`DenseBackbone`.
         attn_cfg: XFA settings, ``dict(variant='xca', num_heads=4)`` by default (see
             :class:`~mmtokenmix.models.mixers.xfa.CrossFeatureAttention`).
         patch_size: side of the pixel groups of the unfold (2 as MobileViT).
@@ -180,8 +181,10 @@ class XFormer(DenseBackbone):
                  drop_rate: float = 0.1, attn_drop_rate: float = 0.0,
                  drop_path_rate: float = 0.0, last_exp_factor: int = 0,
                  norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='SiLU'),
-                 init_cfg: dict = None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg)
+                 init_cfg: dict = None,
+                 pretrained: Optional[str] = None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
+                         pretrained)
         self.arch = arch = self.parse_arch(arch)
         self.stem = ConvModule(in_channels, stem_channels, kernel_size=3, stride=2, padding=1,
                                norm_cfg=norm_cfg, act_cfg=act_cfg)
