@@ -33,9 +33,53 @@ def test_num_classes_and_features():
     assert model.forward_features(torch.randn(1, 3, 64, 64)).shape == (1, 448, 2, 2)
 
 
-def test_pretrained_download_is_refused():
-    with pytest.raises(RuntimeError, match='checkpoint_path'):
+@pytest.fixture
+def hub_dir(tmp_path):
+    old = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / 'hub'))
+    yield tmp_path / 'hub' / 'checkpoints'
+    torch.hub.set_dir(old)
+
+
+def test_pretrained_true_loads_local_files_weights_only(tmp_path, hub_dir):
+    """timm's documented local-file route, and the release file already in torch hub's cache,
+    load through the safe reader; with neither, the error names the file and the command."""
+    from payloads import torchscript_payload
+
+    from mmtokenmix.checkpoints import CheckpointFileError
+    from mmtokenmix.checkpoints.official import OFFICIAL_CHECKPOINTS
+    sd = random_state_dict(official_shapes('t'), seed=5)
+    path = tmp_path / 'local.pth'
+    torch.save({'state_dict': sd}, path)
+    model = timm.create_model('transxnet_t', pretrained=True,
+                              pretrained_cfg_overlay=dict(file=str(path)))
+    assert all(torch.equal(v, sd[k]) for k, v in model.state_dict().items())
+    # timm still adapts the weights: a new head, one input channel (stem summed over RGB)
+    gray = timm.create_model('transxnet_t', pretrained=True, num_classes=5, in_chans=1,
+                             pretrained_cfg_overlay=dict(file=str(path)))
+    stem = 'patch_embed.proj.conv.weight'
+    torch.testing.assert_close(gray.state_dict()[stem], sd[stem].sum(1, keepdim=True))
+    assert gray.eval()(torch.randn(1, 1, 64, 64)).shape == (1, 5)
+    feats = timm.create_model('transxnet_t', pretrained=True, features_only=True,
+                              pretrained_cfg_overlay=dict(file=str(path)))
+    assert torch.equal(feats.state_dict()['model.' + stem], sd[stem])
+
+    url = OFFICIAL_CHECKPOINTS['transxnet_t_in1k'].url
+    with pytest.raises(RuntimeError, match='download_weights.py transxnet_t_in1k --out-dir'):
         timm.create_model('transxnet_t', pretrained=True)
+    hub_dir.mkdir(parents=True)
+    torch.save(sd, hub_dir / url.rsplit('/', 1)[1])  # where timm's own download puts it
+    model = timm.create_model('transxnet_t', pretrained=True)
+    assert all(torch.equal(v, sd[k]) for k, v in model.state_dict().items())
+
+    marker = tmp_path / 'marker'
+    torchscript_payload(tmp_path / 'evil.pth', marker)
+    with pytest.raises(CheckpointFileError, match='TorchScript'):
+        timm.create_model('transxnet_t', pretrained=True,
+                          pretrained_cfg_overlay=dict(file=str(tmp_path / 'evil.pth')))
+    assert not marker.exists()
+    with pytest.raises(RuntimeError, match='no weights were released'):
+        timm.create_model('dmformer_s', pretrained=True)
 
 
 @pytest.mark.parametrize('name', ['dfformer_s18', 'cdfformer_s36', 'dfformer_m36',

@@ -18,7 +18,7 @@ from .backbones.xformer import XFormer, XFormerBlock
 from .layers import SquaredReLU
 from .mixers.d_mixer import IDConv, OSRA
 from .mixers.dynamic_filter import DynamicFilter
-from .timm_loading import route_timm_checkpoint_loading
+from .timm_loading import local_pretrained_kwargs, route_timm_checkpoint_loading
 
 try:  # timm needs a working torchvision; any failure only disables the timm names
     from timm.layers import register_notrace_module
@@ -366,12 +366,9 @@ def _entry_point(name: str, build, out_indices: Tuple[int, ...]):
     attaches ``pretrained_cfg`` from :data:`default_cfgs` and, for ``features_only=True``,
     wraps the model in timm's getter of ``forward_intermediates``)."""
     def create(pretrained: bool = False, **kwargs):
-        if pretrained:
-            raise RuntimeError(
-                f'{name}: mmtokenmix never downloads weights by itself; fetch the official '
-                f'file with tools/misc/download_weights.py (python tools/misc/download_weights.py '
-                f"--list), then timm.create_model('{name}', checkpoint_path='checkpoints/...')")
-        return build_model_with_cfg(build, name, False, feature_cfg=dict(
+        if pretrained:  # timm loads them, from a local file read weights-only
+            kwargs = local_pretrained_kwargs(name, kwargs)
+        return build_model_with_cfg(build, name, pretrained, feature_cfg=dict(
             feature_cls='getter', out_indices=out_indices), **kwargs)
 
     create.__name__ = create.__qualname__ = name
