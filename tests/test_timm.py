@@ -127,6 +127,8 @@ def test_timm_model_contract(name):
     model = timm.create_model(name).eval()
     cfg = model.pretrained_cfg
     assert set(PRETRAINED_CFG_KEYS) <= set(cfg), name
+    assert {cfg['first_conv'] + '.weight', cfg['classifier'] + '.weight'} <= \
+        set(model.state_dict())
     assert cfg['num_classes'] == model.num_classes == 1000 and cfg['input_size'][0] == 3
     first_conv = model.get_submodule(cfg['first_conv'])
     assert isinstance(first_conv, torch.nn.Conv2d) and first_conv.in_channels == 3
@@ -183,6 +185,21 @@ def test_timm_model_contract(name):
     groups = group_parameters(model, model.group_matcher(coarse=True))
     assert len(groups) == model.num_stages + 2
     assert len(group_parameters(model, model.group_matcher(coarse=False))) > len(groups)
+
+    # timm's default-cfg contract: forward_features is unpooled, pool_size at input_size;
+    # without a classifier forward pools, and with global_pool='' it does not
+    with torch.no_grad():
+        full = torch.randn(1, *cfg['input_size'])
+        assert model.forward_features(full).shape[2:] == cfg['pool_size']
+        unpooled = timm.create_model(name, num_classes=0, global_pool='').eval()
+        assert unpooled(full).shape == (1, model.num_features, *cfg['pool_size'])
+        model.reset_classifier(0)
+        assert model(x).shape == (2, model.num_features)
+        model.reset_classifier(0, '')
+        assert model(x).shape == (2, model.num_features, *features.shape[2:])
+        with pytest.raises(ValueError, match='needs num_classes=0'):
+            model.reset_classifier(5, '')
+        model.reset_classifier(0, 'avg')
 
     # a new head, and other input channels
     model.reset_classifier(7)

@@ -42,8 +42,10 @@ class TimmClassifier:
     ``prune_intermediate_layers`` drops the stages after the last one asked for.
     """
 
-    def init_timm_attributes(self):
+    def init_timm_attributes(self, global_pool: str = 'avg'):
         self.num_features = self.head_hidden_size = self.out_channels[-1]
+        self.global_pool = 'avg'
+        self._set_global_pool(global_pool, num_classes=0)
         names = {id(m): name for name, m in self.named_modules()}
         self.feature_info = [
             dict(num_chs=self.out_channels[i], reduction=self.stage_reductions()[i],
@@ -53,6 +55,23 @@ class TimmClassifier:
     def stage_reductions(self) -> List[int]:
         """Stride of each stage's map relative to the input (4, 8, 16, 32 unless overridden)."""
         return [4, 8, 16, 32]
+
+    def _set_global_pool(self, global_pool: Optional[str], num_classes: int):
+        """timm's ``global_pool``: ``'avg'``, or ``''`` (pass-through: ``forward`` returns the
+        head's unpooled map; only without a classifier, as timm's own heads). None keeps it."""
+        if global_pool is None:
+            return
+        if global_pool not in ('avg', ''):
+            raise ValueError(f"{type(self).__name__}: global_pool must be 'avg' or '' "
+                             f'(no pooling), got {global_pool!r}')
+        if global_pool == '' and num_classes > 0:
+            raise ValueError(f"{type(self).__name__}: global_pool='' (no pooling) needs "
+                             'num_classes=0: the classifier works on pooled features')
+        self.global_pool = global_pool
+
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """Global average pooling to (B, C), or the map itself with ``global_pool=''``."""
+        return x.mean(dim=(2, 3)) if self.global_pool else x
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_stages(x, (self.num_stages - 1,))[-1]
@@ -166,25 +185,28 @@ class TransXNetClassifier(TimmClassifier, TransXNet):
     Args:
         arch / image_size / in_channels / drop_rate / drop_path_rate / with_cp / norm_cfg /
         bn_cfg / act_cfg: as for :class:`TransXNet`.
-        num_classes: classifier outputs.
+        num_classes: classifier outputs (0: none, ``forward`` returns the pooled features).
+        global_pool: ``'avg'``, or ``''`` with ``num_classes=0`` for the unpooled map (timm).
     """
 
     def __init__(self, arch='t', num_classes: int = 1000, image_size: int = 224,
                  in_channels: int = 3, drop_rate: float = 0.0, drop_path_rate: float = 0.0,
                  with_cp: bool = False, norm_cfg: dict = dict(type='GN', num_groups=1),
-                 bn_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU')):
+                 bn_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU'),
+                 global_pool: str = 'avg'):
         super().__init__(arch, image_size=image_size, in_channels=in_channels, out_indices=(3,),
                          with_cp=with_cp, drop_rate=drop_rate, drop_path_rate=drop_path_rate,
                          norm_cfg=norm_cfg, bn_cfg=bn_cfg, act_cfg=act_cfg, out_norm_cfg=None)
         self.init_timm_attributes()
         self._head_norm_cfg = norm_cfg
-        self.reset_classifier(num_classes)
+        self.reset_classifier(num_classes, global_pool)
 
-    def reset_classifier(self, num_classes: int, global_pool=None):
+    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None):
         """Replace the classifier by a freshly initialised one with ``num_classes`` outputs."""
+        self._set_global_pool(global_pool, num_classes)
         self.num_classes = num_classes
         layers = [build_norm_layer(self._head_norm_cfg, self.num_features)[1],
-                  nn.AdaptiveAvgPool2d(1)]
+                  nn.AdaptiveAvgPool2d(1) if self.global_pool else nn.Identity()]
         if num_classes > 0:
             fc = nn.Conv2d(self.num_features, num_classes, 1)
             nn.init.trunc_normal_(fc.weight, std=0.02)
@@ -196,8 +218,12 @@ class TransXNetClassifier(TimmClassifier, TransXNet):
         return self.classifier[-1]
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        head = self.classifier[:2] if pre_logits else self.classifier
-        return head(x).flatten(1)
+        x = self.classifier[1](self.classifier[0](x))  # norm, pool
+        if not self.global_pool:
+            return x
+        if not pre_logits and self.num_classes > 0:
+            x = self.classifier[2](x)
+        return x.flatten(1)
 
 
 class MlpHead(nn.Module):
@@ -226,7 +252,8 @@ class MetaFormerClassifier(TimmClassifier, MetaFormer):
 
     Args:
         arch: a settings dict (e.g. ``DFFormer.named_arch('s18')``).
-        num_classes: classifier outputs.
+        num_classes: classifier outputs (0: none, ``forward`` returns the pooled features).
+        global_pool: ``'avg'``, or ``''`` with ``num_classes=0`` for the unpooled map (timm).
         nominal_size: input size the filter bases are stored for (224 for the released
             weights); other sizes work too (bases resized on the fly).
         in_channels / drop_rate / drop_path_rate / with_cp: as for :class:`MetaFormer`.
@@ -235,17 +262,18 @@ class MetaFormerClassifier(TimmClassifier, MetaFormer):
 
     def __init__(self, arch: dict, num_classes: int = 1000, nominal_size: int = 224,
                  in_channels: int = 3, drop_rate: float = 0.0, drop_path_rate: float = 0.0,
-                 head_dropout: float = 0.0, with_cp: bool = False):
+                 head_dropout: float = 0.0, with_cp: bool = False, global_pool: str = 'avg'):
         super().__init__(arch, nominal_size=nominal_size, in_channels=in_channels,
                          out_indices=(3,), with_cp=with_cp, drop_rate=drop_rate,
                          drop_path_rate=drop_path_rate, out_norm_cfg=None)
         self.init_timm_attributes()
         self.head_dropout = head_dropout
         self.norm = nn.LayerNorm(self.num_features, eps=1e-6)
-        self.reset_classifier(num_classes)
+        self.reset_classifier(num_classes, global_pool)
 
-    def reset_classifier(self, num_classes: int, global_pool=None):
+    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None):
         """Replace the head by a freshly initialised one with ``num_classes`` outputs."""
+        self._set_global_pool(global_pool, num_classes)
         self.num_classes = num_classes
         if num_classes > 0:
             self.head = MlpHead(self.num_features, num_classes, head_dropout=self.head_dropout)
@@ -259,7 +287,9 @@ class MetaFormerClassifier(TimmClassifier, MetaFormer):
         return self.head
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.norm(x.mean(dim=(2, 3)))
+        if not self.global_pool:  # the norm at every position (channels last)
+            return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        x = self.norm(self.pool(x))
         return x if pre_logits else self.head(x)
 
 
@@ -284,17 +314,19 @@ class XFormerClassifier(TimmClassifier, XFormer):
     Args:
         arch / in_channels / attn_cfg / patch_size / drop_rate / drop_path_rate / with_cp: as
             for :class:`XFormer`.
-        num_classes: classifier outputs.
+        num_classes: classifier outputs (0: none, ``forward`` returns the pooled features).
+        global_pool: ``'avg'``, or ``''`` with ``num_classes=0`` for the unpooled map (timm).
     """
 
     def __init__(self, arch='s', num_classes: int = 1000, in_channels: int = 3,
                  attn_cfg: dict = dict(variant='xca', num_heads=4), patch_size: int = 2,
-                 drop_rate: float = 0.1, drop_path_rate: float = 0.0, with_cp: bool = False):
+                 drop_rate: float = 0.1, drop_path_rate: float = 0.0, with_cp: bool = False,
+                 global_pool: str = 'avg'):
         super().__init__(arch, in_channels=in_channels, out_indices=(4,), attn_cfg=attn_cfg,
                          patch_size=patch_size, drop_rate=drop_rate,
                          drop_path_rate=drop_path_rate, with_cp=with_cp, last_exp_factor=4)
         self.init_timm_attributes()
-        self.reset_classifier(num_classes)
+        self.reset_classifier(num_classes, global_pool)
 
     def stage_reductions(self) -> List[int]:
         strides, total = [], 2  # the stem halves the input
@@ -303,7 +335,8 @@ class XFormerClassifier(TimmClassifier, XFormer):
             strides.append(total)
         return strides
 
-    def reset_classifier(self, num_classes: int, global_pool=None):
+    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None):
+        self._set_global_pool(global_pool, num_classes)
         self.num_classes = num_classes
         self.head = LinearHead(self.num_features, num_classes) if num_classes else nn.Identity()
         if num_classes:
@@ -314,8 +347,8 @@ class XFormerClassifier(TimmClassifier, XFormer):
         return self.head
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = x.mean(dim=(2, 3))
-        return x if pre_logits else self.head(x)
+        x = self.pool(x)
+        return x if pre_logits or not self.global_pool else self.head(x)
 
 
 class DMFormerClassifier(TimmClassifier, DMFormer):
@@ -325,19 +358,21 @@ class DMFormerClassifier(TimmClassifier, DMFormer):
 
     Args:
         arch: ``'s'``, ``'m'``, ``'b'`` or a dict (see :class:`DMFormer`).
-        num_classes: classifier outputs.
+        num_classes: classifier outputs (0: none, ``forward`` returns the pooled features).
+        global_pool: ``'avg'``, or ``''`` with ``num_classes=0`` for the unpooled map (timm).
         **kwargs: any other :class:`DMFormer` argument (DMA settings, norms, drop rates,
             ``with_cp``) except the dense-output ones.
     """
 
-    def __init__(self, arch='s', num_classes: int = 1000, **kwargs):
+    def __init__(self, arch='s', num_classes: int = 1000, global_pool: str = 'avg', **kwargs):
         super().__init__(arch, out_indices=(3,), out_norm_cfg=None, **kwargs)
         self.init_timm_attributes()
         self.norm = build_norm_layer(kwargs.get('norm_cfg', dict(type='GN', num_groups=1)),
                                      self.num_features)[1]
-        self.reset_classifier(num_classes)
+        self.reset_classifier(num_classes, global_pool)
 
-    def reset_classifier(self, num_classes: int, global_pool=None):
+    def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None):
+        self._set_global_pool(global_pool, num_classes)
         self.num_classes = num_classes
         self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
         if num_classes:
@@ -348,8 +383,8 @@ class DMFormerClassifier(TimmClassifier, DMFormer):
         return self.head
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.norm(x).mean(dim=(2, 3))
-        return x if pre_logits else self.head(x)
+        x = self.pool(self.norm(x))
+        return x if pre_logits or not self.global_pool else self.head(x)
 
 
 def _classifier_factory(cls, *args):
