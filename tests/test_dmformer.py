@@ -245,11 +245,17 @@ def test_dense_backbone_loads_an_imagenet_classifier_checkpoint(tmp_path):
     assert 'stages.1.0.token_mixer.extra' in str(err.value)
 
 
-def test_timm_names_classify_and_refuse_downloads():
+def test_timm_names_classify_and_pretrained_needs_a_file(tmp_path):
     model = timm.create_model('dmformer_s', num_classes=10, drop_path_rate=0.1).eval()
     assert model(torch.randn(2, 3, 64, 64)).shape == (2, 10)
     model.reset_classifier(0)
     assert model(torch.randn(1, 3, 64, 64)).shape == (1, 512)
     assert model.pretrained_cfg['classifier'] == 'head'
-    with pytest.raises(RuntimeError, match='checkpoint_path'):
+    # nothing was released: pretrained=True needs a local file, and then loads it
+    with pytest.raises(RuntimeError, match='no weights were released.*pretrained_cfg_overlay'):
         timm.create_model('dmformer_m', pretrained=True)
+    source = timm.create_model('dmformer_s')
+    torch.save(source.state_dict(), tmp_path / 'dmformer_s.pth')
+    loaded = timm.create_model('dmformer_s', pretrained=True, pretrained_cfg_overlay=dict(
+        file=str(tmp_path / 'dmformer_s.pth')))
+    assert all(torch.equal(v, source.state_dict()[k]) for k, v in loaded.state_dict().items())

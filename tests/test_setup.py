@@ -255,3 +255,23 @@ def test_the_package_carries_its_configs_tools_and_model_index():
     assert osp.isfile(osp.join(mim, 'configs', 'retinanet_transxnet_t_toy.py'))
     assert osp.isfile(osp.join(mim, 'tools', 'train.py'))
     assert MODEL_INDEX == osp.join(mim, 'model-index.yml') and osp.isfile(MODEL_INDEX)
+
+
+def test_the_environment_is_exactly_the_lock_and_the_lock_keeps_every_pin():
+    """requirements/lock.txt is the whole resolved stack: the set-up installs exactly it, so
+    the running environment has every locked package at its version and nothing else; and it
+    meets every pin of requirements/stack.txt (OpenCV 4.x among them)."""
+    from packaging.requirements import Requirement
+    lock_stack = load_tool('tools/misc/lock_stack.py')
+    locked = lock_stack.read_lock()
+    assert lock_stack.differences(lock_stack.installed(), locked) == []
+    with open(osp.join(REPO, 'requirements', 'stack.txt')) as f:
+        pins = [Requirement(line.split('#')[0].strip()) for line in f
+                if line.split('#')[0].strip()]
+    for pin in pins:
+        name = lock_stack.canonical(pin.name)
+        if name in lock_stack.UNLOCKED:
+            continue
+        assert name in locked, f'{pin} is not locked'
+        assert pin.specifier.contains(locked[name], prereleases=True), (pin, locked[name])
+    assert locked['opencv-python'].startswith('4.')

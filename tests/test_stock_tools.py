@@ -65,6 +65,18 @@ def test_mmdet_stock_train_and_test_run_a_detection_config(toy_workdir):
     metrics = _test_metrics(toy_workdir / 'stock_det_test')
     assert 0.0 <= metrics['coco/bbox_mAP'] <= 1.0 and 'coco/bbox_mAP_50' in metrics
 
+    # mmdet's analysis tools on the run (docs/stock_tools.md): the loss curve of its log
+    # (analyze_logs.py needs seaborn, which the stack carries) and the dataset drawn
+    log = sorted(glob.glob(str(work / '*' / 'vis_data' / '2*.json')))[-1]
+    _run_outside([sys.executable, _stock_tool('mmdet', 'analysis_tools/analyze_logs.py'),
+                  'plot_curve', log, '--keys', 'loss', '--out', toy_workdir / 'det_loss.png'],
+                 cwd=toy_workdir)
+    assert (toy_workdir / 'det_loss.png').stat().st_size > 0
+    _run_outside([sys.executable, _stock_tool('mmdet', 'analysis_tools/browse_dataset.py'),
+                  config, '--output-dir', toy_workdir / 'det_browse', '--not-show'],
+                 cwd=toy_workdir)
+    assert len(os.listdir(toy_workdir / 'det_browse')) == 16  # every training image
+
 
 def test_mmseg_stock_train_and_test_run_a_segmentation_config(toy_workdir):
     config = osp.join(REPO, 'configs', 'segformer_transxnet_t_toy.py')
@@ -77,6 +89,17 @@ def test_mmseg_stock_train_and_test_run_a_segmentation_config(toy_workdir):
                   '--work-dir', toy_workdir / 'stock_seg_test'], cwd=toy_workdir)
     metrics = _test_metrics(toy_workdir / 'stock_seg_test')
     assert 0.0 <= metrics['mIoU'] <= 100.0 and 'aAcc' in metrics
+
+    # mmseg's browse_dataset.py draws the label maps with OpenCV (4.x in the stack; our
+    # configs' visualizer hands it contiguous images), and analyze_logs.py plots the mIoU
+    _run_outside([sys.executable, _stock_tool('mmseg', 'analysis_tools/browse_dataset.py'),
+                  config, '--output-dir', toy_workdir / 'seg_browse', '--not-show'],
+                 cwd=toy_workdir)
+    assert len(os.listdir(toy_workdir / 'seg_browse')) == 16
+    log = sorted(glob.glob(str(work / '*' / 'vis_data' / '2*.json')))[-1]
+    _run_outside([sys.executable, _stock_tool('mmseg', 'analysis_tools/analyze_logs.py'), log,
+                  '--keys', 'mIoU', '--out', toy_workdir / 'seg_miou.png'], cwd=toy_workdir)
+    assert (toy_workdir / 'seg_miou.png').stat().st_size > 0
 
 
 def test_mim_train_runs_mmdet_stock_tool_on_our_config(toy_workdir):

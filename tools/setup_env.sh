@@ -9,7 +9,8 @@
 # already cached):
 #   1. checks the interpreter (MMTOKENMIX_PYTHON, default python3.11; Python 3.9-3.11);
 #   2. python -m venv under $MMTOKENMIX_CACHE (default ~/.cache/mmtokenmix), named after a hash of
-#      requirements/stack.txt and the set-up scripts, so a changed pin gives a fresh venv;
+#      requirements/stack.txt, requirements/lock.txt and the set-up scripts, so a changed pin
+#      gives a fresh venv;
 #   3. pip installs torch 2.5.1 + torchvision 0.20.1 first (so nothing replaces them);
 #   4. tools/misc/mmcv_build_plan.py decides the mmcv build: CPU ops, or CUDA ops for the GPUs
 #      torch sees (or TORCH_CUDA_ARCH_LIST) after checking for an nvcc matching torch's CUDA;
@@ -18,8 +19,10 @@
 #      flavour is cached in $MMTOKENMIX_CACHE/wheels/mmcv-2.1.0-torch<version>-<python>-<flavour>/
 #      (a wheel is only reused with the torch, Python and flavour -- cpu, or CUDA version + GPU
 #      architectures -- it was built for);
-#   6. installs the rest of the stack, mmdet 3.3.0, mmsegmentation 1.2.2 and openmim 0.3.9 (these
-#      three without their unpinned dependencies), and this checkout (editable);
+#   6. installs every package of requirements/lock.txt at its locked version (the whole resolved
+#      stack, checked against requirements/stack.txt), mmdet 3.3.0, mmsegmentation 1.2.2 and
+#      openmim 0.3.9 (these three without their unpinned dependencies), and this checkout
+#      (editable);
 #   7. tools/misc/check_stack.py imports everything and runs mmcv.ops.nms / RoIAlign on the device
 #      that will be used (on a GPU: equal to the CPU ops); only then is the venv stamped finished.
 # An interrupted set-up leaves no stamp: the next run removes the unfinished venv and starts
@@ -121,8 +124,18 @@ _mmtm_build() {
         echo "[setup] reusing the cached mmcv wheel $wheel"
     fi
 
-    echo "[setup] installing the pinned stack"
-    pip install -q -c "$constraints" -r "$repo/requirements/stack.txt" || return 1
+    echo "[setup] installing the locked stack (requirements/lock.txt)"
+    if [ -f "$repo/requirements/lock.txt" ]; then
+        # exactly the locked versions, nothing resolved anew; then stack.txt must be satisfied
+        # by them (an unlocked or conflicting package is an error, not an upgrade)
+        pip install -q --no-deps -c "$constraints" -r "$repo/requirements/lock.txt" || return 1
+        pip install -q -c "$constraints" -c "$repo/requirements/lock.txt" \
+            -r "$repo/requirements/stack.txt" || return 1
+    else
+        echo "[setup] WARNING: no requirements/lock.txt: resolving requirements/stack.txt afresh" \
+             "(write the lock with python tools/misc/lock_stack.py)"
+        pip install -q -c "$constraints" -r "$repo/requirements/stack.txt" || return 1
+    fi
     pip install -q -c "$constraints" "$wheel" || return 1
     pip install -q --no-deps mmdet==3.3.0 mmsegmentation==1.2.2 openmim==0.3.9 || return 1
     _mmtm_install_checkout "$repo" "$venv" || return 1
@@ -140,7 +153,8 @@ _mmtm_setup() {
     python="${MMTOKENMIX_PYTHON:-python3.11}"
     cache="${MMTOKENMIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmtokenmix}"
     stack_hash="$(cat "$repo/requirements/stack.txt" "$repo/tools/setup_env.sh" \
-                      "$repo/tools/misc/mmcv_build_plan.py" | sha256sum | cut -c1-12)"
+                      "$repo/tools/misc/mmcv_build_plan.py" "$repo/requirements/lock.txt" \
+                      2>/dev/null | sha256sum | cut -c1-12)"
     venv="${MMTOKENMIX_VENV:-$cache/venv-$stack_hash}"
 
     if ! _mmtm_ready "$venv"; then

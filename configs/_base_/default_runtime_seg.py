@@ -12,7 +12,9 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'))
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+# mmseg's visualizer, drawing on contiguous images (mmseg's browse_dataset.py needs that)
+visualizer = dict(type='mmtokenmix.SegLocalVisualizer', vis_backends=vis_backends,
+                  name='visualizer')
 log_processor = dict(by_epoch=False)
 
 log_level = 'INFO'
