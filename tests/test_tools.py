@@ -45,10 +45,19 @@ def test_train_then_test_on_toy_data(repo_root, toy_workdir):
     import pickle
     preds = pickle.load(open(toy_workdir / 'preds.pkl', 'rb'))
     assert len(preds) == 8 and 'pred_instances' in preds[0]
-    # --show-dir: every test image drawn (prediction next to the ground truth, as mmdet does)
-    drawn = glob.glob(str(toy_workdir / 'work_test' / '*' / 'show' / '*.png'))
+    # --show-dir: every test image drawn (prediction next to the ground truth, as mmdet
+    # does), into WORK_DIR/show as for segmentors
+    drawn = glob.glob(str(toy_workdir / 'work_test' / 'show' / '*.png'))
     assert len(drawn) == 8
     assert _png(drawn[0]).shape == (128, 256, 3)
+    # the stock tool's other arguments: flip TTA (mmdet's DetTTAModel, added as mmdet's tool
+    # does for a config without one) and --show (a window per image; Agg draws none)
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/test.py'), _cfg(repo_root),
+                    ckpt, '--work-dir', str(toy_workdir / 'work_test_tta'), '--tta', '--show',
+                    '--wait-time', '0.01', '--cfg-options', 'model.test_cfg.score_thr=0.0'],
+                   cwd=toy_workdir, env=dict(MPLBACKEND='Agg'))
+    tta = final_metrics(toy_workdir / 'work_test_tta', 'coco/bbox_mAP')['coco/bbox_mAP']
+    assert 0 <= tta <= 1 and 'DetTTAModel' in out
     # a detector of 2 short epochs scores below the head's 0.05: draw everything it finds
     _check_image_demo(repo_root, toy_workdir, _cfg(repo_root), ckpt, '0.0', '--cfg-options',
                       'model.test_cfg.score_thr=0.0')
@@ -222,12 +231,12 @@ def test_segformer_toy_config_trains_then_tests_with_miou(repo_root, toy_workdir
                     osp.join(repo_root, SEG_TOY), str(work / 'iter_4.pth'),
                     '--work-dir', str(toy_workdir / 'work_seg_test'),
                     '--out', str(toy_workdir / 'seg_preds.pkl'),
-                    '--show-dir', str(toy_workdir / 'seg_show')], cwd=toy_workdir)
+                    '--show-dir', 'show', '--tta'], cwd=toy_workdir)
     assert re.search(r'\| +circle +\| +[\d.]+ +\|', out)  # the per-class IoU table
     import pickle
     preds = pickle.load(open(toy_workdir / 'seg_preds.pkl', 'rb'))
     assert len(preds) == 8 and preds[0]['pred_sem_seg']['data'].shape == (1, 128, 128)
-    drawn = glob.glob(str(toy_workdir / 'seg_show' / 'vis_data' / 'vis_image' / '*.png'))
+    drawn = glob.glob(str(toy_workdir / 'work_seg_test' / 'show' / '*.png'))
     assert len(drawn) == 8  # every image, not mmseg's default of every 50th
     out = _check_image_demo(repo_root, toy_workdir, osp.join(repo_root, SEG_TOY),
                             str(work / 'iter_4.pth'), '0.3', min_size=0)
