@@ -189,10 +189,11 @@ def test_timm_model_contract(name):
     # timm's default-cfg contract: forward_features is unpooled, pool_size at input_size;
     # without a classifier forward pools, and with global_pool='' it does not
     with torch.no_grad():
-        full = torch.randn(1, *cfg['input_size'])
-        assert model.forward_features(full).shape[2:] == cfg['pool_size']
+        full = model.forward_features(torch.randn(1, *cfg['input_size']))
+        assert full.shape[2:] == cfg['pool_size']
         unpooled = timm.create_model(name, num_classes=0, global_pool='').eval()
-        assert unpooled(full).shape == (1, model.num_features, *cfg['pool_size'])
+        assert unpooled(x).shape == (2, model.num_features, *features.shape[2:])
+        assert unpooled.forward_head(full).shape == full.shape  # no pooling at any size
         model.reset_classifier(0)
         assert model(x).shape == (2, model.num_features)
         model.reset_classifier(0, '')
