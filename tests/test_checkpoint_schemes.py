@@ -165,3 +165,13 @@ def test_stock_mmdet_backbone_initialised_from_torchvision_scheme(file_server, h
     assert torch.equal(model.conv1.weight, reference.conv1.weight)
     assert torch.equal(model.layer4[1].conv2.weight, reference.layer4[1].conv2.weight)
     assert osp.isfile(hub / name)
+
+
+def test_a_missing_file_is_still_a_file_not_found_error(tmp_path):
+    """mmengine's local loader raises FileNotFoundError for a missing file; with mmtokenmix
+    imported, code catching that still catches it."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        CheckpointLoader.load_checkpoint(str(tmp_path / 'missing.pth'))
+    with pytest.raises(CheckpointFileError):
+        load_checkpoint_file(str(tmp_path / 'missing.pth'))

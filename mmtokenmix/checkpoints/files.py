@@ -43,6 +43,12 @@ class CheckpointFileError(RuntimeError):
     unpickle, or not downloadable. The message names the file."""
 
 
+class CheckpointNotFoundError(CheckpointFileError, FileNotFoundError):
+    """No file at the checkpoint path: also a ``FileNotFoundError``, which is what mmengine's
+    own loaders raise there, so code that catches that goes on working with mmtokenmix
+    imported."""
+
+
 # local paths a tool's --allow-unsafe-load PATH opted in (see trust_file_for_unpickling)
 _TRUSTED_FILES: Set[str] = set()
 
@@ -154,7 +160,8 @@ def load_checkpoint_file(path: str, map_location: str = 'cpu',
     if osp.isdir(path):
         raise CheckpointFileError(f'checkpoint {path!r} is a directory, not a file')
     if not osp.isfile(path):
-        raise CheckpointFileError(f'checkpoint file {path!r} not found{_download_hint(path)}')
+        raise CheckpointNotFoundError(
+            f'checkpoint file {path!r} not found{_download_hint(path)}')
     if allow_unsafe is None:
         allow_unsafe = is_trusted_for_unpickling(path)
     return _read_checkpoint(path, map_location, allow_unsafe)
