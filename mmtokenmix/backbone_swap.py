@@ -104,10 +104,10 @@ def plan_backbone_swap(cfg, backbone: dict) -> SwapPlan:
     """Work out (without changing ``cfg``) how ``backbone`` (a config dict of ours, e.g.
     ``dict(type='mmtokenmix.DFFormer', arch='s18')``) replaces ``cfg.model.backbone``."""
     from mmtokenmix.config_utils import detect_default_scope
+    from mmtokenmix.registry import MODELS as OUR_MODELS
     scope = detect_default_scope(cfg)
     stock_cfg = cfg.model.backbone
     stock_maps = map_geometry(_build(stock_cfg, scope))
-    from mmtokenmix.registry import MODELS as OUR_MODELS
     num_stages = OUR_MODELS.get(backbone['type']).num_stages
     our_maps = map_geometry(_build(dict(backbone, out_indices=tuple(range(num_stages))), scope))
     plan = SwapPlan(str(stock_cfg.get('type')), stock_maps, our_maps, ())

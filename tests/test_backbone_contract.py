@@ -78,6 +78,15 @@ def build(name: str, **kwargs) -> DenseBackbone:
     return MODELS.build(dict(SPECS[name].cfg, **kwargs))
 
 
+def randomised(name: str) -> DenseBackbone:
+    """A model whose weights are all moved off their initialisation (to tell loads apart)."""
+    model = build(name)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p))
+    return model
+
+
 def test_every_registered_backbone_has_a_spec():
     registered = {name for name, cls in MODELS.module_dict.items()
                   if isinstance(cls, type) and issubclass(cls, DenseBackbone)}
@@ -237,10 +246,7 @@ def test_bad_arguments_raise_clear_errors(name):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_pretrained_checkpoints_load_strictly(name, tmp_path):
-    source = build(name)
-    with torch.no_grad():
-        for p in source.parameters():
-            p.add_(torch.randn_like(p))
+    source = randomised(name)
     state_dict = source.state_dict()
     good = tmp_path / 'good.pth'
     torch.save(dict(state_dict, **{'head.fc.weight': torch.zeros(2, 2)}), good)
@@ -279,10 +285,7 @@ def test_construction_finishes_once_after_init(name):
 @pytest.mark.parametrize('name', NAMES)
 def test_pretrained_argument_is_short_for_a_pretrained_init_cfg(name, tmp_path):
     """mmseg's segmentors hand ``model.pretrained`` to the backbone as ``pretrained=``."""
-    source = build(name)
-    with torch.no_grad():
-        for p in source.parameters():
-            p.add_(torch.randn_like(p))
+    source = randomised(name)
     path = str(tmp_path / 'weights.pth')
     torch.save(source.state_dict(), path)
     model = build(name, pretrained=path)

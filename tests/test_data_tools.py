@@ -23,6 +23,16 @@ def toy_copy(toy_workdir, tmp_path):
     return root
 
 
+def _failing_check(repo_root, config, toy_copy, split, capsys) -> str:
+    """Run check_dataset.py on ``split`` of the damaged copy: it must exit with an error;
+    returns what it printed."""
+    with pytest.raises(SystemExit) as exit_:
+        check_dataset.main([osp.join(repo_root, 'configs', config), '--data-root',
+                            str(toy_copy), '--splits', split])
+    assert exit_.value.code == 1
+    return capsys.readouterr().out
+
+
 def test_clean_toy_data_passes(toy_copy, repo_root, capsys):
     for config in ('retinanet_transxnet_t_toy.py', 'segformer_transxnet_t_toy.py'):
         check_dataset.main([osp.join(repo_root, 'configs', config), '--data-root', str(toy_copy),
@@ -41,11 +51,7 @@ def test_detection_problems_are_reported(toy_copy, repo_root, capsys):
     boxes[0]['bbox'][2] = 0
     boxes[-1]['category_id'] = 99
     ann_file.write_text(json.dumps(coco))
-    with pytest.raises(SystemExit) as exit_:
-        check_dataset.main([osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
-                            '--data-root', str(toy_copy), '--splits', 'train'])
-    assert exit_.value.code == 1
-    out = capsys.readouterr().out
+    out = _failing_check(repo_root, 'retinanet_transxnet_t_toy.py', toy_copy, 'train', capsys)
     assert '[train] 16 images checked: 2 errors, 2 warnings' in out
     assert f'error: 1 x missing image: {toy_copy}/images/train/{first["file_name"]}' in out
     assert f'error: 1 x labels outside the listed categories: annotation ' \
@@ -57,10 +63,8 @@ def test_detection_problems_are_reported(toy_copy, repo_root, capsys):
 
 def test_broken_annotation_json_is_an_error(toy_copy, repo_root, capsys):
     (toy_copy / 'annotations' / 'instances_val.json').write_text('{"images": [')
-    with pytest.raises(SystemExit):
-        check_dataset.main([osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
-                            '--data-root', str(toy_copy), '--splits', 'val'])
-    assert 'unreadable annotation file' in capsys.readouterr().out
+    assert 'unreadable annotation file' in _failing_check(
+        repo_root, 'retinanet_transxnet_t_toy.py', toy_copy, 'val', capsys)
 
 
 def test_segmentation_problems_are_reported(toy_copy, repo_root, capsys):
@@ -71,10 +75,7 @@ def test_segmentation_problems_are_reported(toy_copy, repo_root, capsys):
     Image.fromarray(labels).save(masks[1])
     Image.fromarray(np.zeros((10, 12), np.uint8)).save(masks[2])  # wrong size
     Image.fromarray(np.full((128, 128), 255, np.uint8)).save(masks[3])  # nothing labelled
-    with pytest.raises(SystemExit):
-        check_dataset.main([osp.join(repo_root, 'configs', 'segformer_transxnet_t_toy.py'),
-                            '--data-root', str(toy_copy), '--splits', 'train'])
-    out = capsys.readouterr().out
+    out = _failing_check(repo_root, 'segformer_transxnet_t_toy.py', toy_copy, 'train', capsys)
     assert f'error: 1 x missing label map: {masks[0]}' in out
     assert f'error: 1 x labels outside 0..3 and 255: {masks[1]}: [7]' in out
     assert f'error: 1 x label maps whose size differs from the image: {masks[2]}' in out
@@ -139,10 +140,7 @@ def _damage_images(folder):
 
 def test_empty_truncated_and_non_image_files_are_named(toy_copy, repo_root, capsys):
     empty, truncated, not_image = _damage_images(toy_copy / 'images' / 'train')
-    with pytest.raises(SystemExit):
-        check_dataset.main([osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
-                            '--data-root', str(toy_copy), '--splits', 'train'])
-    out = capsys.readouterr().out
+    out = _failing_check(repo_root, 'retinanet_transxnet_t_toy.py', toy_copy, 'train', capsys)
     assert f'error: 1 x empty image file: {empty}' in out
     assert 'error: 2 x image files that cannot be read' in out
     assert f'{truncated} cannot be decoded completely' in out
@@ -159,10 +157,7 @@ def test_nan_and_all_invalid_boxes_are_reported(toy_copy, repo_root, capsys):
         if ann['image_id'] == second['id']:
             ann['bbox'][3] = 0
     ann_file.write_text(json.dumps(coco))  # json writes NaN, as Python's json reads it
-    with pytest.raises(SystemExit):
-        check_dataset.main([osp.join(repo_root, 'configs', 'retinanet_transxnet_t_toy.py'),
-                            '--data-root', str(toy_copy), '--splits', 'train'])
-    out = capsys.readouterr().out
+    out = _failing_check(repo_root, 'retinanet_transxnet_t_toy.py', toy_copy, 'train', capsys)
     assert f'error: 1 x boxes that are not four finite numbers [x, y, w, h]: annotation ' \
            f'{nan_box["id"]}' in out
     assert f'warning: 1 x images whose every box is invalid or zero-area (they train as ' \
@@ -173,10 +168,7 @@ def test_an_undecodable_label_map_is_named(toy_copy, repo_root, capsys):
     masks = sorted((toy_copy / 'masks' / 'train').iterdir())
     data = masks[0].read_bytes()
     masks[0].write_bytes(data[:len(data) // 2])
-    with pytest.raises(SystemExit):
-        check_dataset.main([osp.join(repo_root, 'configs', 'segformer_transxnet_t_toy.py'),
-                            '--data-root', str(toy_copy), '--splits', 'train'])
-    out = capsys.readouterr().out
+    out = _failing_check(repo_root, 'segformer_transxnet_t_toy.py', toy_copy, 'train', capsys)
     assert f'error: 1 x label map files that cannot be read (truncated, damaged or not an ' \
            f'image): {masks[0]} cannot be decoded completely' in out
 

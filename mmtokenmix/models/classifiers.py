@@ -42,10 +42,9 @@ class TimmClassifier:
     ``prune_intermediate_layers`` drops the stages after the last one asked for.
     """
 
-    def init_timm_attributes(self, global_pool: str = 'avg'):
+    def init_timm_attributes(self):
         self.num_features = self.head_hidden_size = self.out_channels[-1]
-        self.global_pool = 'avg'
-        self._set_global_pool(global_pool, num_classes=0)
+        self.global_pool = 'avg'  # the subclass's reset_classifier sets what was asked for
         names = {id(m): name for name, m in self.named_modules()}
         self.feature_info = [
             dict(num_chs=self.out_channels[i], reduction=self.stage_reductions()[i],
