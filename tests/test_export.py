@@ -20,9 +20,9 @@ from mmtokenmix.models import CDFFormer, DFFormer, DMFormer, TransXNet, XFormer
 BACKBONES = [(TransXNet, 't'), (DFFormer, 's18'), (CDFFormer, 's18'), (DMFormer, 's'),
              (XFormer, 's')]
 # what a trace at one size does at another (docs/checkpoints.md, "torch.compile and tracing"):
-# DMFormer's trace is valid for every size; the others fail loudly (TransXNet's even at another
-# batch size)
-TRACE_IS_SHAPE_GENERIC = {'DMFormer'}
+# the traces of DMFormer, DFFormer and CDFFormer are valid for every size; the others fail
+# loudly (TransXNet's even at another batch size)
+TRACE_IS_SHAPE_GENERIC = {'DMFormer', 'DFFormer', 'CDFFormer'}
 
 
 def _same(outs, refs):
@@ -53,6 +53,29 @@ def test_a_trace_at_another_size_is_right_or_fails_loudly(cls, arch):
         assert set(results.values()) == {'right'}, results
     else:
         assert 'error' in results.values(), results
+
+
+@pytest.mark.parametrize('cls,arch', BACKBONES, ids=[c.__name__ for c, _ in BACKBONES])
+def test_torch_jit_script_of_a_backbone_without_output_norms(cls, arch):
+    """A dense backbone scripts when it has no output norms (XFormer's default; the others
+    with ``out_norm_cfg=None``) and then computes the plain path at any size, returning a
+    list; with output norms, scripting fails with a message that says what to do."""
+    from mmtokenmix.models.layers.fast_paths import fast_paths
+    if cls is not XFormer:
+        with pytest.raises(RuntimeError, match='output norms .* out_norm_cfg=None'):
+            torch.jit.script(cls(arch).eval())
+    torch.manual_seed(0)
+    model = cls(arch, out_norm_cfg=None).eval() if cls is not XFormer else cls(arch).eval()
+    scripted = torch.jit.script(model)
+    for shape in ((1, 3, 64, 64), (2, 3, 66, 70)):
+        x = torch.randn(shape)
+        with torch.no_grad(), fast_paths(False):
+            want = model(x)
+        with torch.no_grad():
+            got = scripted(x)
+        assert isinstance(got, list) and len(got) == len(want)
+        for g, w in zip(got, want):
+            torch.testing.assert_close(g, w, rtol=0, atol=1e-6 * w.abs().max().item())
 
 
 def _shallow_arch(cls, arch):

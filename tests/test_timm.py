@@ -234,8 +234,8 @@ def test_grad_checkpointing_gives_the_same_gradients(name):
 
 @pytest.mark.parametrize('name', ['transxnet_t', 'dfformer_s18', 'dmformer_s', 'xformer'])
 def test_torchscript_by_tracing(name):
-    """TorchScript by ``torch.jit.trace`` at a fixed input shape (``torch.jit.script`` is not
-    supported: see docs/timm.md)."""
+    """TorchScript by ``torch.jit.trace`` at a fixed input shape (the model's fast paths are
+    off while tracing, so the recorded graph holds no cached tensor)."""
     model = timm.create_model(name).eval()
     x, y = torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64)
     with torch.no_grad():
@@ -244,3 +244,62 @@ def test_torchscript_by_tracing(name):
             want = model(inp)
             torch.testing.assert_close(traced(inp), want, rtol=0,
                                        atol=1e-5 * want.abs().max().item())
+
+
+def _scripted(name: str, **kwargs):
+    with timm.set_scriptable(True):
+        model = timm.create_model(name, **kwargs).eval()
+    return model, torch.jit.script(model)
+
+
+@pytest.mark.parametrize('name', TIMM_MODEL_NAMES)
+def test_torch_jit_script_computes_the_plain_path_at_any_size(name):
+    """timm's TorchScript contract: ``torch.jit.script`` compiles every classifier, and the
+    compiled model computes what the eager model computes with its fast paths off, at more
+    than one input size (a script, unlike a trace, is not tied to one shape)."""
+    from mmtokenmix.models.layers.fast_paths import fast_paths
+    torch.manual_seed(0)
+    model, scripted = _scripted(name)
+    for shape in ((1, 3, 64, 64), (2, 3, 72, 56)):
+        x = torch.randn(shape)
+        with torch.no_grad(), fast_paths(False):
+            want = model(x)
+        with torch.no_grad():
+            got = scripted(x)
+        assert got.shape == (shape[0], 1000)
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-6 * want.abs().max().item())
+    with pytest.raises(Exception, match=r'expects a \(N, 3, H, W\) tensor'):
+        scripted(torch.randn(1, 1, 64, 64))
+
+
+@pytest.mark.parametrize('name', ['transxnet_t', 'dfformer_s18', 'cdfformer_s18', 'dmformer_s',
+                                  'xformer'])
+def test_torch_fx_graphs_script_too(name):
+    """timm's fx + TorchScript tests: the fx graph of the classifier (our size-dependent mixers
+    as leaves) scripts, and so does the fx feature extractor, whose maps have the advertised
+    widths (channels-last for DFFormer/CDFFormer, which say so in ``output_fmt``)."""
+    from timm.layers import create_feature_extractor, get_graph_node_names
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 64, 64)
+    model, _ = _scripted(name)
+    _, nodes = get_graph_node_names(model)
+    graph = torch.jit.script(create_feature_extractor(model, return_nodes=[nodes[-1]]))
+    with torch.no_grad():
+        torch.testing.assert_close(graph(x)[nodes[-1]], model(x), rtol=1e-5, atol=1e-5)
+
+    torch.manual_seed(1)
+    with timm.set_scriptable(True):
+        features = timm.create_model(name, features_only=True,
+                                     feature_cfg=dict(feature_cls='fx')).eval()
+    with torch.no_grad():
+        maps = torch.jit.script(features)(x)
+    channels_last = name.startswith(('dfformer', 'cdfformer'))
+    assert str(features.output_fmt).endswith('NHWC' if channels_last else 'NCHW')
+    assert [m.shape[-1 if channels_last else 1] for m in maps] == \
+        features.feature_info.channels()
+    torch.manual_seed(1)  # the same weights
+    getter = timm.create_model(name, features_only=True).eval()  # timm's default: NCHW maps
+    with torch.no_grad():
+        for got, want in zip(maps, getter(x)):
+            torch.testing.assert_close(got.permute(0, 3, 1, 2) if channels_last else got,
+                                       want, rtol=1e-5, atol=1e-5)

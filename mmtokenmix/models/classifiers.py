@@ -70,10 +70,10 @@ class TimmClassifier:
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """Global average pooling to (B, C), or the map itself with ``global_pool=''``."""
-        return x.mean(dim=(2, 3)) if self.global_pool else x
+        return x.mean(dim=(2, 3)) if self.global_pool != '' else x
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_stages(x, (self.num_stages - 1,))[-1]
+        return self.forward_stages(x, [self.num_stages - 1])[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
@@ -204,23 +204,24 @@ class TransXNetClassifier(TimmClassifier, TransXNet):
         """Replace the classifier by a freshly initialised one with ``num_classes`` outputs."""
         self._set_global_pool(global_pool, num_classes)
         self.num_classes = num_classes
-        layers = [build_norm_layer(self._head_norm_cfg, self.num_features)[1],
-                  nn.AdaptiveAvgPool2d(1) if self.global_pool else nn.Identity()]
+        # norm, pool, 1x1 conv (an Identity without classes: no state-dict entry)
+        fc = nn.Identity()
         if num_classes > 0:
             fc = nn.Conv2d(self.num_features, num_classes, 1)
             nn.init.trunc_normal_(fc.weight, std=0.02)
             nn.init.zeros_(fc.bias)
-            layers.append(fc)
-        self.classifier = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            build_norm_layer(self._head_norm_cfg, self.num_features)[1],
+            nn.AdaptiveAvgPool2d(1) if self.global_pool else nn.Identity(), fc)
 
     def get_classifier(self) -> nn.Module:
-        return self.classifier[-1]
+        return self.classifier[2]
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.classifier[1](self.classifier[0](x))  # norm, pool
-        if not self.global_pool:
+        if self.global_pool == '':
             return x
-        if not pre_logits and self.num_classes > 0:
+        if not pre_logits:
             x = self.classifier[2](x)
         return x.flatten(1)
 
@@ -286,7 +287,7 @@ class MetaFormerClassifier(TimmClassifier, MetaFormer):
         return self.head
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        if not self.global_pool:  # the norm at every position (channels last)
+        if self.global_pool == '':  # the norm at every position (channels last)
             return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         x = self.norm(self.pool(x))
         return x if pre_logits else self.head(x)
@@ -325,6 +326,8 @@ class XFormerClassifier(TimmClassifier, XFormer):
                          patch_size=patch_size, drop_rate=drop_rate,
                          drop_path_rate=drop_path_rate, with_cp=with_cp, last_exp_factor=4)
         self.init_timm_attributes()
+        if self.conv_1x1_exp is not None:  # the last map is the expansion's output
+            self.feature_info[-1]['module'] = 'conv_1x1_exp'
         self.reset_classifier(num_classes, global_pool)
 
     def stage_reductions(self) -> List[int]:
@@ -347,7 +350,7 @@ class XFormerClassifier(TimmClassifier, XFormer):
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.pool(x)
-        return x if pre_logits or not self.global_pool else self.head(x)
+        return x if pre_logits or self.global_pool == '' else self.head(x)
 
 
 class DMFormerClassifier(TimmClassifier, DMFormer):
@@ -383,7 +386,7 @@ class DMFormerClassifier(TimmClassifier, DMFormer):
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.pool(self.norm(x))
-        return x if pre_logits or not self.global_pool else self.head(x)
+        return x if pre_logits or self.global_pool == '' else self.head(x)
 
 
 def _classifier_factory(cls, *args):
@@ -402,8 +405,18 @@ def _entry_point(name: str, build, out_indices: Tuple[int, ...]):
     def create(pretrained: bool = False, **kwargs):
         if pretrained:  # timm loads them, from a local file read weights-only
             kwargs = local_pretrained_kwargs(name, kwargs)
-        return build_model_with_cfg(build, name, pretrained, feature_cfg=dict(
-            feature_cls='getter', out_indices=out_indices), **kwargs)
+        # timm's getter of forward_intermediates by default (NCHW maps); a caller's feature_cfg
+        # (e.g. feature_cls='fx') takes precedence. The fx/hook extractors return the stage
+        # modules' outputs as they are: channels-last for DFFormer/CDFFormer, which says so in
+        # its output_fmt (as timm's channels-last models, e.g. Swin, do)
+        feature_cfg = dict(feature_cls='getter', out_indices=out_indices)
+        feature_cfg.update(kwargs.pop('feature_cfg', None) or {})
+        if 'feature_cls' in kwargs:  # timm also takes it as a keyword of its own
+            feature_cfg['feature_cls'] = kwargs.pop('feature_cls')
+        if name.split('_')[0] in ('dfformer', 'cdfformer') and \
+                feature_cfg['feature_cls'] != 'getter':
+            feature_cfg.setdefault('output_fmt', 'NHWC')
+        return build_model_with_cfg(build, name, pretrained, feature_cfg=feature_cfg, **kwargs)
 
     create.__name__ = create.__qualname__ = name
     create.__module__ = __name__  # timm looks up ``default_cfgs`` in this module

@@ -64,21 +64,21 @@ class StageBlocks(nn.Sequential):
     """The blocks of one stage, applied in turn (keys ``0``, ``1``, ... as ``nn.Sequential``).
 
     With ``grad_checkpointing`` each block's activations are recomputed in the backward pass
-    instead of stored (per stage, as timm's ``MetaFormerStage``). Keyword arguments of
-    :meth:`forward` (TransXNet's position encoding) are passed to every block.
+    instead of stored (per stage, as timm's ``MetaFormerStage``; not in a TorchScript model).
     """
 
     def __init__(self, blocks: Iterable[nn.Module], grad_checkpointing: bool = False):
         super().__init__(*blocks)
         self.grad_checkpointing = grad_checkpointing
 
-    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
-        use_cp = self.grad_checkpointing and x.requires_grad
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.jit.is_scripting():
+            if self.grad_checkpointing and x.requires_grad:
+                for block in self:
+                    x = cp.checkpoint(block, x, use_reentrant=False)
+                return x
         for block in self:
-            if use_cp:
-                x = cp.checkpoint(block, x, use_reentrant=False, **kwargs)
-            else:
-                x = block(x, **kwargs)
+            x = block(x)
         return x
 
 
@@ -110,6 +110,9 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
     """
 
     num_stages = 4
+    __constants__ = ['num_stages']  # TorchScript reads class attributes it is told about
+    # mmengine's BaseModule property, not used by any forward (torch.jit.script would compile it)
+    __jit_unused_properties__ = ['is_init']
     #: prefixes of checkpoint keys that belong to a classification head (allowed to be unused)
     classifier_prefixes: Tuple[str, ...] = ('classifier.', 'head.')
     #: named architectures (``arch='name'``) and alternative names for them
@@ -263,18 +266,35 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
             self.out_norm_names[stage] = name
 
     # ---- forward ------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """The maps of the stages in ``out_indices`` (NCHW), through their output norms."""
-        return self.forward_stages(x, self.out_indices)
+    def forward(self, x: torch.Tensor):
+        """The maps of the stages in ``out_indices`` (NCHW), through their output norms: a
+        tuple (a list in a TorchScript model)."""
+        outs = self.forward_stages(x, list(self.out_indices))
+        if torch.jit.is_scripting():
+            return outs
+        return tuple(outs)
 
-    def forward_stages(self, x: torch.Tensor, indices: Sequence[int]) -> Tuple[torch.Tensor, ...]:
+    def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
         """The maps of the stages ``indices`` (increasing); later stages are not run."""
         raise NotImplementedError
 
     def out_norm(self, stage: int, x: torch.Tensor) -> torch.Tensor:
         """``x`` through the output norm of ``stage`` (unchanged if it has none)."""
+        if torch.jit.is_scripting():
+            return x  # a model with output norms is not scripted (__prepare_scriptable__)
         name = self.out_norm_names.get(stage)
         return getattr(self, name)(x) if name else x
+
+    def __prepare_scriptable__(self):
+        """Called by ``torch.jit.script``: a backbone with output norms cannot be scripted
+        (each is found by a name computed at run time, which TorchScript cannot compile; the
+        state-dict names are the official ones). The timm classifiers have none."""
+        if self.out_norm_names:
+            raise RuntimeError(
+                f'{type(self).__name__} with output norms ({sorted(self.out_norm_names)}) '
+                f'cannot be compiled by torch.jit.script: build it with out_norm_cfg=None, or '
+                f'record it at a fixed input size with torch.jit.trace (docs/deployment.md)')
+        return self
 
     # ---- what a subclass provides -------------------------------------------------------
     def stem_parts(self) -> List[Part]:
@@ -299,7 +319,13 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
 
     def check_input(self, x: torch.Tensor):
         """Raise a ValueError for a tensor the network cannot take (not while torch.fx traces
-        symbolically: a traced shape has no value to check)."""
+        symbolically: a traced shape has no value to check; a TorchScript model checks the
+        shape only)."""
+        if torch.jit.is_scripting():
+            if x.dim() != 4 or x.shape[1] != self.in_channels:
+                raise ValueError(f'the backbone expects a (N, {self.in_channels}, H, W) '
+                                 f'tensor, got shape {x.shape}')
+            return
         if is_fx_tracing():
             return
         if x.dim() != 4 or x.shape[1] != self.in_channels:
@@ -314,6 +340,11 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
             raise TypeError(f'{type(self).__name__} got a {x.dtype} input, but its weights are '
                             f'{weight.dtype}: convert the input (x.to({weight.dtype})) or the '
                             f'model (model.to({x.dtype})), or run under torch.autocast')
+        self.check_model_input(x)
+
+    def check_model_input(self, x: torch.Tensor):
+        """Checks of one family (raise for an input it cannot take), after the common ones of
+        :meth:`check_input` (not in TorchScript or while torch.fx traces)."""
 
     def convert_checkpoint(self, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Map an official checkpoint's state dict to this class's names (identity here)."""

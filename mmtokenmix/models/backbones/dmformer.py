@@ -19,10 +19,10 @@ from functools import partial
 from typing import Optional, Sequence, Union
 
 import torch.nn as nn
-from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
+from mmcv.cnn import build_activation_layer, build_norm_layer
 
 from mmtokenmix.registry import MODELS
-from ..layers import ConvPatchEmbed, MetaFormerBlock, MetaFormerMlp
+from ..layers import ConvNormAct, ConvPatchEmbed, MetaFormerBlock, MetaFormerMlp
 from ..mixers.dma import DMA
 from .skeleton import MetaFormerSkeleton
 
@@ -103,9 +103,9 @@ class DMFormer(MetaFormerSkeleton):
 
         stem_mid = dims[0] // 2
         stem = nn.Sequential(
-            ConvModule(in_channels, stem_mid, kernel_size=7, stride=2, padding=3,
+            ConvNormAct(in_channels, stem_mid, kernel_size=7, stride=2, padding=3,
                        norm_cfg=stem_norm_cfg, act_cfg=act_cfg),
-            ConvModule(stem_mid, stem_mid, kernel_size=3, padding=1, norm_cfg=stem_norm_cfg,
+            ConvNormAct(stem_mid, stem_mid, kernel_size=3, padding=1, norm_cfg=stem_norm_cfg,
                        act_cfg=act_cfg),
             ConvPatchEmbed(stem_mid, dims[0], kernel_size=2, stride=2, padding=0,
                            norm_cfg=norm_cfg, pad_to_stride=True))

@@ -12,7 +12,6 @@ loading, as the official dense wrappers do.
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
-from torch.fx._symbolic_trace import is_fx_tracing
 import torch.nn as nn
 from mmengine.logging import print_log
 
@@ -209,10 +208,7 @@ class MetaFormer(MetaFormerSkeleton):
                       f'return: {dropped}', logger='current')
         return out
 
-    def check_input(self, x: torch.Tensor):
-        super().check_input(x)
-        if is_fx_tracing():
-            return
+    def check_model_input(self, x: torch.Tensor):
         if self._has_dynamic_filter and torch.is_grad_enabled() and \
                 torch.compiler.is_compiling():
             _refuse_compiled_training(type(self).__name__)

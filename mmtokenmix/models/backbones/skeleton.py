@@ -5,7 +5,7 @@ stage, for four stages, and the MetaFormer initialisation. A subclass builds its
 downsampling and blocks (its token mixer, norm and layout) and hands them to
 :meth:`MetaFormerSkeleton.build_hierarchy`; the whole forward is :meth:`forward` below.
 """
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Sequence
 
 import torch
 import torch.nn as nn
@@ -23,6 +23,7 @@ class MetaFormerSkeleton(DenseBackbone):
     """
 
     channels_last = False
+    __constants__ = ['num_stages', 'channels_last']
 
     def build_hierarchy(self, downsample_layers: Sequence[nn.Module],
                         make_block: Callable[[int, float], nn.Module], depths: Sequence[int],
@@ -36,15 +37,17 @@ class MetaFormerSkeleton(DenseBackbone):
             StageBlocks([make_block(i, rate) for rate in dpr[i]], self.with_cp[i])
             for i in range(self.num_stages))
 
-    def forward_stages(self, x: torch.Tensor, indices: Sequence[int]) -> Tuple[torch.Tensor, ...]:
+    def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
         self.check_input(x)
-        outs = []
-        for i in range(indices[-1] + 1):  # later stages feed no output
-            x = self.stages[i](self.downsample_layers[i](x))
-            if i in indices:
-                out = self.out_norm(i, x)
-                outs.append(out.permute(0, 3, 1, 2) if self.channels_last else out)
-        return tuple(outs)
+        outs: List[torch.Tensor] = []
+        # (zipped, not indexed: TorchScript indexes module lists by literals only)
+        for i, (downsample, stage) in enumerate(zip(self.downsample_layers, self.stages)):
+            if i <= indices[-1]:  # later stages feed no output
+                x = stage(downsample(x))
+                if i in indices:
+                    out = self.out_norm(i, x)
+                    outs.append(out.permute(0, 3, 1, 2) if self.channels_last else out)
+        return outs
 
     # ---- DenseBackbone hooks ------------------------------------------------------------
     def stem_parts(self) -> List[nn.Module]:

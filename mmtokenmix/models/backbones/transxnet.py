@@ -7,16 +7,16 @@ official ones, so its ImageNet and dense checkpoints load without renaming:
 ``network.{1,3,5}`` (downsampling), output norms ``norm{0,2,4,6}`` (named by network index).
 """
 import math
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Iterable, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+import torch.utils.checkpoint as cp
 from torch.fx._symbolic_trace import is_fx_tracing
 from mmcv.cnn import build_norm_layer
-from mmcv.cnn.bricks import DropPath
 
 from mmtokenmix.registry import MODELS
-from ..layers import ConvPatchEmbed, LayerScale2d, stochastic_depth_rates
+from ..layers import ConvPatchEmbed, DropPath, LayerScale2d, stochastic_depth_rates
 from ..layers.fast_paths import (ResizedParameterCache, fast_paths_enabled,
                                  use_inference_fast_path)
 from ..layers.ms_ffn import MultiScaleFFN
@@ -58,14 +58,33 @@ class TransXNetBlock(nn.Module):
         self.layer_scale_1 = LayerScale2d(channels, layer_scale_init_value)
         self.layer_scale_2 = LayerScale2d(channels, layer_scale_init_value)
 
-    def forward(self, x: torch.Tensor, rpe: torch.Tensor = None) -> torch.Tensor:
-        if use_inference_fast_path(self):  # the same sums, each into the new branch tensor
-            x = self.pos_embed(x).add_(x)
-            x = self.layer_scale_1.forward_(self.token_mixer(self.norm1(x), rpe)).add_(x)
-            return self.layer_scale_2.forward_(self.mlp(self.norm2(x))).add_(x)
+    def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if not torch.jit.is_scripting():
+            if use_inference_fast_path(self):  # the same sums, each into the new branch tensor
+                x = self.pos_embed(x).add_(x)
+                x = self.layer_scale_1.forward_(self.token_mixer(self.norm1(x), rpe)).add_(x)
+                return self.layer_scale_2.forward_(self.mlp(self.norm2(x))).add_(x)
         x = x + self.pos_embed(x)
         x = x + self.drop_path(self.layer_scale_1(self.token_mixer(self.norm1(x), rpe)))
         return x + self.drop_path(self.layer_scale_2(self.mlp(self.norm2(x))))
+
+
+class TransXNetStage(StageBlocks):
+    """The blocks of one TransXNet stage; each gets the stage's relative position encoding."""
+
+    def __init__(self, blocks: Iterable[nn.Module], grad_checkpointing: bool = False):
+        super().__init__(blocks, grad_checkpointing)
+        self.takes_position_encoding = True
+
+    def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if not torch.jit.is_scripting():
+            if self.grad_checkpointing and x.requires_grad:
+                for block in self:
+                    x = cp.checkpoint(block, x, rpe, use_reentrant=False)
+                return x
+        for block in self:
+            x = block(x, rpe)
+        return x
 
 
 @MODELS.register_module()
@@ -140,7 +159,7 @@ class TransXNet(DenseBackbone):
             if i > 0:
                 network.append(ConvPatchEmbed(dims[i - 1], dims[i], kernel_size=3, stride=2,
                                               padding=1, norm_cfg=bn_cfg))
-            network.append(StageBlocks([
+            network.append(TransXNetStage([
                 TransXNetBlock(dims[i], arch['kernel_sizes'][i], arch['num_groups'][i],
                                arch['num_heads'][i], arch['sr_ratios'][i],
                                arch['mlp_ratios'][i], norm_cfg=norm_cfg, bn_cfg=bn_cfg,
@@ -159,7 +178,7 @@ class TransXNet(DenseBackbone):
             if groups < 2:
                 raise ValueError(f'stage {i}: num_groups must be > 1, got {groups}')
 
-    def stage_blocks(self, stage: int) -> StageBlocks:
+    def stage_blocks(self, stage: int) -> TransXNetStage:
         return self.network[2 * stage]
 
     def downsampling(self, stage: int) -> nn.Module:
@@ -202,6 +221,15 @@ class TransXNet(DenseBackbone):
     # ---- forward ------------------------------------------------------------------------
     def stage_position_encoding(self, stage: int, x: torch.Tensor) -> torch.Tensor:
         """The stage's relative position encoding for the input map ``x`` of its blocks."""
+        if torch.jit.is_scripting():  # (a module list indexed by a variable does not compile)
+            rpe = self.relative_pos_enc[0]
+            for i, encoding in enumerate(self.relative_pos_enc):
+                if i == stage:
+                    rpe = encoding
+            return rpe  # each block resizes it, as upstream
+        return self._resized_position_encoding(stage, x)
+
+    def _resized_position_encoding(self, stage: int, x: torch.Tensor) -> torch.Tensor:
         rpe = self.relative_pos_enc[stage]
         if not fast_paths_enabled() or is_fx_tracing():
             return rpe  # each block resizes it, as upstream
@@ -213,14 +241,20 @@ class TransXNet(DenseBackbone):
         return self._rpe_caches[stage].get(self, rpe, size,
                                            lambda: resize_relative_pos_enc(rpe, size))
 
-    def forward_stages(self, x: torch.Tensor, indices: Sequence[int]) -> Tuple[torch.Tensor, ...]:
+    def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
         self.check_input(x)
         x = self.patch_embed(x)
-        outs = []
-        for i in range(indices[-1] + 1):  # later stages feed no output
-            if i > 0:
-                x = self.downsampling(i)(x)
-            x = self.stage_blocks(i)(x, rpe=self.stage_position_encoding(i, x))
-            if i in indices:
-                outs.append(self.out_norm(i, x))
-        return tuple(outs)
+        outs: List[torch.Tensor] = []
+        # network = [stage 0, down 1, stage 1, ...], iterated (TorchScript indexes module
+        # lists by literals only; it resolves hasattr when compiling, not isinstance)
+        stage = 0
+        for layer in self.network:
+            if hasattr(layer, 'takes_position_encoding'):  # a TransXNetStage
+                if stage <= indices[-1]:  # later stages feed no output
+                    x = layer(x, self.stage_position_encoding(stage, x))
+                    if stage in indices:
+                        outs.append(self.out_norm(stage, x))
+                stage += 1
+            elif stage <= indices[-1]:
+                x = layer(x)  # the downsampling before ``stage``
+        return outs

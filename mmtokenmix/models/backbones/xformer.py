@@ -7,18 +7,17 @@ place of self-attention. Parameter names follow mmpretrain's MobileViT (``stem``
 ImageNet weights load as the documented substitute initialisation.
 """
 import math
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import ConvModule
-from mmcv.cnn.bricks import DropPath
 from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
 from mmtokenmix.checkpoints.mobilevit import format_report, load_matching_weights
-from ..layers.drop_path import check_drop_path_rate
+from ..layers.conv_norm_act import ConvNormAct
+from ..layers.drop_path import DropPath, check_drop_path_rate
 from ..mixers.xfa import CrossFeatureAttention
 from .base import DenseBackbone, StageBlocks
 
@@ -35,10 +34,10 @@ class InvertedResidual(nn.Module):
         self.use_shortcut = stride == 1 and in_channels == out_channels
         layers = []
         if expand_ratio != 1:
-            layers.append(ConvModule(in_channels, hidden, 1, norm_cfg=norm_cfg, act_cfg=act_cfg))
-        layers += [ConvModule(hidden, hidden, 3, stride=stride, padding=1, groups=hidden,
+            layers.append(ConvNormAct(in_channels, hidden, 1, norm_cfg=norm_cfg, act_cfg=act_cfg))
+        layers += [ConvNormAct(hidden, hidden, 3, stride=stride, padding=1, groups=hidden,
                               norm_cfg=norm_cfg, act_cfg=act_cfg),
-                   ConvModule(hidden, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None)]
+                   ConvNormAct(hidden, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None)]
         self.conv = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,16 +95,16 @@ class XFormerBlock(nn.Module):
         super().__init__()
         self.patch_size = patch_size
         self.local_rep = nn.Sequential(
-            ConvModule(channels, channels, 3, padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg),
-            ConvModule(channels, transformer_dim, 1, bias=False, norm_cfg=None, act_cfg=None))
+            ConvNormAct(channels, channels, 3, padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg),
+            ConvNormAct(channels, transformer_dim, 1, bias=False, norm_cfg=None, act_cfg=None))
         drop_paths = list(drop_paths) or [0.0] * num_layers
         self.global_rep = nn.Sequential(
             *[XFALayer(transformer_dim, ffn_dim, attn_cfg, drop, attn_drop, rate)
               for rate in drop_paths],
             nn.LayerNorm(transformer_dim))
-        self.conv_proj = ConvModule(transformer_dim, channels, 1, norm_cfg=norm_cfg,
+        self.conv_proj = ConvNormAct(transformer_dim, channels, 1, norm_cfg=norm_cfg,
                                     act_cfg=act_cfg)
-        self.conv_fusion = ConvModule(2 * channels, channels, 3, padding=1, norm_cfg=norm_cfg,
+        self.conv_fusion = ConvNormAct(2 * channels, channels, 3, padding=1, norm_cfg=norm_cfg,
                                       act_cfg=act_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -186,7 +185,7 @@ class XFormer(DenseBackbone):
         super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
                          pretrained)
         self.arch = arch = self.parse_arch(arch)
-        self.stem = ConvModule(in_channels, stem_channels, kernel_size=3, stride=2, padding=1,
+        self.stem = ConvNormAct(in_channels, stem_channels, kernel_size=3, stride=2, padding=1,
                                norm_cfg=norm_cfg, act_cfg=act_cfg)
         num_layers = sum(d for k, d in zip(arch['kinds'], arch['depths']) if k == 'xformer')
         rates = iter(torch.linspace(0, check_drop_path_rate(drop_path_rate),
@@ -212,7 +211,7 @@ class XFormer(DenseBackbone):
         self.out_channels = list(arch['dims'])
         self.conv_1x1_exp = None
         if last_exp_factor:
-            self.conv_1x1_exp = ConvModule(channels, last_exp_factor * channels, kernel_size=1,
+            self.conv_1x1_exp = ConvNormAct(channels, last_exp_factor * channels, kernel_size=1,
                                            norm_cfg=norm_cfg, act_cfg=act_cfg)
             self.out_channels[-1] = last_exp_factor * channels
 
@@ -254,7 +253,7 @@ class XFormer(DenseBackbone):
                 if m.weight is not None:
                     nn.init.ones_(m.weight)
                     nn.init.zeros_(m.bias)
-            elif isinstance(m, CrossFeatureAttention) and hasattr(m, 'temperature'):
+            elif isinstance(m, CrossFeatureAttention) and m.temperature is not None:
                 nn.init.ones_(m.temperature)
 
     def load_pretrained_state_dict(self, state_dict, source: str):
@@ -269,14 +268,15 @@ class XFormer(DenseBackbone):
         self.pretrained_report = report
 
     # ---- forward ------------------------------------------------------------------------
-    def forward_stages(self, x: torch.Tensor, indices: Sequence[int]) -> Tuple[torch.Tensor, ...]:
+    def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
         self.check_input(x)
         x = self.stem(x)
-        outs = []
-        for i in range(indices[-1] + 1):  # later stages feed no output
-            x = self.layers[i](x)
-            if i == self.num_stages - 1 and self.conv_1x1_exp is not None:
-                x = self.conv_1x1_exp(x)
-            if i in indices:
-                outs.append(x)
-        return tuple(outs)
+        outs: List[torch.Tensor] = []
+        for i, layer in enumerate(self.layers):  # (TorchScript indexes by literals only)
+            if i <= indices[-1]:  # later stages feed no output
+                x = layer(x)
+                if i == self.num_stages - 1 and self.conv_1x1_exp is not None:
+                    x = self.conv_1x1_exp(x)
+                if i in indices:
+                    outs.append(self.out_norm(i, x))
+        return outs

@@ -1,5 +1,32 @@
 from typing import List, Sequence
 
+import torch
+import torch.nn as nn
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: in training, zero the whole residual branch of each sample with
+    probability ``drop_prob`` and scale the kept ones by ``1 / (1 - drop_prob)``.
+
+    Computes exactly what mmcv's ``DropPath`` computes (the same random draws, so training runs
+    repeat bit for bit), in a form ``torch.jit.script`` compiles.
+    """
+
+    def __init__(self, drop_prob: float = 0.1):
+        super().__init__()
+        self.drop_prob = float(drop_prob)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.drop_prob == 0.0 or not self.training:
+            return x
+        keep_prob = 1.0 - self.drop_prob
+        shape = [x.shape[0]] + [1] * (x.dim() - 1)  # one draw per sample
+        random_tensor = keep_prob + torch.rand(shape, dtype=x.dtype, device=x.device)
+        return x.div(keep_prob) * random_tensor.floor()
+
+    def extra_repr(self) -> str:
+        return f'drop_prob={self.drop_prob}'
+
 
 def check_drop_path_rate(drop_path_rate: float) -> float:
     """``drop_path_rate`` if it is a probability a block can be dropped with, [0, 1)."""

@@ -14,6 +14,10 @@ training everything runs as before. Inside ``with fast_paths(False):`` every mod
 exactly the way the official implementations do (the *plain path*), which benchmarks and
 tests compare the fast paths with.
 
+TorchScript: a scripted model always computes the plain path. Every fast path sits inside an
+``if not torch.jit.is_scripting():`` block, which ``torch.jit.script`` does not compile (the
+switch, the caches and the checks below are Python objects it cannot compile).
+
 Threads: the switch is per thread (a ``with fast_paths(False):`` in one thread does not change
 what another computes), and a cache holds one immutable entry that a thread reads whole, so
 several threads may share one model in eval mode with inputs of different sizes.

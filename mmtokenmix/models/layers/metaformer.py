@@ -13,8 +13,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn.bricks import DropPath
 
+from .drop_path import DropPath
 from .fast_paths import use_inference_fast_path
 from .pointwise import PointwiseConv2d
 
@@ -38,8 +38,9 @@ class LayerNormWithoutBias(nn.Module):
         nn.init.ones_(self.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if use_inference_fast_path(self):  # one fused kernel; equal up to float rounding
-            return F.layer_norm(x, x.shape[-1:], self.weight, None, self.eps)
+        if not torch.jit.is_scripting():
+            if use_inference_fast_path(self):  # one fused kernel; equal up to float rounding
+                return F.layer_norm(x, x.shape[-1:], self.weight, None, self.eps)
         centred = x - x.mean(-1, keepdim=True)
         var = centred.pow(2).mean(-1, keepdim=True)
         return centred / torch.sqrt(var + self.eps) * self.weight
@@ -59,11 +60,12 @@ class StarReLU(nn.Module):
         nn.init.constant_(self.bias, self.bias_value)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if use_inference_fast_path(self):
-            # the same operations in place: one new tensor instead of four (these
-            # element-wise passes over large maps are bound by memory traffic)
-            y = F.relu(x)
-            return y.mul_(y).mul_(self.scale).add_(self.bias)
+        if not torch.jit.is_scripting():
+            if use_inference_fast_path(self):
+                # the same operations in place: one new tensor instead of four (these
+                # element-wise passes over large maps are bound by memory traffic)
+                y = F.relu(x)
+                return y.mul_(y).mul_(self.scale).add_(self.bias)
         return self.scale * F.relu(x) ** 2 + self.bias
 
 
@@ -170,9 +172,10 @@ class MetaFormerBlock(nn.Module):
         self.res_scale2 = _optional_scale(channels, res_scale_init_value, channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if use_inference_fast_path(self):  # the residual sums added in place into the branch
-            x = self.layer_scale1(self.token_mixer(self.norm1(x))).add_(self.res_scale1(x))
-            return self.layer_scale2(self.mlp(self.norm2(x))).add_(self.res_scale2(x))
+        if not torch.jit.is_scripting():
+            if use_inference_fast_path(self):  # the residual sums added in place
+                x = self.layer_scale1(self.token_mixer(self.norm1(x))).add_(self.res_scale1(x))
+                return self.layer_scale2(self.mlp(self.norm2(x))).add_(self.res_scale2(x))
         x = self.res_scale1(x) + self.layer_scale1(self.drop_path(self.token_mixer(self.norm1(x))))
         return self.res_scale2(x) + self.layer_scale2(self.drop_path(self.mlp(self.norm2(x))))
 

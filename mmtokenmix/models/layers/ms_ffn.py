@@ -21,10 +21,13 @@ class MultiScaleDWConv(nn.Module):
             nn.Conv2d(c, c, k, padding=k // 2, groups=c)
             for c, k in zip(self.split, kernel_sizes))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         parts = torch.split(x, self.split, dim=1)
         # indexed, not zipped: torch.fx cannot iterate the traced result of torch.split
-        return torch.cat([conv(parts[i]) for i, conv in enumerate(self.proj)], dim=1)
+        outs = []
+        for i, conv in enumerate(self.proj):
+            outs.append(conv(parts[i]))
+        return torch.cat(outs, dim=1)
 
 
 class MultiScaleFFN(nn.Module):
@@ -53,9 +56,10 @@ class MultiScaleFFN(nn.Module):
             build_norm_layer(bn_cfg, channels)[1])
         self.drop = nn.Dropout(drop)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.fc1(x)
-        if use_inference_fast_path(self):
-            return self.fc2(self.norm(self.act(self.dwconv(x).add_(x))))  # eval: no dropout
+        if not torch.jit.is_scripting():
+            if use_inference_fast_path(self):  # eval: no dropout
+                return self.fc2(self.norm(self.act(self.dwconv(x).add_(x))))
         x = self.norm(self.act(self.dwconv(x) + x))
         return self.drop(self.fc2(self.drop(x)))

@@ -2,7 +2,8 @@ import torch
 from torch.fx._symbolic_trace import is_fx_tracing
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import ConvModule
+
+from .conv_norm_act import ConvNormAct
 
 
 class ConvPatchEmbed(nn.Module):
@@ -26,17 +27,22 @@ class ConvPatchEmbed(nn.Module):
                              f'{kernel_size}, stride {stride}, padding {padding}')
         self.stride = stride
         self.pad_to_stride = pad_to_stride
-        self.proj = ConvModule(in_channels, out_channels, kernel_size, stride=stride,
+        self.proj = ConvNormAct(in_channels, out_channels, kernel_size, stride=stride,
                                padding=padding, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pad_to_stride and (torch.jit.is_tracing() or is_fx_tracing()):
-            # a trace would bake the size-dependent padding in (silently wrong shapes at other
-            # sizes; torch.fx cannot branch on it); padding stride - 1 gives the same windows
-            # for every size
-            x = F.pad(x, (0, self.stride - 1, 0, self.stride - 1))
-        elif self.pad_to_stride:
-            pad_h, pad_w = (-x.shape[2]) % self.stride, (-x.shape[3]) % self.stride
-            if pad_h or pad_w:
-                x = F.pad(x, (0, pad_w, 0, pad_h))
+        if self.pad_to_stride:
+            x = self._pad_to_stride(x)
         return self.proj(x)
+
+    def _pad_to_stride(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.jit.is_scripting():
+            if torch.jit.is_tracing() or is_fx_tracing():
+                # a trace would bake the size-dependent padding in (silently wrong shapes at
+                # other sizes; torch.fx cannot branch on it); padding stride - 1 gives the
+                # same windows for every size
+                return F.pad(x, (0, self.stride - 1, 0, self.stride - 1))
+        pad_h, pad_w = (-x.shape[2]) % self.stride, (-x.shape[3]) % self.stride
+        if pad_h > 0 or pad_w > 0:
+            x = F.pad(x, (0, pad_w, 0, pad_h))
+        return x

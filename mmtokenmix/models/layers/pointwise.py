@@ -18,8 +18,12 @@ class PointwiseConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, 1, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not use_inference_fast_path(self) or x.dim() != 4:
-            return super().forward(x)
+        if not torch.jit.is_scripting():
+            if use_inference_fast_path(self) and x.dim() == 4:
+                return self._forward_as_matrix_product(x)
+        return self._conv_forward(x, self.weight, self.bias)
+
+    def _forward_as_matrix_product(self, x: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape
         # (a batched product with the weight expanded; torch.matmul would copy x to fold the
         # batch into one product)

@@ -13,8 +13,9 @@ import torch
 from torch.fx._symbolic_trace import is_fx_tracing
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
+from mmcv.cnn import build_activation_layer, build_norm_layer
 
+from ..layers.conv_norm_act import ConvNormAct
 from ..layers.fast_paths import use_inference_fast_path
 from ..layers.pointwise import PointwiseConv2d
 
@@ -26,7 +27,7 @@ def resize_relative_pos_enc(rpe: torch.Tensor, size: Tuple[int, int]) -> torch.T
     bicubically (``align_corners=False``). It has no spatial meaning, but it is what the
     released weights were trained with, so it is replicated exactly.
     """
-    if tuple(rpe.shape[2:]) == tuple(size):
+    if rpe.shape[2] == size[0] and rpe.shape[3] == size[1]:
         return rpe
     return F.interpolate(rpe, size=size, mode='bicubic', align_corners=False)
 
@@ -61,7 +62,7 @@ class IDConv(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(kernel_size)
         hidden = channels // reduction_ratio
         self.proj = nn.Sequential(
-            ConvModule(channels, hidden, 1, norm_cfg=bn_cfg, act_cfg=act_cfg),
+            ConvNormAct(channels, hidden, 1, norm_cfg=bn_cfg, act_cfg=act_cfg),
             PointwiseConv2d(hidden, channels * num_groups))
         nn.init.trunc_normal_(self.weight, std=0.02)
         nn.init.trunc_normal_(self.bias, std=0.02)
@@ -69,26 +70,34 @@ class IDConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape
         K, G = self.kernel_size, self.num_groups
-        if not is_fx_tracing() and B == 1 and self.proj[0].norm.training:
-            raise ValueError(
-                'IDConv cannot train on a batch of 1: its weight generator applies BatchNorm '
-                'to the (1, C, 1, 1) global mean (as the official TransXNet does). Use >= 2 '
-                'images per GPU, or norm_eval=True to keep BatchNorm statistics fixed.')
+        if not torch.jit.is_scripting():
+            if not is_fx_tracing() and B == 1 and self.proj[0].norm.training:
+                raise ValueError(
+                    'IDConv cannot train on a batch of 1: its weight generator applies '
+                    'BatchNorm to the (1, C, 1, 1) global mean (as the official TransXNet '
+                    'does). Use >= 2 images per GPU, or norm_eval=True to keep BatchNorm '
+                    'statistics fixed.')
         scale = self.proj(self.pool(x)).reshape(B, G, C, K, K).softmax(dim=1)
         weight = (scale * self.weight.unsqueeze(0)).sum(dim=1).reshape(B * C, 1, K, K)
         scale = self.proj(x.mean(dim=(2, 3), keepdim=True)).reshape(B, G, C).softmax(dim=1)
         bias = (scale * self.bias.unsqueeze(0)).sum(dim=1).flatten()
+        if torch.jit.is_scripting():
+            return _per_sample_depthwise_conv(x, weight, bias, K // 2)
         return per_sample_depthwise_conv(x, weight, bias, K // 2)
 
 
-@torch.compiler.disable  # inductor (torch 2.5) fails to lower this conv; it runs eagerly
-def per_sample_depthwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                              padding: int) -> torch.Tensor:
+def _per_sample_depthwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                               padding: int) -> torch.Tensor:
     """Depthwise conv of each sample with its own kernels (``weight``: (B*C, 1, K, K), ``bias``:
     (B*C,)), as one grouped conv over the batch."""
     B, C, H, W = x.shape
     out = F.conv2d(x.reshape(1, B * C, H, W), weight, bias, padding=padding, groups=B * C)
     return out.reshape(B, C, H, W)
+
+
+# inductor (torch 2.5) fails to lower this conv; it runs eagerly (TorchScript cannot compile
+# the wrapper and calls the function itself)
+per_sample_depthwise_conv = torch.compiler.disable(_per_sample_depthwise_conv)
 
 
 class OSRA(nn.Module):
@@ -124,10 +133,10 @@ class OSRA(nn.Module):
         self.attn_drop = nn.Dropout(attn_drop)
         if sr_ratio > 1:
             self.sr = nn.Sequential(
-                ConvModule(channels, channels, sr_ratio + 3, stride=sr_ratio,
+                ConvNormAct(channels, channels, sr_ratio + 3, stride=sr_ratio,
                            padding=(sr_ratio + 3) // 2, groups=channels, bias=False,
                            norm_cfg=bn_cfg, act_cfg=act_cfg),
-                ConvModule(channels, channels, 1, groups=channels, bias=False,
+                ConvNormAct(channels, channels, 1, groups=channels, bias=False,
                            norm_cfg=bn_cfg, act_cfg=None))
         else:
             self.sr = nn.Identity()
@@ -148,20 +157,21 @@ class OSRA(nn.Module):
         v = v.reshape(B, heads, C // heads, -1).transpose(-1, -2)
         if rpe is not None:
             rpe = resize_relative_pos_enc(rpe, (q.shape[2], k.shape[3]))
-        if use_inference_fast_path(self):
-            # fused: the (queries x keys) matrix is never written out whole, which is what
-            # bounds this attention at detection sizes (stage 1: ~230 MB per matrix)
-            # (CPU's flash kernel needs contiguous inputs and a mask that does not ask for
-            # gradients, else the slow math kernel runs)
-            out = F.scaled_dot_product_attention(
-                q.contiguous(), k.transpose(-1, -2).contiguous(), v.contiguous(),
-                attn_mask=None if rpe is None else rpe.detach(), scale=self.scale)
-        else:
-            attn = (q @ k) * self.scale
-            if rpe is not None:
-                attn = attn + rpe
-            attn = self.attn_drop(attn.softmax(dim=-1))
-            out = attn @ v
+        if not torch.jit.is_scripting():
+            if use_inference_fast_path(self):
+                # fused: the (queries x keys) matrix is never written out whole, which is what
+                # bounds this attention at detection sizes (stage 1: ~230 MB per matrix)
+                # (CPU's flash kernel needs contiguous inputs and a mask that does not ask for
+                # gradients, else the slow math kernel runs)
+                out = F.scaled_dot_product_attention(
+                    q.contiguous(), k.transpose(-1, -2).contiguous(), v.contiguous(),
+                    attn_mask=None if rpe is None else rpe.detach(), scale=self.scale)
+                return out.transpose(-1, -2).reshape(B, C, H, W)
+        attn = (q @ k) * self.scale
+        if rpe is not None:
+            attn = attn + rpe
+        attn = self.attn_drop(attn.softmax(dim=-1))
+        out = attn @ v
         return out.transpose(-1, -2).reshape(B, C, H, W)
 
 
@@ -203,6 +213,7 @@ class DMixer(nn.Module):
     def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
         x1, x2 = torch.chunk(x, 2, dim=1)
         x = torch.cat([self.local_unit(x1), self.global_unit(x2, rpe)], dim=1)
-        if use_inference_fast_path(self):
-            return self.proj(x).add_(x)  # the same sum, into the new tensor
+        if not torch.jit.is_scripting():
+            if use_inference_fast_path(self):
+                return self.proj(x).add_(x)  # the same sum, into the new tensor
         return self.proj(x) + x

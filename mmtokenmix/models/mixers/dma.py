@@ -7,7 +7,7 @@ from a reading note of the paper (``V = ReLU(FC(GAP(X)))``, ``Attn = Sigmoid(FC(
 and input and the optional VAN-style projection wrapper are our proposals, all
 arguments.
 """
-from typing import Sequence
+from typing import List, Sequence
 
 import torch
 import torch.nn as nn
@@ -18,6 +18,15 @@ from ..layers.pointwise import PointwiseConv2d
 BRANCH_MODES = ('parallel', 'cascade')
 FUSIONS = ('sum', 'concat')
 GATE_INPUTS = ('input', 'fused')
+
+
+def _sum(tensors: List[torch.Tensor]) -> torch.Tensor:
+    """``sum(tensors)`` (the same additions in the same order) in a form TorchScript
+    compiles."""
+    total = tensors[0]
+    for t in tensors[1:]:
+        total = total + t
+    return total
 
 
 class ChannelGate(nn.Module):
@@ -92,11 +101,11 @@ class DMA(nn.Module):
         self.kernel_sizes, self.dilations = kernel_sizes, dilations
         self.branch_mode, self.fusion, self.gate_input = branch_mode, fusion, gate_input
 
-        if projection:
-            self.proj_in = PointwiseConv2d(channels, channels)
-            self.act = build_activation_layer(act_cfg)
-            self.proj_out = PointwiseConv2d(channels, channels)
         self.projection = projection
+        # without the wrapper these are None, which TorchScript compiles away
+        self.proj_in = PointwiseConv2d(channels, channels) if projection else None
+        self.act = build_activation_layer(act_cfg) if projection else None
+        self.proj_out = PointwiseConv2d(channels, channels) if projection else None
         self.branches = nn.ModuleList(
             nn.Conv2d(channels, channels, k, padding=d * (k - 1) // 2, dilation=d,
                       groups=channels) for k, d in zip(kernel_sizes, dilations))
@@ -105,21 +114,22 @@ class DMA(nn.Module):
         gate_in = channels if gate_input == 'input' else fused_channels
         self.gate = ChannelGate(gate_in, channels, max(1, gate_in // gate_reduction))
 
-    def levels(self, x: torch.Tensor) -> list:
+    def levels(self, x: torch.Tensor) -> List[torch.Tensor]:
         """The multi-level features X_1..X_n of the input X."""
-        out = []
+        out: List[torch.Tensor] = []
         for branch in self.branches:
-            out.append(branch(out[-1] if self.branch_mode == 'cascade' and out else x))
+            out.append(branch(out[-1] if self.branch_mode == 'cascade' and len(out) > 0
+                              else x))
         return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = x
-        if self.projection:
+        if self.proj_in is not None and self.act is not None:
             x = self.act(self.proj_in(x))
         levels = self.levels(x)
-        fused = torch.cat(levels, dim=1) if self.fusion == 'concat' else sum(levels)
+        fused = torch.cat(levels, dim=1) if self.fusion == 'concat' else _sum(levels)
         gate = self.gate(x if self.gate_input == 'input' else fused)
         out = gate[:, :, None, None] * self.fuse(fused)
-        if self.projection:
+        if self.proj_out is not None:
             out = self.proj_out(out) + shortcut
         return out

@@ -15,7 +15,7 @@ up to float32 rounding (tested), for a fixed input size.
 """
 import math
 from contextlib import contextmanager
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -55,7 +55,7 @@ def bicubic_matrix(in_size: int, out_size: int, dtype=torch.float32,
 
 
 def resize_complex_weight(weight: torch.Tensor, height: int, width: int,
-                          use_matrices: bool = None) -> torch.Tensor:
+                          use_matrices: Optional[bool] = None) -> torch.Tensor:
     """Resize complex filter bases stored as ``(h, w, F, 2)`` (real/imaginary last) to
     ``(height, width, F, 2)``: bicubic with ``align_corners=True`` over the ``2F`` channels.
 
@@ -63,21 +63,23 @@ def resize_complex_weight(weight: torch.Tensor, height: int, width: int,
     ``use_matrices`` computes the resize as two matrix products instead of
     ``F.interpolate``; equal up to float rounding, but with a deterministic backward on CUDA,
     where bicubic ``F.interpolate`` has none. By default the matrices are used exactly when
-    ``torch.use_deterministic_algorithms(True)`` is on and the weight is on a GPU.
+    ``torch.use_deterministic_algorithms(True)`` is on and the weight is on a GPU (not in a
+    TorchScript model, which always interpolates).
     """
-    h, w = weight.shape[:2]
-    if (h, w) == (height, width):
+    h, w = weight.shape[0], weight.shape[1]
+    if h == height and w == width:
         return weight
-    if use_matrices is None:
-        use_matrices = weight.is_cuda and torch.are_deterministic_algorithms_enabled()
-    if use_matrices:
-        rows = bicubic_matrix(h, height, weight.dtype, weight.device)
-        cols = bicubic_matrix(w, width, weight.dtype, weight.device)
-        return torch.einsum('Hh,hwfc,Ww->HWfc', rows, weight, cols)
+    if not torch.jit.is_scripting():
+        if use_matrices is None:
+            use_matrices = weight.is_cuda and torch.are_deterministic_algorithms_enabled()
+        if use_matrices:
+            rows = bicubic_matrix(h, height, weight.dtype, weight.device)
+            cols = bicubic_matrix(w, width, weight.dtype, weight.device)
+            return torch.einsum('Hh,hwfc,Ww->HWfc', rows, weight, cols)
     channels_first = weight.reshape(1, h, w, -1).permute(0, 3, 1, 2)
     resized = F.interpolate(channels_first, size=(height, width), mode='bicubic',
                             align_corners=True)
-    return resized.permute(0, 2, 3, 1).reshape(height, width, *weight.shape[2:])
+    return resized.permute(0, 2, 3, 1).reshape(height, width, weight.shape[2], weight.shape[3])
 
 
 def filter_size_for(feature_size: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -173,20 +175,25 @@ class DynamicFilter(nn.Module):
 
     def filter_bases(self, height: int, width: int) -> torch.Tensor:
         """The complex bases ``(height, width // 2 + 1, F)`` for a ``(height, width)`` map."""
+        spectrum_width = width // 2 + 1  # what rfft2 keeps
+        if torch.jit.is_scripting():
+            return self._resized_bases(height, spectrum_width)
         if self.complex_weights.dtype not in (torch.float32, torch.float64):
             raise TypeError(
                 f'DynamicFilter keeps its FFT path in float32, but its filter bases are '
                 f'{self.complex_weights.dtype}: the model was cast to low precision '
                 f'(model.half()/.bfloat16() or a pure-fp16 wrapper). Keep the weights in '
                 f'float32 and use autocast instead (AmpOptimWrapper in mmengine).')
-        size = filter_size_for((height, width))
+        return self._cached_bases(height, spectrum_width)
 
-        def compute():
-            return torch.view_as_complex(
-                resize_complex_weight(self.complex_weights, *size).contiguous())
+    def _cached_bases(self, height: int, width: int) -> torch.Tensor:
+        # upstream resizes on every forward; in inference the result is kept per size
+        return self._bases_cache.get(self, self.complex_weights, (height, width),
+                                     lambda: self._resized_bases(height, width))
 
-        # upstream resizes on every forward; in inference the result is kept per input size
-        return self._bases_cache.get(self, self.complex_weights, size, compute)
+    def _resized_bases(self, height: int, width: int) -> torch.Tensor:
+        return torch.view_as_complex(
+            resize_complex_weight(self.complex_weights, height, width).contiguous())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, H, W, _ = x.shape
@@ -196,17 +203,20 @@ class DynamicFilter(nn.Module):
         # a model cast to double
         real = torch.float64 if self.complex_weights.dtype == torch.float64 else torch.float32
         y = self.act1(self.pwconv1(x)).to(real)
-        if self.spectral_impl == 'dft_matrices':
-            bases = resize_complex_weight(self.complex_weights, *filter_size_for((H, W)))
-            filters = torch.einsum('bfc,hwfi->bhwci', routing.to(real), bases)
-            return self.pwconv2(self.act2(global_filter_with_dft_matrices(y, filters)))
+        if not torch.jit.is_scripting():
+            if self.spectral_impl == 'dft_matrices':
+                bases = resize_complex_weight(self.complex_weights, *filter_size_for((H, W)))
+                filters = torch.einsum('bfc,hwfi->bhwci', routing.to(real), bases)
+                return self.pwconv2(self.act2(global_filter_with_dft_matrices(y, filters)))
         spectrum = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
         filters = torch.einsum('bfc,hwf->bhwc', routing.to(spectrum.dtype),
                                self.filter_bases(H, W))
-        # the explicit output size keeps odd widths (rfft2 of W and W+1 have the same width)
         # (in place on the inference fast path: the spectrum is not needed afterwards)
-        spectrum = (spectrum.mul_(filters) if use_inference_fast_path(self)
-                    else spectrum * filters)
+        in_place = False
+        if not torch.jit.is_scripting():
+            in_place = use_inference_fast_path(self)
+        spectrum = spectrum.mul_(filters) if in_place else spectrum * filters
+        # the explicit output size keeps odd widths (rfft2 of W and W+1 have the same width)
         y = torch.fft.irfft2(spectrum, s=(H, W), dim=(1, 2), norm='ortho')
         return self.pwconv2(self.act2(y))
 

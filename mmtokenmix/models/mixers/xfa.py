@@ -42,6 +42,7 @@ class CrossFeatureAttention(nn.Module):
         if variant == 'separable':
             self.num_heads = 1
             self.qkv = nn.Linear(channels, 1 + 2 * channels, bias=qkv_bias)
+            self.temperature = None
         else:
             if channels % num_heads:
                 raise ValueError(f'XFA: channels {channels} not divisible by num_heads '
@@ -55,7 +56,7 @@ class CrossFeatureAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, N, C = x.shape
-        if self.variant == 'separable':
+        if self.temperature is None:  # 'separable' (only it has no temperatures)
             score, key, value = self.qkv(x).split([1, C, C], dim=-1)
             weights = self.attn_drop(score.softmax(dim=1))  # over the tokens
             context = (weights * key).sum(dim=1, keepdim=True)  # (B, 1, C)
