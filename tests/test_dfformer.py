@@ -269,3 +269,26 @@ def test_deterministic_algorithms_train_and_repeat_exactly():
     finally:
         torch.use_deterministic_algorithms(previous)
     assert torch.equal(grads[0], grads[1]) and grads[0].abs().sum() > 0
+
+
+@pytest.mark.parametrize('size', [(8, 8), (7, 9), (5, 6)])
+def test_fft_filter_operator_has_the_autograd_gradients(size):
+    """The training operator mmtokenmix::fft_filter (its backward written out, so that
+    torch.compile calls it as it is) gives the outputs and, in float64 to rounding, the
+    gradients that autograd derives for the upstream computation, odd widths included;
+    torch.library's operator checks pass."""
+    from mmtokenmix.models.mixers.dynamic_filter import filter_spectrum
+    torch.manual_seed(0)
+    H, W = size
+    y = torch.randn(2, H, W, 12, dtype=torch.float64, requires_grad=True)
+    routing = torch.randn(2, 4, 12, dtype=torch.float64).softmax(1).requires_grad_()
+    bases = torch.randn(H, W // 2 + 1, 4, 2, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(2, H, W, 12, dtype=torch.float64)
+    want = filter_spectrum(y, routing, torch.view_as_complex(bases), False)
+    want_grads = torch.autograd.grad((want * weight).sum(), (y, routing, bases))
+    got = torch.ops.mmtokenmix.fft_filter(y, routing, bases)
+    got_grads = torch.autograd.grad((got * weight).sum(), (y, routing, bases))
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    for g, w in zip(got_grads, want_grads):
+        torch.testing.assert_close(g, w, rtol=0, atol=1e-12 * w.abs().max().item())
+    torch.library.opcheck(torch.ops.mmtokenmix.fft_filter.default, (y, routing, bases))

@@ -1,7 +1,7 @@
 """Tracing and compiling the backbones: no silently wrong result at a size other than the one
-traced, and torch.compile (inductor, CPU) giving the eager outputs and gradients, or a clear
-error (DFFormer/CDFFormer training: inductor's gradients of the FFT filter are wrong; measured
-against a float64 eager reference, up to 100% off while eager float32 is within 1e-10)."""
+traced, and torch.compile (inductor, CPU) giving the eager outputs and gradients (DFFormer's
+FFT filter runs eagerly in compiled training: inductor's own gradients of it were up to 100%
+off against a float64 eager reference)."""
 import copy
 import json
 import os.path as osp
@@ -105,10 +105,6 @@ def test_torch_compile_with_inductor_gives_eager_outputs_and_gradients(cls, arch
     with torch.no_grad():
         assert _same(compiled(x), model(x))
     model.train()
-    if cls in (DFFormer, CDFFormer):  # inductor's gradients of the FFT filter are wrong
-        with pytest.raises(RuntimeError, match='cannot be trained under torch.compile'):
-            compiled(x)
-        return
     grads = []
     for run in (model, compiled):
         model.zero_grad()
@@ -124,6 +120,33 @@ def test_torch_compile_with_inductor_gives_eager_outputs_and_gradients(cls, arch
         assert error <= 1e-3 * float(grad.abs().max()) + 1e-4 * scale, (name, error, scale)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize('cls', [DFFormer, CDFFormer])
+def test_compiled_training_of_the_fft_filter_matches_a_float64_reference(cls):
+    """Compiled float32 gradients against eager float64 ones, each parameter's error relative
+    to its own largest entry: the check that caught inductor's wrong FFT-filter gradients
+    (up to 5x off when inductor compiled the filter itself; eager float32 is within 3e-5).
+    (inductor in torch 2.5 cannot compile the model in float64 itself: a C++ error.)"""
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    model = cls(_shallow_arch(cls, 's18')).train()
+    reference = copy.deepcopy(model).double()
+    compiled = torch.compile(model, backend='inductor')
+    x = torch.randn(2, 3, 64, 64)
+    grads = []
+    for module, run, inputs in ((reference, reference, x.double()), (model, compiled, x)):
+        outs = run(inputs)
+        sum((o * torch.linspace(-1, 1, o.numel(), dtype=o.dtype).view_as(o)).mean()
+            for o in outs).backward()
+        grads.append({n: p.grad.double() for n, p in module.named_parameters()
+                      if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys()
+    assert any('complex_weights' in n for n in grads[0])
+    for name, grad in grads[0].items():
+        error = float((grads[1][name] - grad).abs().max())
+        assert error <= 1e-3 * float(grad.abs().max()), (name, error)
+
+
 # ---- mmengine's `compile` option through tools/train.py ----------------------------------------
 COMPILE_RUN = ['compile=True', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
                'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
@@ -134,7 +157,8 @@ def test_config_compile_option_compiles_the_backbone_and_keeps_checkpoint_keys(r
                                                                                toy_workdir):
     """``compile=True`` compiles the backbone in place (mmengine's own compile of the whole
     train_step fails in torch 2.5's dynamo on AdamW.step); the checkpoint loads into an
-    uncompiled model unchanged."""
+    uncompiled model unchanged. (Compiled training of every family, DFFormer's FFT filter
+    included, is checked on small models above: a whole compiled CDFFormer-S18 run cost 5 min.)"""
     config = osp.join(repo_root, 'configs/segformer_xformer_toy.py')
     work = toy_workdir / 'work_compiled'
     out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'), config,
@@ -145,14 +169,3 @@ def test_config_compile_option_compiles_the_backbone_and_keeps_checkpoint_keys(r
     state = torch.load(work / 'iter_2.pth', map_location='cpu', weights_only=False)
     model = build_model_from_config(Config.fromfile(config))
     model.load_state_dict(state['state_dict'], strict=True)  # no '_orig_mod.' keys
-
-
-@pytest.mark.slow
-def test_config_compile_option_refuses_dfformer_training_clearly(repo_root, toy_workdir):
-    proc = subprocess.run([sys.executable, osp.join(repo_root, 'tools/train.py'),
-                           osp.join(repo_root, 'configs/segformer_cdfformer_s18_toy.py'),
-                           '--work-dir', str(toy_workdir / 'work_compiled_df'),
-                           '--cfg-options', *COMPILE_RUN], cwd=toy_workdir,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode != 0
-    assert 'cannot be trained under torch.compile' in proc.stderr

@@ -334,7 +334,10 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         if x.shape[0] == 0:
             raise ValueError(f'{type(self).__name__} got a batch of 0 images (shape '
                              f'{tuple(x.shape)}): pass at least one image')
-        weight = next(self.parameters(), None)
+        # (a loop, not next(iterator, default), which torch.compile's dynamo cannot trace)
+        weight = None
+        for weight in self.parameters():
+            break
         if weight is not None and x.dtype != weight.dtype and \
                 not _autocast_enabled(x.device.type):
             raise TypeError(f'{type(self).__name__} got a {x.dtype} input, but its weights are '

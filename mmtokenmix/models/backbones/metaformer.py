@@ -167,8 +167,6 @@ class MetaFormer(MetaFormerSkeleton):
         downsampling = [Downsampling(dims[i - 1], dims[i], kernel_size=3, stride=2, padding=1,
                                      pre_norm=True) for i in range(1, 4)]
         self.build_hierarchy([stem] + downsampling, make_block, arch['depths'], drop_path_rate)
-        # training under torch.compile is refused with this mixer (see check_input)
-        self._has_dynamic_filter = any(isinstance(m, DynamicFilter) for m in self.modules())
 
     @classmethod
     def check_arch(cls, arch: dict):
@@ -209,21 +207,10 @@ class MetaFormer(MetaFormerSkeleton):
         return out
 
     def check_model_input(self, x: torch.Tensor):
-        if self._has_dynamic_filter and torch.is_grad_enabled() and \
-                torch.compiler.is_compiling():
-            _refuse_compiled_training(type(self).__name__)
         if min(x.shape[2:]) < 3:
             raise ValueError(f'{type(self).__name__} needs inputs of at least 3x3 pixels (7x7/4 '
                              f'stem with padding 2), got {tuple(x.shape[2:])}')
 
-
-@torch.compiler.disable  # called eagerly: a raise inside the traced graph derails dynamo first
-def _refuse_compiled_training(name: str):
-    raise RuntimeError(
-        f'{name} cannot be trained under torch.compile: inductor (torch 2.5) computes wrong '
-        'gradients for the complex FFT filter of DynamicFilter (up to 100% off against a '
-        'float64 reference). Compile for inference only (under torch.no_grad() / '
-        'torch.inference_mode()), or train without compiling.')
 
 
 @MODELS.register_module()

@@ -27,6 +27,7 @@ import threading
 from typing import Callable, Hashable, NamedTuple
 
 import torch
+from torch.fx._symbolic_trace import is_fx_tracing
 
 _switch = threading.local()  # .enabled: this thread's setting (unset: on)
 
@@ -55,6 +56,14 @@ def use_inference_fast_path(module: torch.nn.Module) -> bool:
     be frozen into the graph; so tracing FLOP counters and exports see the plain path)."""
     return (fast_paths_enabled() and not module.training and not torch.is_grad_enabled()
             and not torch.jit.is_tracing() and not torch.compiler.is_compiling())
+
+
+def use_fast_path(module: torch.nn.Module) -> bool:
+    """True when ``module`` may take a fast path that is also right for training (no cached
+    tensor; the same outputs and gradients up to float rounding): fast paths on and not being
+    recorded by ``torch.jit.trace`` (exports and FLOP counters see the plain path).
+    ``torch.compile`` compiles these paths."""
+    return fast_paths_enabled() and not torch.jit.is_tracing() and not is_fx_tracing()
 
 
 class ResizedParameterCache:

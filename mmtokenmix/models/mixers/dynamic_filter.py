@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..layers.fast_paths import ResizedParameterCache, use_inference_fast_path
+from ..layers.fast_paths import ResizedParameterCache, use_fast_path, use_inference_fast_path
 from ..layers.metaformer import MetaFormerMlp, StarReLU
 
 
@@ -178,13 +178,16 @@ class DynamicFilter(nn.Module):
         spectrum_width = width // 2 + 1  # what rfft2 keeps
         if torch.jit.is_scripting():
             return self._resized_bases(height, spectrum_width)
+        return self._cached_bases(height, spectrum_width)
+
+    def check_dtype(self):
+        """The FFT part needs float32/float64 bases (raise a TypeError otherwise)."""
         if self.complex_weights.dtype not in (torch.float32, torch.float64):
             raise TypeError(
                 f'DynamicFilter keeps its FFT path in float32, but its filter bases are '
                 f'{self.complex_weights.dtype}: the model was cast to low precision '
                 f'(model.half()/.bfloat16() or a pure-fp16 wrapper). Keep the weights in '
                 f'float32 and use autocast instead (AmpOptimWrapper in mmengine).')
-        return self._cached_bases(height, spectrum_width)
 
     def _cached_bases(self, height: int, width: int) -> torch.Tensor:
         # upstream resizes on every forward; in inference the result is kept per size
@@ -197,6 +200,8 @@ class DynamicFilter(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, H, W, _ = x.shape
+        if not torch.jit.is_scripting():
+            self.check_dtype()
         routing = self.reweight(x.mean(dim=(1, 2))).view(B, self.num_filters, -1)
         routing = routing.softmax(dim=1)  # over the filters, per channel
         # the spectral part runs in float32 (upstream; autocast's fp16 too), or in float64 for
@@ -208,17 +213,100 @@ class DynamicFilter(nn.Module):
                 bases = resize_complex_weight(self.complex_weights, *filter_size_for((H, W)))
                 filters = torch.einsum('bfc,hwfi->bhwci', routing.to(real), bases)
                 return self.pwconv2(self.act2(global_filter_with_dft_matrices(y, filters)))
-        spectrum = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
-        filters = torch.einsum('bfc,hwf->bhwc', routing.to(spectrum.dtype),
-                               self.filter_bases(H, W))
-        # (in place on the inference fast path: the spectrum is not needed afterwards)
-        in_place = False
-        if not torch.jit.is_scripting():
-            in_place = use_inference_fast_path(self)
-        spectrum = spectrum.mul_(filters) if in_place else spectrum * filters
-        # the explicit output size keeps odd widths (rfft2 of W and W+1 have the same width)
-        y = torch.fft.irfft2(spectrum, s=(H, W), dim=(1, 2), norm='ortho')
+        if torch.jit.is_scripting():
+            y = filter_spectrum(y, routing, self.filter_bases(H, W), False)
+        elif torch.is_grad_enabled() and (torch.compiler.is_compiling() or use_fast_path(self)):
+            # training: the operator with its own backward (see fft_filter; the plain path
+            # differentiates the upstream computation)
+            bases = resize_complex_weight(self.complex_weights, H, W // 2 + 1).contiguous()
+            y = torch.ops.mmtokenmix.fft_filter(y, routing.to(y.dtype), bases.to(y.dtype))
+        else:  # in place on the inference fast path: the spectrum is not needed afterwards
+            y = filter_spectrum(y, routing, self.filter_bases(H, W),
+                                use_inference_fast_path(self))
         return self.pwconv2(self.act2(y))
+
+
+def filter_spectrum(y: torch.Tensor, routing: torch.Tensor, bases: torch.Tensor,
+                    in_place: bool) -> torch.Tensor:
+    """``irfft2(rfft2(y) * filters)`` over dims 1, 2 of a channels-last ``y`` (B, H, W, C),
+    ``norm='ortho'``, with per-sample filters ``sum_f routing[b, f, c] * bases[..., f]``
+    (``bases``: complex (H, W // 2 + 1, F)). ``in_place`` multiplies into the spectrum."""
+    H, W = y.shape[1], y.shape[2]
+    spectrum = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
+    filters = torch.einsum('bfc,hwf->bhwc', routing.to(spectrum.dtype), bases)
+    spectrum = spectrum.mul_(filters) if in_place else spectrum * filters
+    # the explicit output size keeps odd widths (rfft2 of W and W+1 have the same width)
+    return torch.fft.irfft2(spectrum, s=(H, W), dim=(1, 2), norm='ortho')
+
+
+# ---- the filter as an operator with its own backward ------------------------------------
+# In training, DynamicFilter calls the filter as the custom operator mmtokenmix::fft_filter,
+# whose backward (mmtokenmix::fft_filter_backward) is written out below. Why: inside a
+# torch.compile'd DFFormer, inductor (torch 2.5 and 2.6) differentiated the complex
+# computation wrongly (gradients of the routing path up to 5x off against a float64 eager
+# reference); an operator is opaque to the compiler, which calls it as it is. Keeping the
+# filter out of the graph by a graph break instead made dynamo recompile the following
+# layers with dynamic shapes, which inductor 2.5 failed to lower. The backward also keeps
+# less for later: only y (the spectrum and the filters, complex tensors as large as y
+# together, are recomputed). Inductor's compile cache keys on the graph, not on an operator's
+# code: give an operator a new name when its shapes or strides change.
+
+@torch.library.custom_op('mmtokenmix::fft_filter', mutates_args=())
+def fft_filter(y: torch.Tensor, routing: torch.Tensor, bases: torch.Tensor) -> torch.Tensor:
+    """:func:`filter_spectrum` of ``y`` (B, H, W, C) with real-pair bases ``bases``
+    (H, W // 2 + 1, F, 2), as one operator."""
+    return filter_spectrum(y, routing, torch.view_as_complex(bases.contiguous()),
+                           False).contiguous()
+
+
+# (the compiler lays out what follows by these shapes and strides: contiguous, as returned)
+@fft_filter.register_fake
+def _(y, routing, bases):
+    return y.new_empty(y.shape)
+
+
+@torch.library.custom_op('mmtokenmix::fft_filter_backward', mutates_args=())
+def fft_filter_backward(grad: torch.Tensor, y: torch.Tensor, routing: torch.Tensor,
+                        bases: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients of :func:`fft_filter` w.r.t. ``y``, ``routing`` and ``bases`` (torch's own
+    rules for rfft2/irfft2 written out: norm='ortho' makes the transforms unitary)."""
+    H, W = y.shape[1], y.shape[2]
+    kept = W // 2 + 1
+    complex_bases = torch.view_as_complex(bases.contiguous())
+    spectrum = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
+    filters = torch.einsum('bfc,hwf->bhwc', routing.to(spectrum.dtype), complex_bases)
+    # irfft2's backward: rfft2 of the gradient, the bins that stand for two doubled
+    grad_product = torch.fft.rfft2(grad, dim=(1, 2), norm='ortho')
+    doubled = W - kept
+    if doubled > 0:
+        grad_product[:, :, 1:1 + doubled] *= 2
+    grad_filters = grad_product * spectrum.conj()
+    grad_spectrum = grad_product * filters.conj()
+    # rfft2's backward: the one-sided gradient padded with zeros, inverse transform, real part
+    padded = torch.zeros(grad_spectrum.shape[0], H, W, grad_spectrum.shape[3],
+                         dtype=grad_spectrum.dtype, device=grad_spectrum.device)
+    padded[:, :, :kept] = grad_spectrum
+    grad_y = torch.fft.ifft2(padded, dim=(1, 2), norm='ortho').real
+    grad_routing = torch.einsum('bhwc,hwf->bfc', grad_filters, complex_bases.conj()).real
+    grad_bases = torch.einsum('bhwc,bfc->hwf', grad_filters, routing.to(grad_filters.dtype))
+    return (grad_y.contiguous(), grad_routing.to(routing.dtype).contiguous(),
+            torch.view_as_real(grad_bases).contiguous())
+
+
+@fft_filter_backward.register_fake
+def _(grad, y, routing, bases):
+    return y.new_empty(y.shape), routing.new_empty(routing.shape), bases.new_empty(bases.shape)
+
+
+def _save_inputs(ctx, inputs, output):
+    ctx.save_for_backward(*inputs)
+
+
+def _fft_filter_grads(ctx, grad):
+    return fft_filter_backward(grad.contiguous(), *ctx.saved_tensors)
+
+
+fft_filter.register_autograd(_fft_filter_grads, setup_context=_save_inputs)
 
 
 
