@@ -4,7 +4,7 @@ the official detectors) backbones.
 
     python tools/analysis_tools/benchmark_fast_paths.py [--models NAME ...]
         [--settings 16x224x224 1x800x1216] [--repeats 5] [--no-memory] [--compile]
-        [--bf16] [--json FILE]
+        [--bf16] [--train] [--json FILE]
 
 The plain path (``with mmtokenmix.models.fast_paths(False)``) computes the way the official
 implementations do; the fast path is what the backbones do by default in inference. Each
@@ -19,6 +19,13 @@ and input (batch x height x width):
 * peak memory: in a fresh process per path, the most resident memory that two forwards
   needed beyond the built model and its input (caches included);
 * max rel. diff: ``max |fast - plain| / max |plain|`` over the returned maps.
+
+``--train`` measures one training step instead: forward and backward in train mode (BatchNorm
+on batch statistics) of a loss over all returned maps, the paths taking turns as above; the
+peak memory of one step; ``max rel. diff`` is then the worst of the outputs' and of every
+parameter's gradient ``max |fast - plain| / max |plain|`` (the gradient of each parameter
+against its own largest entry); ``--compile`` compiles the training step (the model under
+``torch.compile``, backward included) and ``--bf16`` trains under bf16 autocast.
 
 ``--compile`` adds ``torch.compile`` (inductor) of the model: its first call (the compile)
 and its steady forward time, and the difference of its outputs. ``--bf16`` adds the fast
@@ -76,17 +83,41 @@ def forward(model, x, fast: bool, bf16: bool = False):
         return model(x)
 
 
-def peak_memory(name: str, setting, fast: bool) -> int:
-    """Peak bytes of two forwards in this (fresh) process; see the module docstring."""
+def train_step(model, x, fast: bool, bf16: bool = False):
+    """Forward and backward of one training step (the gradients are left in the
+    parameters); returns the outputs, detached."""
+    from mmtokenmix.models import fast_paths
+    model.train()
+    model.zero_grad(set_to_none=True)
+    with fast_paths(fast), torch.autocast('cpu', torch.bfloat16, enabled=bf16):
+        outs = model(x)
+        # weights that differ per position, so no gradient is zero by symmetry
+        loss = sum((o.float() * torch.linspace(-1, 1, o.numel()).view_as(o)).mean()
+                   for o in outs)
+    loss.backward()
+    return [o.detach().float() for o in outs]
+
+
+def gradients(model) -> dict:
+    return {n: p.grad.detach().clone() for n, p in model.named_parameters()
+            if p.grad is not None}
+
+
+def peak_memory(name: str, setting, fast: bool, train: bool = False) -> int:
+    """Peak bytes of two forwards (``train``: of one training step after a first one) in this
+    (fresh) process; see the module docstring."""
     from mmtokenmix.analysis import peak_memory_of
     model = build(name)
     x = torch.randn(*setting[:1], 3, *setting[1:])
+    if train:
+        train_step(model, x, fast)  # gradients allocated, as in every later step
+        return peak_memory_of(lambda: train_step(model, x, fast), 'cpu')
     return peak_memory_of(lambda: (forward(model, x, fast), forward(model, x, fast)), 'cpu')
 
 
-def peak_memory_in_fresh_process(name: str, setting, fast: bool) -> int:
+def peak_memory_in_fresh_process(name: str, setting, fast: bool, train: bool = False) -> int:
     with multiprocessing.get_context('spawn').Pool(1) as pool:
-        return pool.apply(peak_memory, (name, setting, fast))
+        return pool.apply(peak_memory, (name, setting, fast, train))
 
 
 def relative_difference(fast_outs, plain_outs) -> float:
@@ -125,6 +156,52 @@ def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = Fal
         row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False) / 2**20
         row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True) / 2**20
     return row
+
+
+def measure_training(name: str, setting, repeats: int, memory: bool, compile_: bool = False,
+                     bf16: bool = False) -> dict:
+    """Training steps of the plain and the fast path (and compiled / bf16): see the module
+    docstring."""
+    from mmtokenmix.analysis import interleaved_seconds
+    model = build(name)
+    batch, height, width = setting
+    x = torch.randn(batch, 3, height, width)
+    plain = train_step(model, x, False)
+    plain_grads = gradients(model)
+    fast = train_step(model, x, True)
+    row = dict(model=name, input=f'{batch}x{height}x{width}', mode='train',
+               max_rel_diff=max(relative_difference(fast, plain),
+                                gradient_difference(gradients(model), plain_grads)))
+    runs = {'plain': lambda: train_step(model, x, False),
+            'fast': lambda: train_step(model, x, True)}
+    if compile_:
+        torch._dynamo.reset()
+        compiled = torch.compile(model)
+        start = time.perf_counter()
+        outs = train_step(compiled, x, True)
+        row['compile_s'] = time.perf_counter() - start
+        row['compiled_max_rel_diff'] = max(relative_difference(outs, plain), gradient_difference(
+            gradients(model), plain_grads))
+        runs['compiled'] = lambda: train_step(compiled, x, True)
+    if bf16:
+        row['bf16_rel_rms_error'] = relative_rms_error(train_step(model, x, True, True), plain)
+        runs['bf16'] = lambda: train_step(model, x, True, True)
+    seconds = interleaved_seconds(runs, repeats)
+    row.update({f'{k}_s': v for k, v in seconds.items()})
+    row['speedup'] = seconds['plain']['median'] / seconds['fast']['median']
+    if memory:
+        row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False, True) / 2**20
+        row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True, True) / 2**20
+    return row
+
+
+def gradient_difference(grads: dict, plain_grads: dict) -> float:
+    """Worst ``max |g - g_plain| / max |g_plain|`` over the parameters."""
+    if grads.keys() != plain_grads.keys():
+        raise RuntimeError(f'gradients of different parameters: '
+                           f'{sorted(set(grads) ^ set(plain_grads))}')
+    return max(((grads[k] - g).abs().max() / g.abs().max().clamp_min(1e-30)).item()
+               for k, g in plain_grads.items())
 
 
 def secs(s: dict) -> str:
@@ -166,20 +243,25 @@ def main(argv=None):
     parser.add_argument('--no-memory', action='store_true', help='skip the peak memory runs')
     parser.add_argument('--compile', action='store_true', help='also time torch.compile')
     parser.add_argument('--bf16', action='store_true', help='also time bf16 autocast')
+    parser.add_argument('--train', action='store_true',
+                        help='time training steps (forward + backward, train mode) instead '
+                             'of inference forwards')
     parser.add_argument('--json', help='also write the rows to this file')
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error('--repeats must be at least 1')
 
     start = time.perf_counter()
+    unit = 'training step (forward + backward)' if args.train else 'forward'
     print(f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
-          f'forward: median (min-max) of {args.repeats}\n')
+          f'{unit}: median (min-max) of {args.repeats}\n')
     print(header(args.compile, args.bf16))
     rows = []
+    run = measure_training if args.train else measure
     for name in args.models:
         for setting in args.settings:
-            rows.append(measure(name, setting, args.repeats, not args.no_memory, args.compile,
-                                args.bf16))
+            rows.append(run(name, setting, args.repeats, not args.no_memory, args.compile,
+                            args.bf16))
             print(format_row(rows[-1]), flush=True)
     print(f'\nwall time {time.perf_counter() - start:.0f} s')
     if args.json:
