@@ -130,68 +130,45 @@ def relative_rms_error(outs, plain_outs) -> float:
 
 
 def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = False,
-            bf16: bool = False) -> dict:
+            bf16: bool = False, train: bool = False) -> dict:
+    """Forwards (``train``: training steps) of the plain and the fast path, and compiled /
+    bf16 if asked: see the module docstring."""
     from mmtokenmix.analysis import interleaved_seconds
     model = build(name)
     batch, height, width = setting
     x = torch.randn(batch, 3, height, width)
-    plain = forward(model, x, False)
-    runs = {'plain': lambda: forward(model, x, False), 'fast': lambda: forward(model, x, True)}
+
+    def run(module, fast: bool, bf16: bool = False):
+        """(outputs, gradients or None) of one forward / training step of ``module``."""
+        if train:  # (a compiled module shares the model's parameters)
+            return train_step(module, x, fast, bf16), gradients(model)
+        return forward(module, x, fast, bf16), None
+
+    def difference(result, reference) -> float:
+        diff = relative_difference(result[0], reference[0])
+        return max(diff, gradient_difference(result[1], reference[1])) if train else diff
+
+    plain = run(model, False)
     row = dict(model=name, input=f'{batch}x{height}x{width}',
-               max_rel_diff=relative_difference(forward(model, x, True), plain))
+               max_rel_diff=difference(run(model, True), plain))
+    runs = {'plain': lambda: run(model, False), 'fast': lambda: run(model, True)}
     if compile_:
         torch._dynamo.reset()
         compiled = torch.compile(model)
         start = time.perf_counter()
-        row['compiled_max_rel_diff'] = relative_difference(forward(compiled, x, True), plain)
+        first = run(compiled, True)
         row['compile_s'] = time.perf_counter() - start
-        runs['compiled'] = lambda: forward(compiled, x, True)
+        row['compiled_max_rel_diff'] = difference(first, plain)
+        runs['compiled'] = lambda: run(compiled, True)
     if bf16:
-        row['bf16_rel_rms_error'] = relative_rms_error(forward(model, x, True, True), plain)
-        runs['bf16'] = lambda: forward(model, x, True, True)
+        row['bf16_rel_rms_error'] = relative_rms_error(run(model, True, True)[0], plain[0])
+        runs['bf16'] = lambda: run(model, True, True)
     seconds = interleaved_seconds(runs, repeats)
     row.update({f'{k}_s': v for k, v in seconds.items()})
     row['speedup'] = seconds['plain']['median'] / seconds['fast']['median']
     if memory:
-        row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False) / 2**20
-        row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True) / 2**20
-    return row
-
-
-def measure_training(name: str, setting, repeats: int, memory: bool, compile_: bool = False,
-                     bf16: bool = False) -> dict:
-    """Training steps of the plain and the fast path (and compiled / bf16): see the module
-    docstring."""
-    from mmtokenmix.analysis import interleaved_seconds
-    model = build(name)
-    batch, height, width = setting
-    x = torch.randn(batch, 3, height, width)
-    plain = train_step(model, x, False)
-    plain_grads = gradients(model)
-    fast = train_step(model, x, True)
-    row = dict(model=name, input=f'{batch}x{height}x{width}', mode='train',
-               max_rel_diff=max(relative_difference(fast, plain),
-                                gradient_difference(gradients(model), plain_grads)))
-    runs = {'plain': lambda: train_step(model, x, False),
-            'fast': lambda: train_step(model, x, True)}
-    if compile_:
-        torch._dynamo.reset()
-        compiled = torch.compile(model)
-        start = time.perf_counter()
-        outs = train_step(compiled, x, True)
-        row['compile_s'] = time.perf_counter() - start
-        row['compiled_max_rel_diff'] = max(relative_difference(outs, plain), gradient_difference(
-            gradients(model), plain_grads))
-        runs['compiled'] = lambda: train_step(compiled, x, True)
-    if bf16:
-        row['bf16_rel_rms_error'] = relative_rms_error(train_step(model, x, True, True), plain)
-        runs['bf16'] = lambda: train_step(model, x, True, True)
-    seconds = interleaved_seconds(runs, repeats)
-    row.update({f'{k}_s': v for k, v in seconds.items()})
-    row['speedup'] = seconds['plain']['median'] / seconds['fast']['median']
-    if memory:
-        row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False, True) / 2**20
-        row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True, True) / 2**20
+        row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False, train) / 2**20
+        row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True, train) / 2**20
     return row
 
 
@@ -257,11 +234,10 @@ def main(argv=None):
           f'{unit}: median (min-max) of {args.repeats}\n')
     print(header(args.compile, args.bf16))
     rows = []
-    run = measure_training if args.train else measure
     for name in args.models:
         for setting in args.settings:
-            rows.append(run(name, setting, args.repeats, not args.no_memory, args.compile,
-                            args.bf16))
+            rows.append(measure(name, setting, args.repeats, not args.no_memory, args.compile,
+                                args.bf16, args.train))
             print(format_row(rows[-1]), flush=True)
     print(f'\nwall time {time.perf_counter() - start:.0f} s')
     if args.json:
