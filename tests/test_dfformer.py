@@ -113,7 +113,7 @@ def test_resize_to_the_same_size_is_an_exact_identity():
     w = torch.randn(14, 8, 4, 2)
     assert torch.equal(resize_complex_weight(w, 14, 8), w)
     assert torch.equal(resize_complex_weight(w, 14, 8, use_matrices=True), w)
-    assert torch.equal(bicubic_matrix(7, 7), torch.eye(7))
+    assert torch.equal(bicubic_matrix(7, 7, align_corners=True), torch.eye(7))
 
 
 @pytest.mark.parametrize('src,dst', [((56, 29), (200, 101)), ((128, 65), (25, 86)),

@@ -16,8 +16,9 @@ from torch.fx._symbolic_trace import is_fx_tracing
 from mmcv.cnn import build_norm_layer
 
 from mmtokenmix.registry import MODELS
-from ..layers import ConvPatchEmbed, DropPath, LayerScale2d, stochastic_depth_rates
-from ..layers.fast_paths import (ResizedParameterCache, fast_paths_enabled,
+from ..layers import (ConvPatchEmbed, DepthwiseConv2d, DropPath, LayerScale2d,
+                      stochastic_depth_rates)
+from ..layers.fast_paths import (ResizedParameterCache, fast_paths_enabled, use_fast_path,
                                  use_inference_fast_path)
 from ..layers.ms_ffn import MultiScaleFFN
 from ..mixers.d_mixer import DMixer, IDConv, resize_relative_pos_enc
@@ -47,7 +48,7 @@ class TransXNetBlock(nn.Module):
                  act_cfg: dict = dict(type='GELU'), drop: float = 0.0, drop_path: float = 0.0,
                  layer_scale_init_value: float = 1e-5):
         super().__init__()
-        self.pos_embed = nn.Conv2d(channels, channels, 7, padding=3, groups=channels)
+        self.pos_embed = DepthwiseConv2d(channels, 7, padding=3)
         self.norm1 = build_norm_layer(norm_cfg, channels)[1]
         self.token_mixer = DMixer(channels, kernel_size, num_groups, num_heads, sr_ratio,
                                   bn_cfg=bn_cfg, act_cfg=act_cfg)
@@ -238,8 +239,11 @@ class TransXNet(DenseBackbone):
         H, W = x.shape[2:]
         kv_h, kv_w = self.stage_blocks(stage)[0].token_mixer.global_unit.kv_size(H, W)
         size = (H * W, kv_h * kv_w)
-        return self._rpe_caches[stage].get(self, rpe, size,
-                                           lambda: resize_relative_pos_enc(rpe, size))
+        # separable in training, for its faster backward (inference keeps F.interpolate's
+        # bits; torch.jit.trace records F.interpolate with the sizes as inputs)
+        separable = torch.is_grad_enabled() and use_fast_path(self)
+        return self._rpe_caches[stage].get(
+            self, rpe, size, lambda: resize_relative_pos_enc(rpe, size, separable=separable))
 
     def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
         self.check_input(x)

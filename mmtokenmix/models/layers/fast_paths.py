@@ -1,4 +1,4 @@
-"""Inference fast paths and the switch that turns them off.
+"""Fast paths (inference and training) and the switch that turns them off.
 
 Some backbones compute, on every forward, a tensor that depends only on a parameter and on
 the input size: TransXNet resizes its relative position encodings to the actual (queries x
@@ -9,10 +9,14 @@ forward never needs more memory than on the plain path). Other fast paths (Trans
 attention, 1x1 convolutions as matrix products, in-place element-wise work) are chosen by
 :func:`use_inference_fast_path`.
 
-Every fast path is taken only when no gradient is needed and the module is in eval mode; in
-training everything runs as before. Inside ``with fast_paths(False):`` every model computes
-exactly the way the official implementations do (the *plain path*), which benchmarks and
-tests compare the fast paths with.
+The inference fast paths (:func:`use_inference_fast_path`: the caches, fused attention, the
+in-place work) are taken only when no gradient is needed and the module is in eval mode. The
+training fast paths (:func:`use_fast_path`) compute the same outputs and gradients up to
+float rounding with less memory or time: written-out backwards that keep less for later
+(chunked attention, StarReLU, the FFT filter), depthwise convolutions with a faster
+backward, a separable resize of TransXNet's encodings. Inside ``with fast_paths(False):``
+every model computes exactly the way the official implementations do (the *plain path*),
+which benchmarks and tests compare the fast paths with.
 
 TorchScript: a scripted model always computes the plain path. Every fast path sits inside an
 ``if not torch.jit.is_scripting():`` block, which ``torch.jit.script`` does not compile (the

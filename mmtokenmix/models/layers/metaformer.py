@@ -13,6 +13,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from .drop_path import DropPath
 from .fast_paths import use_fast_path, use_inference_fast_path
@@ -48,8 +49,75 @@ class LayerNormWithoutBias(nn.Module):
         return centred / torch.sqrt(var + self.eps) * self.weight
 
 
+def _use_training_function(module: nn.Module, x: torch.Tensor) -> bool:
+    """Whether ``module`` may run one of the autograd functions below: the training fast
+    path, not under autocast (they compute in the input's dtype, where autocast's promotion
+    of StarReLU's float32 scalars gives float32) nor under ``torch.compile`` (which fuses these
+    element-wise chains itself)."""
+    return (torch.is_grad_enabled() and use_fast_path(module)
+            and not torch.compiler.is_compiling()
+            and not torch.is_autocast_enabled(x.device.type))
+
+
+class _StarReLUFunction(torch.autograd.Function):
+    """StarReLU that keeps only its input for the backward (autograd keeps ``relu(x)`` and
+    ``relu(x) ** 2``, each as large as the input)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x, scale)
+        y = F.relu(x)
+        return y.mul_(y).mul_(scale).add_(bias)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        x, scale = ctx.saved_tensors
+        relu = F.relu(x)
+        grad_scale = (grad * relu * relu).sum().view(1) if ctx.needs_input_grad[1] else None
+        grad_bias = grad.sum().view(1) if ctx.needs_input_grad[2] else None
+        return grad * relu * (2 * scale), grad_scale, grad_bias
+
+
+class _StarReLULinearFunction(torch.autograd.Function):
+    """``F.linear(StarReLU(x), weight, bias)`` keeping only ``x`` for the backward: the
+    activation, which the linear layer would keep, is recomputed (an element-wise pass) when
+    the weight gradient needs it. In MetaFormer's MLP this is the widest tensor of the block
+    (4x the width), kept three times by autograd (``relu(x)``, its square, the activation)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, act_scale: torch.Tensor, act_bias: torch.Tensor,
+                weight: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
+        ctx.save_for_backward(x, act_scale, act_bias, weight)
+        ctx.has_bias = bias is not None
+        y = F.relu(x)
+        return F.linear(y.mul_(y).mul_(act_scale).add_(act_bias), weight, bias)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        x, act_scale, act_bias, weight = ctx.saved_tensors
+        relu = F.relu(x)
+        squared = relu * relu
+        flat_grad = grad.reshape(-1, grad.shape[-1])
+        activation = (squared * act_scale).add_(act_bias)
+        grad_weight = flat_grad.t() @ activation.reshape(-1, activation.shape[-1])
+        del activation
+        grad_bias = flat_grad.sum(0) if ctx.has_bias else None
+        grad_act = grad @ weight
+        grad_act_scale = (grad_act * squared).sum().view(1)
+        del squared
+        grad_act_bias = grad_act.sum().view(1)
+        grad_x = grad_act.mul_(relu).mul_(2 * act_scale)
+        return grad_x, grad_act_scale, grad_act_bias, grad_weight, grad_bias
+
+
 class StarReLU(nn.Module):
-    """``scale * relu(x) ** 2 + bias`` with learnable scalars (MetaFormer Baselines)."""
+    """``scale * relu(x) ** 2 + bias`` with learnable scalars (MetaFormer Baselines).
+
+    On the training fast path it keeps only its input for the backward (an autograd function
+    with the written-out gradient), instead of two tensors of the input's size.
+    """
 
     def __init__(self, scale_value: float = 1.0, bias_value: float = 0.0):
         super().__init__()
@@ -68,6 +136,8 @@ class StarReLU(nn.Module):
                 # element-wise passes over large maps are bound by memory traffic)
                 y = F.relu(x)
                 return y.mul_(y).mul_(self.scale).add_(self.bias)
+            if _use_training_function(self, x):
+                return _StarReLUFunction.apply(x, self.scale, self.bias)
         return self.scale * F.relu(x) ** 2 + self.bias
 
 
@@ -131,7 +201,19 @@ class MetaFormerMlp(nn.Module):
         self.drop2 = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.jit.is_scripting():
+            if self._fuses_activation_into_fc2(x):
+                # training fast path: StarReLU recomputed in the backward, not kept
+                return self.drop2(_StarReLULinearFunction.apply(
+                    self.fc1(x), self.act.scale, self.act.bias, self.fc2.weight, self.fc2.bias))
         return self.drop2(self.fc2(self.drop1(self.act(self.dwconv(self.fc1(x))))))
+
+    @torch.jit.unused
+    def _fuses_activation_into_fc2(self, x: torch.Tensor) -> bool:
+        return (isinstance(self.act, StarReLU) and isinstance(self.fc2, nn.Linear)
+                and isinstance(self.dwconv, nn.Identity)
+                and not (self.training and self.drop1.p > 0)
+                and _use_training_function(self, x))
 
 
 def _optional_scale(channels: int, init_value: Optional[float], channels_last: bool

@@ -2,6 +2,7 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
 
+from .depthwise import DepthwiseConv2d
 from .fast_paths import use_inference_fast_path
 from .pointwise import PointwiseConv2d
 
@@ -18,7 +19,7 @@ class MultiScaleDWConv(nn.Module):
         n = len(kernel_sizes)
         self.split = [channels - channels // n * (n - 1)] + [channels // n] * (n - 1)
         self.proj = nn.ModuleList(
-            nn.Conv2d(c, c, k, padding=k // 2, groups=c)
+            DepthwiseConv2d(c, k, padding=k // 2)
             for c, k in zip(self.split, kernel_sizes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -15,20 +15,30 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
 
+from ..layers.chunked_attention import chunked_attention, chunked_attention_pays
 from ..layers.conv_norm_act import ConvNormAct
-from ..layers.fast_paths import use_inference_fast_path
+from ..layers.depthwise import depthwise_conv2d, fast_backward_pays
+from ..layers.fast_paths import use_fast_path, use_inference_fast_path
+from ..layers.interpolation import bicubic_resize_separable
 from ..layers.pointwise import PointwiseConv2d
 
 
-def resize_relative_pos_enc(rpe: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+def resize_relative_pos_enc(rpe: torch.Tensor, size: Tuple[int, int],
+                            separable: bool = False) -> torch.Tensor:
     """Resize a ``(1, heads, N_q, N_kv)`` relative position encoding to ``size``.
 
     Upstream treats the flattened (query x key) matrix as a 2-D image and resizes it
     bicubically (``align_corners=False``). It has no spatial meaning, but it is what the
-    released weights were trained with, so it is replicated exactly.
+    released weights were trained with, so it is replicated exactly. ``separable=True``
+    computes the same resize as two 1-D ones (:func:`~mmtokenmix.models.layers.interpolation.
+    bicubic_resize_separable`), whose backward is much faster than ``F.interpolate``'s on
+    CPU.
     """
     if rpe.shape[2] == size[0] and rpe.shape[3] == size[1]:
         return rpe
+    if not torch.jit.is_scripting():  # (TorchScript compiles the interpolation)
+        if separable:
+            return bicubic_resize_separable(rpe, size)
     return F.interpolate(rpe, size=size, mode='bicubic', align_corners=False)
 
 
@@ -83,15 +93,23 @@ class IDConv(nn.Module):
         bias = (scale * self.bias.unsqueeze(0)).sum(dim=1).flatten()
         if torch.jit.is_scripting():
             return _per_sample_depthwise_conv(x, weight, bias, K // 2)
-        return per_sample_depthwise_conv(x, weight, bias, K // 2)
+        # (the conv runs outside a compiled graph anyway: see per_sample_depthwise_conv)
+        fast_backward = (torch.is_grad_enabled() and use_fast_path(self)
+                         and fast_backward_pays(K, padding=K // 2))
+        return per_sample_depthwise_conv(x, weight, bias, K // 2, fast_backward)
 
 
 def _per_sample_depthwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                               padding: int) -> torch.Tensor:
+                               padding: int, fast_backward: bool = False) -> torch.Tensor:
     """Depthwise conv of each sample with its own kernels (``weight``: (B*C, 1, K, K), ``bias``:
-    (B*C,)), as one grouped conv over the batch."""
+    (B*C,)), as one grouped conv over the batch (``fast_backward``: with the faster backward
+    of :func:`depthwise_conv2d`)."""
     B, C, H, W = x.shape
-    out = F.conv2d(x.reshape(1, B * C, H, W), weight, bias, padding=padding, groups=B * C)
+    x = x.reshape(1, B * C, H, W)
+    if not torch.jit.is_scripting():
+        if fast_backward:
+            return depthwise_conv2d(x, weight, bias, padding).reshape(B, C, H, W)
+    out = F.conv2d(x, weight, bias, padding=padding, groups=B * C)
     return out.reshape(B, C, H, W)
 
 
@@ -108,7 +126,10 @@ class OSRA(nn.Module):
     refinement added as a residual (also when ``r == 1``). The attention logits get a relative
     position encoding, resized to the actual (N_q, N_kv) shape. There is no output projection
     (the D-Mixer's STE follows). On the inference fast path the same attention runs through
-    ``F.scaled_dot_product_attention`` (the encoding as its additive mask).
+    ``F.scaled_dot_product_attention`` (the encoding as its additive mask); on the training
+    fast path, where the attention matrix is large, through
+    :func:`~mmtokenmix.models.layers.chunked_attention.chunked_attention`, which keeps memory
+    linear in the number of queries and gives the encoding its gradient.
 
     Args:
         channels: input (= output) channels; split contiguously into ``num_heads`` heads.
@@ -146,6 +167,17 @@ class OSRA(nn.Module):
         """Spatial size of the reduced key/value grid for an input of ``height x width``."""
         return math.ceil(height / self.sr_ratio), math.ceil(width / self.sr_ratio)
 
+    @torch.jit.unused
+    def _use_chunked_attention(self, q: torch.Tensor, k: torch.Tensor) -> bool:
+        """The training fast path: attention through :func:`chunked_attention` (memory
+        linear in the number of queries; not under autocast, which it does not handle, nor
+        under ``torch.compile``, nor with active attention dropout)."""
+        return (torch.is_grad_enabled() and use_fast_path(self)
+                and not torch.compiler.is_compiling()
+                and not torch.is_autocast_enabled(q.device.type)
+                and not (self.training and self.attn_drop.p > 0)
+                and chunked_attention_pays(q, k))
+
     def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
         B, C, H, W = x.shape
         heads = self.num_heads
@@ -166,6 +198,9 @@ class OSRA(nn.Module):
                 out = F.scaled_dot_product_attention(
                     q.contiguous(), k.transpose(-1, -2).contiguous(), v.contiguous(),
                     attn_mask=None if rpe is None else rpe.detach(), scale=self.scale)
+                return out.transpose(-1, -2).reshape(B, C, H, W)
+            if self._use_chunked_attention(q, k):
+                out = chunked_attention(q, k, v, rpe, self.scale)
                 return out.transpose(-1, -2).reshape(B, C, H, W)
         attn = (q @ k) * self.scale
         if rpe is not None:

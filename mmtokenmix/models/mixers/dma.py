@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer
 
+from ..layers.depthwise import DepthwiseConv2d
 from ..layers.pointwise import PointwiseConv2d
 
 BRANCH_MODES = ('parallel', 'cascade')
@@ -107,8 +108,8 @@ class DMA(nn.Module):
         self.act = build_activation_layer(act_cfg) if projection else None
         self.proj_out = PointwiseConv2d(channels, channels) if projection else None
         self.branches = nn.ModuleList(
-            nn.Conv2d(channels, channels, k, padding=d * (k - 1) // 2, dilation=d,
-                      groups=channels) for k, d in zip(kernel_sizes, dilations))
+            DepthwiseConv2d(channels, k, padding=d * (k - 1) // 2, dilation=d)
+            for k, d in zip(kernel_sizes, dilations))
         fused_channels = channels * len(kernel_sizes) if fusion == 'concat' else channels
         self.fuse = PointwiseConv2d(fused_channels, channels)
         gate_in = channels if gate_input == 'input' else fused_channels

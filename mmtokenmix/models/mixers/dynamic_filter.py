@@ -23,35 +23,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..layers.fast_paths import ResizedParameterCache, use_fast_path, use_inference_fast_path
+from ..layers.interpolation import bicubic_matrix
 from ..layers.metaformer import MetaFormerMlp, StarReLU
-
-
-def _cubic_weights(t: torch.Tensor, a: float = -0.75) -> torch.Tensor:
-    """Keys' cubic convolution weights of the 4 taps around a sample at fraction ``t``
-    (the kernel PyTorch's bicubic interpolation uses)."""
-    def near(x):  # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):  # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    return torch.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], dim=-1)
-
-
-def bicubic_matrix(in_size: int, out_size: int, dtype=torch.float32,
-                   device=None) -> torch.Tensor:
-    """``(out_size, in_size)`` matrix ``M`` with ``M @ v`` = bicubic resize of ``v`` with
-    ``align_corners=True`` (edge samples repeated), as ``F.interpolate`` computes it: sample
-    positions and weights in float32, like PyTorch's kernels, so the two agree to rounding."""
-    scale = torch.tensor((in_size - 1) / (out_size - 1) if out_size > 1 else 0.0,
-                         dtype=torch.float32)
-    pos = torch.arange(out_size, dtype=torch.float32) * scale
-    left = pos.floor()
-    weights = _cubic_weights((pos - left).clamp(0, 1))
-    taps = (left.long()[:, None] + torch.arange(-1, 3)).clamp(0, in_size - 1)
-    matrix = torch.zeros(out_size, in_size, dtype=torch.float32)
-    matrix.scatter_add_(1, taps, weights)
-    return matrix.to(dtype=dtype, device=device)
 
 
 def resize_complex_weight(weight: torch.Tensor, height: int, width: int,
@@ -73,8 +46,10 @@ def resize_complex_weight(weight: torch.Tensor, height: int, width: int,
         if use_matrices is None:
             use_matrices = weight.is_cuda and torch.are_deterministic_algorithms_enabled()
         if use_matrices:
-            rows = bicubic_matrix(h, height, weight.dtype, weight.device)
-            cols = bicubic_matrix(w, width, weight.dtype, weight.device)
+            rows = bicubic_matrix(h, height, align_corners=True, dtype=weight.dtype,
+                                  device=weight.device)
+            cols = bicubic_matrix(w, width, align_corners=True, dtype=weight.dtype,
+                                  device=weight.device)
             return torch.einsum('Hh,hwfc,Ww->HWfc', rows, weight, cols)
     channels_first = weight.reshape(1, h, w, -1).permute(0, 3, 1, 2)
     resized = F.interpolate(channels_first, size=(height, width), mode='bicubic',
@@ -275,18 +250,17 @@ def fft_filter_backward(grad: torch.Tensor, y: torch.Tensor, routing: torch.Tens
     complex_bases = torch.view_as_complex(bases.contiguous())
     spectrum = torch.fft.rfft2(y, dim=(1, 2), norm='ortho')
     filters = torch.einsum('bfc,hwf->bhwc', routing.to(spectrum.dtype), complex_bases)
-    # irfft2's backward: rfft2 of the gradient, the bins that stand for two doubled
     grad_product = torch.fft.rfft2(grad, dim=(1, 2), norm='ortho')
+    # y -> irfft2(rfft2(y) * filters) is linear and real; its adjoint filters with the
+    # conjugate filters (torch's rfft2 and irfft2 backwards chained: irfft2's doubling of the
+    # bins that stand for two and rfft2's zero-padded inverse transform cancel into an irfft2)
+    grad_y = torch.fft.irfft2(grad_product * filters.conj(), s=(H, W), dim=(1, 2),
+                              norm='ortho')
+    # irfft2's backward: rfft2 of the gradient, the bins that stand for two doubled
     doubled = W - kept
     if doubled > 0:
         grad_product[:, :, 1:1 + doubled] *= 2
     grad_filters = grad_product * spectrum.conj()
-    grad_spectrum = grad_product * filters.conj()
-    # rfft2's backward: the one-sided gradient padded with zeros, inverse transform, real part
-    padded = torch.zeros(grad_spectrum.shape[0], H, W, grad_spectrum.shape[3],
-                         dtype=grad_spectrum.dtype, device=grad_spectrum.device)
-    padded[:, :, :kept] = grad_spectrum
-    grad_y = torch.fft.ifft2(padded, dim=(1, 2), norm='ortho').real
     grad_routing = torch.einsum('bhwc,hwf->bfc', grad_filters, complex_bases.conj()).real
     grad_bases = torch.einsum('bhwc,bfc->hwf', grad_filters, routing.to(grad_filters.dtype))
     return (grad_y.contiguous(), grad_routing.to(routing.dtype).contiguous(),

@@ -4,6 +4,7 @@ convolution on channels-last maps."""
 import torch
 import torch.nn as nn
 
+from ..layers.depthwise import DepthwiseConv2d
 from ..layers.metaformer import StarReLU
 
 
@@ -24,8 +25,7 @@ class SepConv(nn.Module):
         med = int(expansion_ratio * channels)
         self.pwconv1 = nn.Linear(channels, med, bias=bias)
         self.act1 = StarReLU()
-        self.dwconv = nn.Conv2d(med, med, kernel_size, padding=kernel_size // 2, groups=med,
-                                bias=bias)
+        self.dwconv = DepthwiseConv2d(med, kernel_size, padding=kernel_size // 2, bias=bias)
         self.act2 = nn.Identity()
         self.pwconv2 = nn.Linear(med, channels, bias=bias)
 
