@@ -21,11 +21,22 @@ and input (batch x height x width):
 * max rel. diff: ``max |fast - plain| / max |plain|`` over the returned maps.
 
 ``--train`` measures one training step instead: forward and backward in train mode (BatchNorm
-on batch statistics) of a loss over all returned maps, the paths taking turns as above; the
-peak memory of one step; ``max rel. diff`` is then the worst of the outputs' and of every
-parameter's gradient ``max |fast - plain| / max |plain|`` (the gradient of each parameter
-against its own largest entry); ``--compile`` compiles the training step (the model under
-``torch.compile``, backward included) and ``--bf16`` trains under bf16 autocast.
+on batch statistics) of a loss over all returned maps, the paths taking turns as above. Peak
+memory is then the peak of tensor memory one step allocates (the profiler's allocation
+records, like ``torch.cuda.max_memory_allocated``; the resident set of training steps varied
+too much between runs). ``max rel. diff`` is the worst of the outputs' and of every
+parameter's gradient ``max |fast - ref| / max |ref|`` against the plain path run in float64
+(each gradient against its own largest entry); parameters whose float64 gradient is zero up
+to rounding (below 1e-9 of the largest gradient entry of the model: a BatchNorm bias that
+only feeds another BatchNorm) are left out, as their "relative" error compares rounding
+noise with rounding noise. ``plain rel. diff`` is the same measure of the float32 plain path,
+for scale; ``--no-reference`` skips the float64 step (it needs twice the memory of the plain
+one) and both columns. ``--compile`` compiles the training step (the model under ``torch.compile``,
+backward included) and ``--bf16`` trains under bf16 autocast.
+
+``--configs CONFIG ...`` times whole models instead: one training iteration (forward of the
+losses and backward) of each config's detector/segmentor on one batch of its training data
+(the toy configs: ``python tools/make_toy_data.py`` first), plain against fast.
 
 ``--compile`` adds ``torch.compile`` (inductor) of the model: its first call (the compile)
 and its steady forward time, and the difference of its outputs. ``--bf16`` adds the fast
@@ -34,6 +45,7 @@ path under ``torch.autocast('cpu', torch.bfloat16)``: time and the relative RMS 
 can be named in ``--models`` for these columns (they have no caches: plain = fast).
 """
 import argparse
+import copy
 import json
 import multiprocessing
 import time
@@ -103,21 +115,17 @@ def gradients(model) -> dict:
             if p.grad is not None}
 
 
-def peak_memory(name: str, setting, fast: bool, train: bool = False) -> int:
-    """Peak bytes of two forwards (``train``: of one training step after a first one) in this
-    (fresh) process; see the module docstring."""
+def peak_memory(name: str, setting, fast: bool) -> int:
+    """Peak bytes of two forwards in this (fresh) process; see the module docstring."""
     from mmtokenmix.analysis import peak_memory_of
     model = build(name)
     x = torch.randn(*setting[:1], 3, *setting[1:])
-    if train:
-        train_step(model, x, fast)  # gradients allocated, as in every later step
-        return peak_memory_of(lambda: train_step(model, x, fast), 'cpu')
     return peak_memory_of(lambda: (forward(model, x, fast), forward(model, x, fast)), 'cpu')
 
 
-def peak_memory_in_fresh_process(name: str, setting, fast: bool, train: bool = False) -> int:
+def peak_memory_in_fresh_process(name: str, setting, fast: bool) -> int:
     with multiprocessing.get_context('spawn').Pool(1) as pool:
-        return pool.apply(peak_memory, (name, setting, fast, train))
+        return pool.apply(peak_memory, (name, setting, fast))
 
 
 def relative_difference(fast_outs, plain_outs) -> float:
@@ -130,7 +138,7 @@ def relative_rms_error(outs, plain_outs) -> float:
 
 
 def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = False,
-            bf16: bool = False, train: bool = False) -> dict:
+            bf16: bool = False, train: bool = False, reference: bool = True) -> dict:
     """Forwards (``train``: training steps) of the plain and the fast path, and compiled /
     bf16 if asked: see the module docstring."""
     from mmtokenmix.analysis import interleaved_seconds
@@ -144,13 +152,23 @@ def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = Fal
             return train_step(module, x, fast, bf16), gradients(model)
         return forward(module, x, fast, bf16), None
 
-    def difference(result, reference) -> float:
-        diff = relative_difference(result[0], reference[0])
-        return max(diff, gradient_difference(result[1], reference[1])) if train else diff
-
     plain = run(model, False)
-    row = dict(model=name, input=f'{batch}x{height}x{width}',
-               max_rel_diff=difference(run(model, True), plain))
+    if train and reference:  # against the plain path in float64
+        reference_model = copy.deepcopy(model).double()
+        expected = (train_step(reference_model, x.double(), False), gradients(reference_model))
+        del reference_model
+    else:
+        expected = plain
+
+    def difference(result) -> float:
+        diff = relative_difference(result[0], expected[0])
+        return max(diff, gradient_difference(result[1], expected[1])) if train else diff
+
+    row = dict(model=name, input=f'{batch}x{height}x{width}', train=train)
+    if reference or not train:
+        row['max_rel_diff'] = difference(run(model, True))
+    if train and reference:
+        row['plain_max_rel_diff'] = difference(plain)
     runs = {'plain': lambda: run(model, False), 'fast': lambda: run(model, True)}
     if compile_:
         torch._dynamo.reset()
@@ -158,7 +176,7 @@ def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = Fal
         start = time.perf_counter()
         first = run(compiled, True)
         row['compile_s'] = time.perf_counter() - start
-        row['compiled_max_rel_diff'] = difference(first, plain)
+        row['compiled_max_rel_diff'] = difference(first)
         runs['compiled'] = lambda: run(compiled, True)
     if bf16:
         row['bf16_rel_rms_error'] = relative_rms_error(run(model, True, True)[0], plain[0])
@@ -166,30 +184,75 @@ def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = Fal
     seconds = interleaved_seconds(runs, repeats)
     row.update({f'{k}_s': v for k, v in seconds.items()})
     row['speedup'] = seconds['plain']['median'] / seconds['fast']['median']
-    if memory:
-        row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False, train) / 2**20
-        row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True, train) / 2**20
+    if memory and train:  # tensor memory, measured here (the same in any process)
+        from mmtokenmix.analysis import peak_allocated_of
+        for key, fast in (('plain_peak_mib', False), ('fast_peak_mib', True)):
+            row[key] = peak_allocated_of(lambda: train_step(model, x, fast)) / 2**20
+    elif memory:
+        row['plain_peak_mib'] = peak_memory_in_fresh_process(name, setting, False) / 2**20
+        row['fast_peak_mib'] = peak_memory_in_fresh_process(name, setting, True) / 2**20
     return row
 
 
-def gradient_difference(grads: dict, plain_grads: dict) -> float:
-    """Worst ``max |g - g_plain| / max |g_plain|`` over the parameters."""
-    if grads.keys() != plain_grads.keys():
+def measure_config(path: str, repeats: int) -> dict:
+    """Seconds of one training iteration of the whole model of config ``path``, plain and
+    fast (see the module docstring)."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmtokenmix.analysis import build_model_from_config, interleaved_seconds
+    from mmtokenmix.models import fast_paths
+    cfg = Config.fromfile(path)
+    model = build_model_from_config(cfg).train()
+    loader_cfg = cfg.train_dataloader.copy()
+    loader_cfg.update(num_workers=0, persistent_workers=False)
+    try:
+        batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+    except FileNotFoundError as e:
+        raise SystemExit(f'{path}: its training data is missing ({e}); for the toy configs run '
+                         f'python tools/make_toy_data.py')
+    data = model.data_preprocessor(batch, True)
+
+    def iteration(fast: bool):
+        model.zero_grad(set_to_none=True)
+        with fast_paths(fast):
+            loss, _ = model.parse_losses(model(**data, mode='loss'))
+        loss.backward()
+
+    seconds = interleaved_seconds({'plain': lambda: iteration(False),
+                                   'fast': lambda: iteration(True)}, repeats)
+    shape = 'x'.join(str(v) for v in data['inputs'].shape)
+    return dict(model=path, input=shape, train=True, plain_s=seconds['plain'],
+                fast_s=seconds['fast'],
+                speedup=seconds['plain']['median'] / seconds['fast']['median'])
+
+
+def gradient_difference(grads: dict, reference: dict) -> float:
+    """Worst ``max |g - g_ref| / max |g_ref|`` over the parameters whose reference gradient
+    is not zero up to rounding (see the module docstring)."""
+    if grads.keys() != reference.keys():
         raise RuntimeError(f'gradients of different parameters: '
-                           f'{sorted(set(grads) ^ set(plain_grads))}')
-    return max(((grads[k] - g).abs().max() / g.abs().max().clamp_min(1e-30)).item()
-               for k, g in plain_grads.items())
+                           f'{sorted(set(grads) ^ set(reference))}')
+    largest = max(g.abs().max().item() for g in reference.values())
+    return max(((grads[k].double() - g).abs().max() / g.abs().max()).item()
+               for k, g in reference.items() if g.abs().max().item() > 1e-9 * largest)
 
 
 def secs(s: dict) -> str:
     return f'{s["median"]:.3f} ({s["min"]:.3f}-{s["max"]:.3f})'
 
 
+def optional(row: dict, key: str) -> str:
+    return f'{row[key]:.1e}' if key in row else 'not measured'
+
+
 def format_row(r: dict) -> str:
     memory = (f'{r["plain_peak_mib"]:.0f} / {r["fast_peak_mib"]:.0f}'
               if 'plain_peak_mib' in r else 'not measured')
     cells = [r['model'], r['input'], secs(r['plain_s']), secs(r['fast_s']),
-             f'{r["speedup"]:.2f}x', memory, f'{r["max_rel_diff"]:.1e}']
+             f'{r["speedup"]:.2f}x', memory, optional(r, 'max_rel_diff')]
+    if r.get('train'):
+        cells.append(optional(r, 'plain_max_rel_diff'))
     if 'compiled_s' in r:
         cells += [f'{r["compile_s"]:.0f}', secs(r['compiled_s']),
                   f'{r["plain_s"]["median"] / r["compiled_s"]["median"]:.2f}x',
@@ -200,9 +263,11 @@ def format_row(r: dict) -> str:
     return '| ' + ' | '.join(cells) + ' |'
 
 
-def header(compile_: bool, bf16: bool) -> str:
+def header(compile_: bool, bf16: bool, train: bool) -> str:
     names = ['model', 'input', 'plain s', 'fast s', 'speed-up', 'peak MiB plain / fast',
              'max rel. diff']
+    if train:
+        names.append('plain rel. diff')
     if compile_:
         names += ['compile s', 'compiled s', 'compiled speed-up', 'compiled max rel. diff']
     if bf16:
@@ -223,21 +288,31 @@ def main(argv=None):
     parser.add_argument('--train', action='store_true',
                         help='time training steps (forward + backward, train mode) instead '
                              'of inference forwards')
+    parser.add_argument('--no-reference', action='store_true',
+                        help='--train: skip the float64 reference step and the differences')
+    parser.add_argument('--configs', nargs='+', metavar='CONFIG',
+                        help='time one training iteration of these configs\' whole models '
+                             'instead')
     parser.add_argument('--json', help='also write the rows to this file')
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error('--repeats must be at least 1')
 
     start = time.perf_counter()
+    if args.configs:
+        args.train, args.no_memory, args.no_reference = True, True, True
     unit = 'training step (forward + backward)' if args.train else 'forward'
     print(f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
           f'{unit}: median (min-max) of {args.repeats}\n')
-    print(header(args.compile, args.bf16))
+    print(header(args.compile, args.bf16, args.train))
     rows = []
-    for name in args.models:
+    for path in args.configs or []:
+        rows.append(measure_config(path, args.repeats))
+        print(format_row(rows[-1]), flush=True)
+    for name in [] if args.configs else args.models:
         for setting in args.settings:
             rows.append(measure(name, setting, args.repeats, not args.no_memory, args.compile,
-                                args.bf16, args.train))
+                                args.bf16, args.train, not args.no_reference))
             print(format_row(rows[-1]), flush=True)
     print(f'\nwall time {time.perf_counter() - start:.0f} s')
     if args.json:
