@@ -40,7 +40,9 @@ def peak_allocated_of(run: Callable[[], object]) -> int:
     every allocation and release during the call. Unlike the resident set, it does not depend
     on what the C allocator kept from earlier calls, so repeated measurements agree: the
     measure for training steps, whose resident-set peaks varied by up to 1.7x between runs.
-    Memory held before the call and released during it is not subtracted."""
+    Memory held before the call and released during it is not subtracted (so a training
+    step that drops the previous step's gradients counts its new ones in full, whether or
+    not the old ones were allocated while profiling)."""
     from torch.profiler import ProfilerActivity, profile
     with warnings.catch_warnings():  # (releases of blocks allocated before the call)
         warnings.simplefilter('ignore')
@@ -53,10 +55,15 @@ def peak_allocated_of(run: Callable[[], object]) -> int:
         if event.tag == torch._C._profiler._EventType.Allocation:
             fields = event.extra_fields
             if fields.device.type == 'cpu':
-                allocations.append((event.start_time_ns, fields.alloc_size))
+                allocations.append((event.start_time_ns, fields.alloc_size, fields.ptr))
         pending.extend(event.children)
     held = peak = 0
-    for _, size in sorted(allocations):
-        held += size
-        peak = max(peak, held)
+    allocated_here = {}  # address -> size of the blocks allocated during the call
+    for _, size, address in sorted(allocations):
+        if size > 0:
+            allocated_here[address] = size
+            held += size
+            peak = max(peak, held)
+        elif address in allocated_here:
+            held -= allocated_here.pop(address)
     return peak

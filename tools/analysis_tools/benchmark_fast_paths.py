@@ -38,6 +38,13 @@ backward included) and ``--bf16`` trains under bf16 autocast.
 losses and backward) of each config's detector/segmentor on one batch of its training data
 (the toy configs: ``python tools/make_toy_data.py`` first), plain against fast.
 
+``--cost-table`` prints what a training step costs next to what users would pick instead:
+every family (fast path, the default) and timm's ConvNeXt-T, Swin-T and PVTv2-b2 as feature
+extractors (``features_only``, random weights), per input setting: seconds per step (all
+models taking turns, median (min-max) of ``--repeats``), peak tensor memory of a step, and the
+time relative to ConvNeXt-T; for the families also on the plain path (before the training
+fast paths).
+
 ``--compile`` adds ``torch.compile`` (inductor) of the model: its first call (the compile)
 and its steady forward time, and the difference of its outputs. ``--bf16`` adds the fast
 path under ``torch.autocast('cpu', torch.bfloat16)``: time and the relative RMS error
@@ -227,6 +234,55 @@ def measure_config(path: str, repeats: int) -> dict:
                 speedup=seconds['plain']['median'] / seconds['fast']['median'])
 
 
+BASELINES = {'ConvNeXt-T': 'convnext_tiny', 'Swin-T': 'swin_tiny_patch4_window7_224',
+             'PVTv2-b2': 'pvt_v2_b2'}
+
+
+def build_baseline(name: str, setting) -> torch.nn.Module:
+    """timm's ``name`` model as a feature extractor with random weights, for ``setting``."""
+    import timm
+    kwargs = dict(img_size=setting[1:]) if name == 'Swin-T' else {}
+    torch.manual_seed(0)
+    return timm.create_model(BASELINES[name], pretrained=False, features_only=True, **kwargs)
+
+
+def cost_table(setting, repeats: int) -> list:
+    """Seconds and peak tensor memory of one training step of every family and baseline at
+    ``setting`` (see the module docstring)."""
+    from mmtokenmix.analysis import interleaved_seconds, peak_allocated_of
+    families = MODELS[:1] + MODELS[2:] + EXTRA_MODELS
+    models = {name: build(name) for name in families}
+    models.update({name: build_baseline(name, setting) for name in BASELINES})
+    x = torch.randn(setting[0], 3, *setting[1:])
+    runs = {(name, True): (lambda m=model: train_step(m, x, True))
+            for name, model in models.items()}
+    runs.update({(name, False): (lambda m=models[name]: train_step(m, x, False))
+                 for name in families})
+    seconds = interleaved_seconds(runs, repeats)
+    reference = seconds[('ConvNeXt-T', True)]['median']
+    rows = []
+    for name, model in models.items():
+        row = dict(model=name, input='x'.join(map(str, setting)),
+                   params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+                   step_s=seconds[(name, True)],
+                   peak_mib=peak_allocated_of(lambda: train_step(model, x, True)) / 2**20,
+                   vs_convnext=seconds[(name, True)]['median'] / reference)
+        if name in families:
+            row['plain_step_s'] = seconds[(name, False)]
+            row['plain_peak_mib'] = peak_allocated_of(
+                lambda: train_step(model, x, False)) / 2**20
+            row['plain_vs_convnext'] = seconds[(name, False)]['median'] / reference
+        rows.append(row)
+    return rows
+
+
+def format_cost_row(r: dict) -> str:
+    plain = (f'{secs(r["plain_step_s"])} | {r["plain_peak_mib"]:.0f} | '
+             f'{r["plain_vs_convnext"]:.2f}x' if 'plain_step_s' in r else '- | - | -')
+    return (f'| {r["model"]} | {r["input"]} | {r["params_m"]:.1f} | {plain} | '
+            f'{secs(r["step_s"])} | {r["peak_mib"]:.0f} | {r["vs_convnext"]:.2f}x |')
+
+
 def gradient_difference(grads: dict, reference: dict) -> float:
     """Worst ``max |g - g_ref| / max |g_ref|`` over the parameters whose reference gradient
     is not zero up to rounding (see the module docstring)."""
@@ -293,12 +349,30 @@ def main(argv=None):
     parser.add_argument('--configs', nargs='+', metavar='CONFIG',
                         help='time one training iteration of these configs\' whole models '
                              'instead')
+    parser.add_argument('--cost-table', action='store_true',
+                        help='training step of every family (fast path) next to timm\'s '
+                             'ConvNeXt-T, Swin-T and PVTv2-b2 instead')
     parser.add_argument('--json', help='also write the rows to this file')
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error('--repeats must be at least 1')
 
     start = time.perf_counter()
+    if args.cost_table:
+        print(f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
+              f'training step (forward + backward): median (min-max) of {args.repeats}\n')
+        print('| model | input | params M | plain s per step | plain peak MiB | plain vs '
+              'ConvNeXt-T | s per step | peak MiB | vs ConvNeXt-T |\n' + '|---' * 9 + '|')
+        rows = []
+        for setting in args.settings:
+            for row in cost_table(setting, args.repeats):
+                rows.append(row)
+                print(format_cost_row(row), flush=True)
+        print(f'\nwall time {time.perf_counter() - start:.0f} s')
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump(rows, f, indent=1)
+        return
     if args.configs:
         args.train, args.no_memory, args.no_reference = True, True, True
     unit = 'training step (forward + backward)' if args.train else 'forward'
