@@ -22,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-from .fast_paths import use_fast_path
+from .fast_paths import use_written_out_backward
 
 
 class _DepthwiseConv2dFunction(torch.autograd.Function):
@@ -90,10 +90,8 @@ class DepthwiseConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not torch.jit.is_scripting():
-            # (use_fast_path first: it is False while torch.fx traces, where x.dim() of a
-            # traced tensor cannot be tested)
-            if (self.fast_backward and use_fast_path(self) and torch.is_grad_enabled()
-                    and not torch.compiler.is_compiling() and x.dim() == 4):
+            if (self.fast_backward and use_written_out_backward(self, x, handles_autocast=True)
+                    and x.dim() == 4):
                 return depthwise_conv2d(x, self.weight, self.bias, self.padding[0],
                                         self.dilation[0])
         return self._conv_forward(x, self.weight, self.bias)

@@ -70,6 +70,18 @@ def use_fast_path(module: torch.nn.Module) -> bool:
     return fast_paths_enabled() and not torch.jit.is_tracing() and not is_fx_tracing()
 
 
+def use_written_out_backward(module: torch.nn.Module, x: torch.Tensor,
+                             handles_autocast: bool = False) -> bool:
+    """True when ``module`` may replace autograd's backward by a written-out one (an autograd
+    function): a gradient is being recorded on a training fast path (:func:`use_fast_path`),
+    not under ``torch.compile`` (which differentiates and fuses the plain computation itself)
+    and, unless the function ``handles_autocast``, not under autocast."""
+    # (use_fast_path before anything that reads x: it is False while torch.fx traces)
+    return (torch.is_grad_enabled() and use_fast_path(module)
+            and not torch.compiler.is_compiling()
+            and (handles_autocast or not torch.is_autocast_enabled(x.device.type)))
+
+
 class ResizedParameterCache:
     """Keeps ``compute()``, a tensor derived from ``param`` for one input size, between
     inference forwards.

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from .drop_path import DropPath
-from .fast_paths import use_fast_path, use_inference_fast_path
+from .fast_paths import use_fast_path, use_inference_fast_path, use_written_out_backward
 from .pointwise import PointwiseConv2d
 
 
@@ -49,14 +49,18 @@ class LayerNormWithoutBias(nn.Module):
         return centred / torch.sqrt(var + self.eps) * self.weight
 
 
-def _use_training_function(module: nn.Module, x: torch.Tensor) -> bool:
-    """Whether ``module`` may run one of the autograd functions below: the training fast
-    path, not under autocast (they compute in the input's dtype, where autocast's promotion
-    of StarReLU's float32 scalars gives float32) nor under ``torch.compile`` (which fuses these
-    element-wise chains itself)."""
-    return (torch.is_grad_enabled() and use_fast_path(module)
-            and not torch.compiler.is_compiling()
-            and not torch.is_autocast_enabled(x.device.type))
+# The autograd functions below are not used under autocast (use_written_out_backward): they
+# compute in the input's dtype, where autocast's promotion of StarReLU's float32 scalars gives
+# float32.
+
+
+def _star_relu_input_grads(grad: torch.Tensor, relu: torch.Tensor, squared: torch.Tensor,
+                           scale: torch.Tensor):
+    """Gradients of ``scale * relu(x) ** 2 + bias`` w.r.t. ``x``, ``scale`` and ``bias`` from
+    the output gradient, ``relu(x)`` and its square (``grad`` is overwritten)."""
+    grad_scale = (grad * squared).sum().view(1)
+    grad_bias = grad.sum().view(1)
+    return grad.mul_(relu).mul_(2 * scale), grad_scale, grad_bias
 
 
 class _StarReLUFunction(torch.autograd.Function):
@@ -74,9 +78,7 @@ class _StarReLUFunction(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor):
         x, scale = ctx.saved_tensors
         relu = F.relu(x)
-        grad_scale = (grad * relu * relu).sum().view(1) if ctx.needs_input_grad[1] else None
-        grad_bias = grad.sum().view(1) if ctx.needs_input_grad[2] else None
-        return grad * relu * (2 * scale), grad_scale, grad_bias
+        return _star_relu_input_grads(grad.clone(), relu, relu * relu, scale)
 
 
 class _StarReLULinearFunction(torch.autograd.Function):
@@ -104,11 +106,8 @@ class _StarReLULinearFunction(torch.autograd.Function):
         grad_weight = flat_grad.t() @ activation.reshape(-1, activation.shape[-1])
         del activation
         grad_bias = flat_grad.sum(0) if ctx.has_bias else None
-        grad_act = grad @ weight
-        grad_act_scale = (grad_act * squared).sum().view(1)
-        del squared
-        grad_act_bias = grad_act.sum().view(1)
-        grad_x = grad_act.mul_(relu).mul_(2 * act_scale)
+        grad_x, grad_act_scale, grad_act_bias = _star_relu_input_grads(
+            grad @ weight, relu, squared, act_scale)
         return grad_x, grad_act_scale, grad_act_bias, grad_weight, grad_bias
 
 
@@ -136,7 +135,7 @@ class StarReLU(nn.Module):
                 # element-wise passes over large maps are bound by memory traffic)
                 y = F.relu(x)
                 return y.mul_(y).mul_(self.scale).add_(self.bias)
-            if _use_training_function(self, x):
+            if use_written_out_backward(self, x):
                 return _StarReLUFunction.apply(x, self.scale, self.bias)
         return self.scale * F.relu(x) ** 2 + self.bias
 
@@ -213,7 +212,7 @@ class MetaFormerMlp(nn.Module):
         return (isinstance(self.act, StarReLU) and isinstance(self.fc2, nn.Linear)
                 and isinstance(self.dwconv, nn.Identity)
                 and not (self.training and self.drop1.p > 0)
-                and _use_training_function(self, x))
+                and use_written_out_backward(self, x))
 
 
 def _optional_scale(channels: int, init_value: Optional[float], channels_last: bool

@@ -18,7 +18,7 @@ from mmcv.cnn import build_activation_layer, build_norm_layer
 from ..layers.chunked_attention import chunked_attention, chunked_attention_pays
 from ..layers.conv_norm_act import ConvNormAct
 from ..layers.depthwise import depthwise_conv2d, fast_backward_pays
-from ..layers.fast_paths import use_fast_path, use_inference_fast_path
+from ..layers.fast_paths import use_inference_fast_path, use_written_out_backward
 from ..layers.interpolation import bicubic_resize_separable
 from ..layers.pointwise import PointwiseConv2d
 
@@ -93,9 +93,8 @@ class IDConv(nn.Module):
         bias = (scale * self.bias.unsqueeze(0)).sum(dim=1).flatten()
         if torch.jit.is_scripting():
             return _per_sample_depthwise_conv(x, weight, bias, K // 2)
-        # (the conv runs outside a compiled graph anyway: see per_sample_depthwise_conv)
-        fast_backward = (torch.is_grad_enabled() and use_fast_path(self)
-                         and fast_backward_pays(K, padding=K // 2))
+        fast_backward = (fast_backward_pays(K, padding=K // 2)
+                         and use_written_out_backward(self, x, handles_autocast=True))
         return per_sample_depthwise_conv(x, weight, bias, K // 2, fast_backward)
 
 
@@ -172,10 +171,7 @@ class OSRA(nn.Module):
         """The training fast path: attention through :func:`chunked_attention` (memory
         linear in the number of queries; not under autocast, which it does not handle, nor
         under ``torch.compile``, nor with active attention dropout)."""
-        return (torch.is_grad_enabled() and use_fast_path(self)
-                and not torch.compiler.is_compiling()
-                and not torch.is_autocast_enabled(q.device.type)
-                and not (self.training and self.attn_drop.p > 0)
+        return (use_written_out_backward(self, q) and not (self.training and self.attn_drop.p > 0)
                 and chunked_attention_pays(q, k))
 
     def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
