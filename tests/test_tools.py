@@ -386,6 +386,18 @@ def test_cdfformer_toy_segmentation_trains_with_deterministic_algorithms(repo_ro
     assert 'deterministic: True' in out
 
 
+def test_amp_on_a_cpu_trains_in_bfloat16(repo_root, toy_workdir):
+    """--amp without a GPU: bf16 autocast (mmengine's AmpOptimWrapper would assert CUDA),
+    here through CDFFormer, whose FFT filter stays float32 inside autocast."""
+    work = toy_workdir / 'work_amp'
+    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'),
+                    osp.join(repo_root, 'configs/segformer_cdfformer_s18_toy.py'), '--amp',
+                    '--work-dir', str(work), '--cfg-options', *SHORT_ITERS], cwd=toy_workdir)
+    assert "type='mmtokenmix.CPUAutocastOptimWrapper'" in out and "dtype='bfloat16'" in out
+    assert 'Iter(train) [3/3]' in out
+    assert 0 <= final_metrics(work, 'mIoU')['mIoU'] <= 100
+
+
 def test_dfformer_coco_leaf_trains_from_the_released_imagenet_file(repo_root, tmp_path):
     """`python tools/train.py configs/retinanet_dfformer_s18_coco.py` with the released
     dfformer_s18.pth (synthetic, official layout) under checkpoints/: the filter bases are

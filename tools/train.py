@@ -10,6 +10,8 @@ checkpoint of a training run.
 """
 import argparse
 
+import torch
+
 from mmtokenmix.checkpoints import trust_file_for_unpickling
 from mmtokenmix.compat import patch_torch_for_cpu
 from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
@@ -21,7 +23,9 @@ from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision: float16 with dynamic loss scaling on '
+                             'a GPU, bfloat16 autocast on a CPU')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the real batch size (auto_scale_lr in the config)')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
@@ -34,13 +38,24 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def use_amp(cfg):
+    """Mixed precision for ``--amp``: mmengine's ``AmpOptimWrapper`` needs CUDA, so a CPU run
+    gets bfloat16 autocast (no loss scaling needed) instead of an assertion error."""
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        cfg.optim_wrapper.pop('loss_scale', None)  # a GradScaler setting: not used by bf16
+        cfg.optim_wrapper.type = 'mmtokenmix.CPUAutocastOptimWrapper'
+        cfg.optim_wrapper.dtype = 'bfloat16'
+
+
 def main(argv=None):
     args = parse_args(argv)
     patch_torch_for_cpu()
     cfg = load_tool_config(args)
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        use_amp(cfg)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise RuntimeError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the '
