@@ -125,6 +125,25 @@ def test_out_indices_select_the_stages_and_their_output_norms(name):
 
 
 @pytest.mark.parametrize('name', NAMES)
+def test_every_returned_map_comes_out_of_its_output_norm(name):
+    """The one stage loop (DenseBackbone.forward_stages) applies the output norms for every
+    family, XFormer's too when it is given some (it has none by default)."""
+    kwargs = {} if SPECS[name].out_norm else dict(out_norm_cfg=dict(type='GN', num_groups=1))
+    model = build(name, **kwargs).eval()
+    assert sorted(model.out_norm_names) == list(model.out_indices)
+    seen = {}
+    for stage, norm_name in model.out_norm_names.items():
+        getattr(model, norm_name).register_forward_hook(
+            lambda m, args, out, stage=stage: seen.setdefault(stage, out))
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, 64, 64))
+    assert sorted(seen) == list(model.out_indices)
+    for stage, out in zip(model.out_indices, outs):
+        normed = seen[stage].permute(0, 3, 1, 2) if model.channels_last else seen[stage]
+        assert torch.equal(out, normed)
+
+
+@pytest.mark.parametrize('name', NAMES)
 def test_input_checks(name):
     model = build(name).eval()
     with pytest.raises(ValueError, match=r'\(N, 3, H, W\)'):
@@ -273,13 +292,42 @@ def test_construction_finishes_once_after_init(name):
     assert model.in_channels == 3 and math.isfinite(sum(p.sum().item()
                                                         for p in model.parameters()))
 
-    class Incomplete(DenseBackbone):
+    class WithoutHooks(DenseBackbone):
         def __init__(self):
             super().__init__()
             self.layer = nn.Conv2d(3, 3, 1)
 
+    # the hooks are abstract: a backbone missing one cannot be built
+    with pytest.raises(TypeError, match='abstract .*forward_stage'):
+        WithoutHooks()
+
+    class WithoutWidths(WithoutHooks):
+        forward_stem = forward_stage = stem_parts = stage_parts = reset_parameters = None
+
     with pytest.raises(TypeError, match='must set self.out_channels'):
-        Incomplete()
+        WithoutWidths()
+
+
+def test_construction_finishes_after_the_outermost_init():
+    """A class built on a backbone (as the classifiers are) gets finish_construction once,
+    after its own __init__: the paper's initialisation then covers what it added."""
+    from mmtokenmix.models import TransXNet
+    calls = []
+
+    class WithHead(TransXNet):
+        def __init__(self):
+            super().__init__(arch=SPECS['TransXNet'].cfg['arch'])
+            calls.append('init done')
+            self.head = nn.Conv2d(128, 3, 1)
+            nn.init.zeros_(self.head.weight)
+
+        def finish_construction(self):
+            calls.append('finish')
+            super().finish_construction()
+
+    model = WithHead()
+    assert calls == ['init done', 'finish']
+    assert model.head.weight.abs().sum() > 0  # re-initialised by reset_parameters (trunc normal)
 
 
 @pytest.mark.parametrize('name', NAMES)

@@ -13,15 +13,18 @@
    (``StageBlocks(blocks, self.with_cp[i])``), and sets ``self.out_channels`` (the width of
    every stage) and ``self.out_norm_cfg`` (the norm of each returned stage, or None).
 
-It also implements ``forward_stages(x, indices)`` (the whole forward of the network, in its
-own file, returning the maps of the stages ``indices`` and running no later stage; start with
-:meth:`check_input`, finish each returned stage with :meth:`out_norm`; ``forward`` is
-``forward_stages(x, self.out_indices)``, timm's ``forward_intermediates`` uses other indices),
-:meth:`stem_parts` /
-:meth:`stage_parts` (what ``frozen_stages`` freezes) and :meth:`reset_parameters` (the paper's
-initialisation). When the subclass's ``__init__`` returns, this class finishes construction
-itself (:meth:`_finish_construction`): it adds the output norms, initialises the parameters and
-freezes the frozen stages -- no subclass calls these.
+It also implements the hooks of the one stage loop, :meth:`forward_stages` (input check, stem,
+stages up to the last one asked for, output norms; ``forward`` is ``forward_stages(x,
+self.out_indices)``, timm's ``forward_intermediates`` uses other indices): ``forward_stem`` and
+``forward_stage``, plus :meth:`stem_parts` / :meth:`stage_parts` (what ``frozen_stages``
+freezes) and :meth:`reset_parameters` (the paper's initialisation). They are abstract methods:
+a class that lacks one cannot be built.
+
+When the outermost ``__init__`` returns (the backbone's, or that of a classifier built on it),
+the metaclass calls :meth:`finish_construction`: it adds the output norms, initialises the
+parameters and freezes the frozen stages -- no subclass calls it. (A template step, not a call
+at the end of each ``__init__``: a classifier adds its head after the backbone's ``__init__``
+has returned, and the initialisation must see the head.)
 
 This class then provides: ``out_indices`` (stage numbers, negative allowed); ``frozen_stages``
 (-1: nothing, 0: the stem, k: the stem and stages 0..k-1) kept frozen and in eval mode across
@@ -34,7 +37,7 @@ anything else raises :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` li
 import copy
 import os.path as osp
 import re
-from abc import ABCMeta
+from abc import ABCMeta, abstractmethod
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -83,12 +86,12 @@ class StageBlocks(nn.Sequential):
 
 
 class _FinishedAfterInit(ABCMeta):
-    """Runs :meth:`DenseBackbone._finish_construction` once the outermost ``__init__`` (a
-    backbone's, or a classifier's built on it) has returned."""
+    """Runs :meth:`DenseBackbone.finish_construction` once the outermost ``__init__`` (a
+    backbone's, or a classifier's built on it) has returned (see the module docstring)."""
 
     def __call__(cls, *args, **kwargs):
         module = super().__call__(*args, **kwargs)
-        module._finish_construction()
+        module.finish_construction()
         return module
 
 
@@ -110,7 +113,10 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
     """
 
     num_stages = 4
-    __constants__ = ['num_stages']  # TorchScript reads class attributes it is told about
+    #: the layout of the maps between stages: NCHW, or NHWC (``True``; the returned maps are
+    #: permuted to NCHW after their output norms)
+    channels_last = False
+    __constants__ = ['num_stages', 'channels_last']  # class attributes TorchScript reads
     # mmengine's BaseModule property, not used by any forward (torch.jit.script would compile it)
     __jit_unused_properties__ = ['is_init']
     #: prefixes of checkpoint keys that belong to a classification head (allowed to be unused)
@@ -180,7 +186,9 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
                              f'{init_cfg!r} are both set; give the checkpoint in one of them')
         return dict(type='Pretrained', checkpoint=pretrained)
 
-    def _finish_construction(self):
+    def finish_construction(self):
+        """The construction steps after ``__init__`` (called once, by the metaclass): output
+        norms for the returned stages, the paper's initialisation, freezing."""
         if self.out_channels is None or len(self.out_channels) != self.num_stages:
             raise TypeError(f'{type(self).__name__}.__init__ must set self.out_channels (one '
                             f'width per stage, {self.num_stages} stages)')
@@ -275,8 +283,20 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         return tuple(outs)
 
     def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
-        """The maps of the stages ``indices`` (increasing); later stages are not run."""
-        raise NotImplementedError
+        """The maps of the stages ``indices`` (increasing), NCHW, each through its output
+        norm; stages after the last of them are not run. The one stage loop of every backbone:
+        the family supplies :meth:`forward_stem` and :meth:`forward_stage`."""
+        self.check_input(x)
+        x = self.forward_stem(x)
+        outs: List[torch.Tensor] = []
+        for i in range(self.num_stages):
+            if i > indices[-1]:
+                break  # later stages feed no output
+            x = self.forward_stage(i, x)
+            if i in indices:
+                out = self.out_norm(i, x)
+                outs.append(out.permute(0, 3, 1, 2) if self.channels_last else out)
+        return outs
 
     def out_norm(self, stage: int, x: torch.Tensor) -> torch.Tensor:
         """``x`` through the output norm of ``stage`` (unchanged if it has none)."""
@@ -297,18 +317,29 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         return self
 
     # ---- what a subclass provides -------------------------------------------------------
+    @abstractmethod
+    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """The layers before stage 0 (the stem) applied to the checked input."""
+
+    @abstractmethod
+    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        """Stage ``stage`` (its downsampling, blocks and stage-level extras) applied to the map
+        of the stage before (of the stem for stage 0). Find the stage's modules by iterating
+        their module lists, not by ``list[stage]``: TorchScript indexes module lists by
+        literals only."""
+
+    @abstractmethod
     def stem_parts(self) -> List[Part]:
         """Modules/parameters before stage 0 (frozen by ``frozen_stages >= 0``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def stage_parts(self, stage: int) -> List[Part]:
         """Modules/parameters of ``stage``: its downsampling, blocks, stage-level parameters
         (its output norm is added automatically)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def reset_parameters(self):
         """The paper's initialisation (used when there is no pretrained checkpoint)."""
-        raise NotImplementedError
 
     def set_grad_checkpointing(self, enable: bool = True):
         """Gradient checkpointing in every stage (``with_cp=True``) or none."""

@@ -1,8 +1,8 @@
 """MetaFormer dense backbones with a per-stage token mixer: DFFormer and CDFFormer (Tatsunami &
 Taki, "FFT-based Dynamic Token Mixer for Vision", AAAI 2024, arXiv 2303.03932), built on the
 skeleton of "MetaFormer Baselines for Vision" (Yu et al., TPAMI 2024); ``MetaFormer`` takes
-any token mixer of :data:`MIXERS` per stage: the filter, ConvFormer's SepConv, CAFormer's
-attention, and the mixers of the other three papers (see ``mixernet.py``).
+any token mixer of the catalogue (``mixers/catalogue.py``) per stage: the filter, ConvFormer's
+SepConv, CAFormer's attention, and the mixers of the other three papers (see ``mixernet.py``).
 
 Numerically the same networks as the official ``models/dfformer.py``, with its parameter
 names (``downsample_layers.{0..3}``, ``stages.{i}.{j}``, output norms ``norm{i}``), so its
@@ -17,79 +17,10 @@ from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
 from ..layers import Downsampling, MetaFormerBlock
-from ..mixers import (DMA, Attention, CrossFeatureAttention, DMixer, DynamicFilter, SepConv,
-                      resize_complex_weight)
+from ..mixers import DynamicFilter, resize_complex_weight
+from ..mixers.catalogue import MIXERS, build_mixer
 from .skeleton import MetaFormerSkeleton
 
-class ChannelsFirst(nn.Module):
-    """Runs an NCHW mixer on channels-last maps (permutes in and out; no parameters)."""
-
-    def __init__(self, mixer: nn.Module):
-        super().__init__()
-        self.mixer = mixer
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mixer(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-
-
-class TokenSequence(nn.Module):
-    """Runs a (B, N, C) mixer on (B, H, W, C) maps (flattens in, unflattens out)."""
-
-    def __init__(self, mixer: nn.Module):
-        super().__init__()
-        self.mixer = mixer
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, H, W, C = x.shape
-        return self.mixer(x.reshape(B, H * W, C)).reshape(B, H, W, C)
-
-
-class Pooling(nn.Module):
-    """PoolFormer's mixer ``avgpool3x3(x) - x`` (padding not counted), on NCHW maps."""
-
-    def __init__(self, pool_size: int = 3):
-        super().__init__()
-        self.pool = nn.AvgPool2d(pool_size, 1, pool_size // 2, count_include_pad=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(x) - x
-
-
-def heads_for(channels: int, head_dim: int = 32) -> int:
-    """Heads of about ``head_dim`` channels: the most heads, at most ``channels // head_dim``,
-    that divide ``channels`` (at least 1)."""
-    return max(h for h in range(1, max(1, channels // head_dim) + 1) if channels % h == 0)
-
-
-#: the token mixers a stage can have; those of the other papers are the modules of their
-#: backbones, wrapped for channels-last maps (wrapping adds no parameter)
-MIXERS = ('dynamic_filter', 'sepconv', 'attention', 'dmixer', 'xfa', 'dma', 'pooling')
-OSRA_SR_RATIOS = (8, 4, 2, 1)  # TransXNet's spatial reduction of stages 1-4
-
-
-def build_mixer(name: str, channels: int, feature_size: Tuple[int, int],
-                stage: int = 0) -> nn.Module:
-    """The token mixer called ``name`` (one of :data:`MIXERS`) for stage ``stage`` of
-    ``channels`` whose nominal feature map is ``feature_size``, on channels-last maps:
-    DFFormer's FFT filter, ConvFormer's SepConv, CAFormer's attention, TransXNet's D-Mixer
-    (OSRA heads of 32 channels, TransXNet's reduction ratios), XFormer's cross feature
-    attention (heads of 32 channels), DMFormer's DMA, PoolFormer's pooling."""
-    if name == 'dynamic_filter':
-        return DynamicFilter(channels, feature_size)
-    if name == 'sepconv':
-        return SepConv(channels)
-    if name == 'attention':
-        return Attention(channels)
-    if name == 'dmixer':
-        return ChannelsFirst(DMixer(channels, num_heads=heads_for(channels // 2),
-                                    sr_ratio=OSRA_SR_RATIOS[stage]))
-    if name == 'xfa':
-        return TokenSequence(CrossFeatureAttention(channels, heads_for(channels)))
-    if name == 'dma':
-        return ChannelsFirst(DMA(channels))
-    if name == 'pooling':
-        return ChannelsFirst(Pooling())
-    raise ValueError(f'unknown token mixer {name!r}; choose from {MIXERS}')
 
 
 def _size_pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -115,7 +46,8 @@ class MetaFormer(MetaFormerSkeleton):
 
     Args:
         arch: a dict (a name for DFFormer/CDFFormer) with ``depths``, ``dims`` and
-            ``mixers`` (4 values each; names of :data:`MIXERS`, see :func:`build_mixer`),
+            ``mixers`` (4 values each; names of the mixer catalogue,
+            :data:`~mmtokenmix.models.mixers.catalogue.MIXERS`),
             optionally ``mlp_ratios``, ``res_scale_init_values`` and
             ``layer_scale_init_values`` (4 values, None = no scale; default no layer scale
             and res scale 1.0 in stages 3-4, as upstream).
@@ -172,7 +104,8 @@ class MetaFormer(MetaFormerSkeleton):
     def check_arch(cls, arch: dict):
         for i, name in enumerate(arch['mixers']):
             if name not in MIXERS:
-                raise ValueError(f'stage {i}: unknown token mixer {name!r}; choose from {MIXERS}')
+                raise ValueError(f'stage {i}: unknown token mixer {name!r}; choose from '
+                                 f'{tuple(MIXERS)}')
 
     def init_module(self, m: nn.Module):
         """Upstream init: the MetaFormer one, filter bases ``randn * 0.02``."""

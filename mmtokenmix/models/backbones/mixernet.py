@@ -5,21 +5,23 @@ The skeleton is :class:`~mmtokenmix.models.backbones.metaformer.MetaFormer` (Con
 CAFormer's, "MetaFormer Baselines for Vision", Yu et al., TPAMI 2024): 7x7/4 conv stem with
 LayerNorm, LayerNorm + 3x3/2 conv downsampling, pre-norm blocks with a bias-free StarReLU MLP
 of ratio 4, res scale 1.0 in stages 3-4, output LayerNorms. Only the token mixer differs:
-one name of :data:`~mmtokenmix.models.backbones.metaformer.MIXERS` for all four stages, except
-``'attention'``, which is quadratic in the tokens and so (as CAFormer) has SepConv in stages
-1-2. The stage widths are ``WIDTH_RATIOS x unit`` rounded to multiples of 8, the unit chosen
-per mixer and budget (:data:`WIDTH_UNITS`, by :func:`match_width_unit`) so that every
-variant's backbone (with its four output norms) has the budget's parameter count within 3 %.
+one name of the mixer catalogue (:data:`~mmtokenmix.models.mixers.catalogue.MIXERS`) for all
+four stages, except where the catalogue names another mixer for stages 1-2 (``'attention'``,
+quadratic in the tokens, has SepConv there, as CAFormer). The stage widths are
+``WIDTH_RATIOS x unit`` rounded to multiples of 8, the unit chosen per mixer and budget (the
+catalogue's ``width_units``, found by :func:`match_width_unit`) so that every variant's backbone
+(with its four output norms) has the budget's parameter count within 3 %.
 
 ``arch='<mixer>-<budget>'``, e.g. ``MixerNet(arch='dmixer-toy')``, ``'dynamic_filter-s'``.
 """
 import math
-from typing import Dict, Tuple
+from typing import Tuple
 
 import torch
 
 from mmtokenmix.registry import MODELS
-from .metaformer import MIXERS, MetaFormer
+from ..mixers.catalogue import MIXERS
+from .metaformer import MetaFormer
 
 #: the common parameter budgets (backbone with its output norms) and their depths
 BUDGETS = {
@@ -30,16 +32,6 @@ BUDGET_TOLERANCE = 0.03
 WIDTH_RATIOS = (1, 2, 5, 8)  # ConvFormer's 64/128/320/512
 WIDTH_STEP = 8
 
-#: width unit of every mixer per budget, found by match_width_unit (python -m
-#: mmtokenmix.models.backbones.mixernet prints the search; tests/test_mixernet.py checks it)
-WIDTH_UNITS = {
-    'toy': dict(dynamic_filter=33.0, sepconv=35.0, attention=35.5, dmixer=39.0, xfa=35.5,
-                dma=39.0, pooling=42.5),
-    's': dict(dynamic_filter=61.5, sepconv=65.5, attention=66.5, dmixer=74.5, xfa=66.5,
-              dma=73.0, pooling=79.5),
-}
-
-
 def stage_widths(unit: float) -> list:
     """``WIDTH_RATIOS x unit``, each rounded to a multiple of :data:`WIDTH_STEP`."""
     return [max(WIDTH_STEP, int(round(r * unit / WIDTH_STEP)) * WIDTH_STEP)
@@ -47,14 +39,15 @@ def stage_widths(unit: float) -> list:
 
 
 def variant_arch(mixer: str, budget: str, unit: float = None) -> dict:
-    """The arch dict of ``mixer`` at ``budget`` (width unit from :data:`WIDTH_UNITS` unless
+    """The arch dict of ``mixer`` at ``budget`` (width unit from the mixer catalogue unless
     given)."""
     if mixer not in MIXERS:
-        raise ValueError(f'unknown MixerNet mixer {mixer!r}; choose from {MIXERS}')
+        raise ValueError(f'unknown MixerNet mixer {mixer!r}; choose from {tuple(MIXERS)}')
     if budget not in BUDGETS:
         raise ValueError(f'unknown MixerNet budget {budget!r}; choose from {sorted(BUDGETS)}')
-    mixers = ['sepconv'] * 2 + ['attention'] * 2 if mixer == 'attention' else [mixer] * 4
-    unit = WIDTH_UNITS[budget][mixer] if unit is None else unit
+    entry = MIXERS[mixer]
+    mixers = [entry.early_stages or mixer] * 2 + [mixer] * 2
+    unit = entry.width_units[budget] if unit is None else unit
     return dict(depths=list(BUDGETS[budget]['depths']), dims=stage_widths(unit), mixers=mixers)
 
 
@@ -97,12 +90,6 @@ def match_width_unit(mixer: str, budget: str, step: float = 0.5) -> Tuple[float,
     candidates = [math.floor(lo / step) * step + k * step for k in range(-2, 4)]
     best = min(candidates, key=lambda u: abs(count(u) - target))
     return best, count(best)
-
-
-def budget_table() -> Dict[str, Dict[str, int]]:
-    """budget -> mixer -> parameters of the tabulated variant."""
-    return {budget: {mixer: count_params(variant_arch(mixer, budget)) for mixer in MIXERS}
-            for budget in BUDGETS}
 
 
 if __name__ == '__main__':

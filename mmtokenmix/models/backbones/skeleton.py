@@ -3,7 +3,7 @@
 ``downsample_layers[i]`` (the stem for ``i = 0``) followed by ``stages[i]``, the blocks of the
 stage, for four stages, and the MetaFormer initialisation. A subclass builds its stem,
 downsampling and blocks (its token mixer, norm and layout) and hands them to
-:meth:`MetaFormerSkeleton.build_hierarchy`; the whole forward is :meth:`forward` below.
+:meth:`MetaFormerSkeleton.build_hierarchy`; the stage loop is :class:`DenseBackbone`'s.
 """
 from typing import Callable, List, Sequence
 
@@ -18,12 +18,8 @@ from .base import DenseBackbone, StageBlocks
 class MetaFormerSkeleton(DenseBackbone):
     """Base of the MetaFormer dense backbones; see the module docstring.
 
-    Subclasses set :attr:`channels_last` (the layout between stages; outputs are always NCHW)
-    and may extend :meth:`check_arch` and :meth:`init_module`.
+    Subclasses set :attr:`channels_last` (the layout between stages) and may extend :meth:`check_arch` and :meth:`init_module`.
     """
-
-    channels_last = False
-    __constants__ = ['num_stages', 'channels_last']
 
     def build_hierarchy(self, downsample_layers: Sequence[nn.Module],
                         make_block: Callable[[int, float], nn.Module], depths: Sequence[int],
@@ -37,19 +33,18 @@ class MetaFormerSkeleton(DenseBackbone):
             StageBlocks([make_block(i, rate) for rate in dpr[i]], self.with_cp[i])
             for i in range(self.num_stages))
 
-    def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
-        self.check_input(x)
-        outs: List[torch.Tensor] = []
-        # (zipped, not indexed: TorchScript indexes module lists by literals only)
-        for i, (downsample, stage) in enumerate(zip(self.downsample_layers, self.stages)):
-            if i <= indices[-1]:  # later stages feed no output
-                x = stage(downsample(x))
-                if i in indices:
-                    out = self.out_norm(i, x)
-                    outs.append(out.permute(0, 3, 1, 2) if self.channels_last else out)
-        return outs
-
     # ---- DenseBackbone hooks ------------------------------------------------------------
+    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
+        return self.downsample_layers[0](x)
+
+    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        for i, (downsample, blocks) in enumerate(zip(self.downsample_layers, self.stages)):
+            if i == stage:
+                if i > 0:  # (downsample_layers[0] is the stem)
+                    x = downsample(x)
+                x = blocks(x)
+        return x
+
     def stem_parts(self) -> List[nn.Module]:
         return [self.downsample_layers[0]]
 

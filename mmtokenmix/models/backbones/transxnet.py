@@ -245,20 +245,16 @@ class TransXNet(DenseBackbone):
         return self._rpe_caches[stage].get(
             self, rpe, size, lambda: resize_relative_pos_enc(rpe, size, separable=separable))
 
-    def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
-        self.check_input(x)
-        x = self.patch_embed(x)
-        outs: List[torch.Tensor] = []
-        # network = [stage 0, down 1, stage 1, ...], iterated (TorchScript indexes module
-        # lists by literals only; it resolves hasattr when compiling, not isinstance)
-        stage = 0
-        for layer in self.network:
+    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
+        return self.patch_embed(x)
+
+    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        # network = [stage 0, down 1, stage 1, ...]; TorchScript resolves hasattr when
+        # compiling (it does not resolve isinstance), so each layer is called as what it is
+        for i, layer in enumerate(self.network):
             if hasattr(layer, 'takes_position_encoding'):  # a TransXNetStage
-                if stage <= indices[-1]:  # later stages feed no output
+                if i == 2 * stage:
                     x = layer(x, self.stage_position_encoding(stage, x))
-                    if stage in indices:
-                        outs.append(self.out_norm(stage, x))
-                stage += 1
-            elif stage <= indices[-1]:
-                x = layer(x)  # the downsampling before ``stage``
-        return outs
+            elif i == 2 * stage - 1:  # the downsampling before ``stage``
+                x = layer(x)
+        return x

@@ -17,7 +17,7 @@ from mmengine.logging import print_log
 from mmtokenmix.registry import MODELS
 from mmtokenmix.checkpoints.mobilevit import format_report, load_matching_weights
 from ..layers.conv_norm_act import ConvNormAct
-from ..layers.drop_path import DropPath, check_drop_path_rate
+from ..layers.drop_path import DropPath, stochastic_depth_rates
 from ..mixers.xfa import CrossFeatureAttention
 from .base import DenseBackbone, StageBlocks
 
@@ -150,6 +150,7 @@ class XFormer(DenseBackbone):
         last_exp_factor: > 0 adds MobileViT's 1x1 expansion after stage 4 (classification:
             4, giving 640 channels); 0 (dense default) returns stage 4 as is.
         norm_cfg / act_cfg: norm and activation of the conv parts (BN, SiLU).
+        out_norm_cfg: output norm per returned stage (None, the default: none, as MobileViT).
     """
 
     num_stages = 5
@@ -180,16 +181,16 @@ class XFormer(DenseBackbone):
                  drop_rate: float = 0.1, attn_drop_rate: float = 0.0,
                  drop_path_rate: float = 0.0, last_exp_factor: int = 0,
                  norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='SiLU'),
-                 init_cfg: dict = None,
+                 out_norm_cfg: Optional[dict] = None, init_cfg: dict = None,
                  pretrained: Optional[str] = None):
         super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
                          pretrained)
         self.arch = arch = self.parse_arch(arch)
+        self.out_norm_cfg = out_norm_cfg
         self.stem = ConvNormAct(in_channels, stem_channels, kernel_size=3, stride=2, padding=1,
                                norm_cfg=norm_cfg, act_cfg=act_cfg)
         num_layers = sum(d for k, d in zip(arch['kinds'], arch['depths']) if k == 'xformer')
-        rates = iter(torch.linspace(0, check_drop_path_rate(drop_path_rate),
-                                    max(num_layers, 1)).tolist())
+        rates = iter(stochastic_depth_rates([max(num_layers, 1)], drop_path_rate)[0])
         layers, channels = [], stem_channels
         for i, kind in enumerate(arch['kinds']):
             out_channels, stride, depth, expand = (arch['dims'][i], arch['strides'][i],
@@ -227,7 +228,7 @@ class XFormer(DenseBackbone):
                                  f'transformer_dims and ffn_dims, got '
                                  f'{arch["transformer_dims"][i]!r}, {arch["ffn_dims"][i]!r}')
 
-    # ---- DenseBackbone hooks ----------------------------------------------------------------
+    # ---- DenseBackbone hooks ------------------------------------------------------------
     def stem_parts(self) -> List[nn.Module]:
         return [self.stem]
 
@@ -267,16 +268,13 @@ class XFormer(DenseBackbone):
                   f'initialisation: {format_report(report)}', logger='current')
         self.pretrained_report = report
 
-    # ---- forward ------------------------------------------------------------------------
-    def forward_stages(self, x: torch.Tensor, indices: List[int]) -> List[torch.Tensor]:
-        self.check_input(x)
-        x = self.stem(x)
-        outs: List[torch.Tensor] = []
-        for i, layer in enumerate(self.layers):  # (TorchScript indexes by literals only)
-            if i <= indices[-1]:  # later stages feed no output
+    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stem(x)
+
+    def forward_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            if i == stage:
                 x = layer(x)
-                if i == self.num_stages - 1 and self.conv_1x1_exp is not None:
-                    x = self.conv_1x1_exp(x)
-                if i in indices:
-                    outs.append(self.out_norm(i, x))
-        return outs
+        if stage == self.num_stages - 1 and self.conv_1x1_exp is not None:
+            x = self.conv_1x1_exp(x)
+        return x
