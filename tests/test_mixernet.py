@@ -3,9 +3,9 @@ import pytest
 import torch
 
 import mmtokenmix.models  # noqa: F401 (registers the backbones)
-from mmtokenmix.models.backbones.metaformer import MIXERS
-from mmtokenmix.models.backbones.mixernet import (BUDGET_TOLERANCE, BUDGETS, WIDTH_UNITS,
-                                                   MixerNet, count_params, variant_arch)
+from mmtokenmix.models.backbones.mixernet import (BUDGET_TOLERANCE, BUDGETS, MixerNet,
+                                                   count_params, variant_arch)
+from mmtokenmix.models.mixers.catalogue import MIXERS, build_mixer
 from mmtokenmix.models.mixers import (DMA, Attention, CrossFeatureAttention, DMixer,
                                       DynamicFilter, SepConv)
 from mmtokenmix.registry import MODELS
@@ -18,10 +18,10 @@ MIXER_CLASS = {'dynamic_filter': DynamicFilter, 'sepconv': SepConv, 'attention':
 @pytest.mark.parametrize('mixer', MIXERS)
 def test_every_mixer_meets_the_budget_with_the_closest_width(mixer, budget):
     target = BUDGETS[budget]['params']
-    unit = WIDTH_UNITS[budget][mixer]
+    unit = MIXERS[mixer].width_units[budget]
     params = count_params(variant_arch(mixer, budget))
     assert abs(params / target - 1) <= BUDGET_TOLERANCE, (mixer, budget, params)
-    # the tabulated width is the best of its neighbours (the table is what the search finds)
+    # the catalogue's width is the best of its neighbours (it is what the search finds)
     for other in (unit - 0.5, unit + 0.5):
         assert abs(params - target) <= abs(count_params(variant_arch(mixer, budget, other))
                                            - target)
@@ -66,3 +66,13 @@ def test_bad_names_are_refused_with_the_choices():
         MixerNet(arch=dict(depths=[1] * 4, dims=[16, 32, 64, 128], mixers=['conv'] * 4))
     with pytest.raises(ValueError, match='unknown MixerNet budget'):
         variant_arch('dma', 'huge')
+    with pytest.raises(ValueError, match="unknown token mixer 'conv'.*pooling"):
+        build_mixer('conv', 64, (8, 8))
+
+
+def test_every_catalogue_mixer_keeps_a_channels_last_map():
+    """What MetaFormer needs of every catalogue entry: (B, H, W, C) in, the same shape out."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 12, 64)
+    for name in MIXERS:
+        assert build_mixer(name, 64, (8, 12), stage=2)(x).shape == x.shape, name

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmtokenmix.models.backbones.metaformer import MIXERS  # noqa: E402
+from mmtokenmix.models.mixers.catalogue import MIXERS  # noqa: E402
 from mmtokenmix.models.backbones.mixernet import BUDGETS, variant_arch  # noqa: E402
 
 #: the two toy tasks: the leaf config whose head, data and recipe every variant shares, the
@@ -235,7 +235,7 @@ def write_report(args, results, complexities, speeds, wall_seconds: float):
         noise[task] = math.sqrt(statistics.fmean([s * s for s in stds])) if stds else None
     for mixer in args.mixers:
         c = complexities[mixer]
-        row = [mixer, f'{c["params"] / 1e6:.2f}',
+        row = [f'{mixer} †' if MIXERS[mixer].caveat else mixer, f'{c["params"] / 1e6:.2f}',
                f'{c["flops"] / 1e9:.2f} / {c["hook_flops"] / 1e9:.2f}']
         for task in tasks:
             values = [r['metric'] for r in results if r['task'] == task and r['mixer'] == mixer]
@@ -249,6 +249,9 @@ def write_report(args, results, complexities, speeds, wall_seconds: float):
             lines.append(f'Noise floor of {TASKS[task]["label"]} ({task}): pooled standard '
                          f'deviation over seeds {noise[task]:.3f}; differences between two '
                          f'means below about {2 * noise[task]:.3f} are within noise.')
+    caveats = [f'{m}: {MIXERS[m].caveat}.' for m in args.mixers if MIXERS[m].caveat]
+    if caveats:
+        lines += [''] + [f'† {c}' for c in caveats]
     lines.append('')
     with open(args.out, 'w') as f:
         f.write('\n'.join(lines))
@@ -290,7 +293,7 @@ def write_report(args, results, complexities, speeds, wall_seconds: float):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--mixers', nargs='+', default=list(MIXERS), choices=MIXERS)
+    parser.add_argument('--mixers', nargs='+', default=list(MIXERS), choices=list(MIXERS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--tasks', nargs='+', default=list(TASKS), choices=list(TASKS))
     parser.add_argument('--budget', default='toy', choices=sorted(BUDGETS))
