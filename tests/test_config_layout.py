@@ -1,113 +1,121 @@
-"""The config layout: backbone-neutral head/dataset/schedule bases, one backbone base per
-family variant, leaves that combine them; and every resolved config equals the resolved config
-of the layout before it (commit 067dcf6, saved in tests/data), except for the changes listed in
-INTENDED_CHANGES."""
+"""The config layout, checked by its properties: backbone-neutral head/dataset/schedule bases,
+one backbone base per family variant, leaves that combine them; every neck/head takes the
+widths the backbone really returns; every leaf has its recipe's facts (RECIPES below)."""
 import ast
 import glob
-import gzip
-import json
 import os.path as osp
 
 import pytest
+import torch
 from mmengine import Config
 
+import mmtokenmix.models  # noqa: F401 (registers the backbones)
+from mmtokenmix.registry import MODELS
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SNAPSHOT = osp.join(REPO, 'tests', 'data', 'resolved_configs_067dcf6.json.gz')
 LEAVES = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
-# top-level names the backbone bases add (configs/_base_/backbones/*.py)
-BACKBONE_BASE_KEYS = {'backbone', 'backbone_widths', 'backbone_pretrained',
-                      'backbone_input_norm'}
 
-EXPLICIT_ZERO_DROP_PATH = {'model.backbone.drop_path_rate': (None, 0.0)}
-# every config: mmtokenmix.datasets registers nothing any more (AlignResize is mmseg's pair now)
-NO_DATASETS_IMPORT = {'custom_imports.imports': (
-    ['mmtokenmix.models', 'mmtokenmix.datasets', 'mmtokenmix.engine'],
-    ['mmtokenmix.models', 'mmtokenmix.engine'])}
-# the official Semantic FPN test resize: mmseg's Resize + ResizeToMultiple (the same images,
-# tests/test_transforms.py) instead of our AlignResize
-_LOAD, _PACK = {'type': 'LoadImageFromFile'}, {'type': 'PackSegInputs'}
-_ANNOTATIONS = {'reduce_zero_label': True, 'type': 'LoadAnnotations'}
-_ALIGNED_TEST = (
-    [_LOAD, {'keep_ratio': True, 'scale': {'__tuple__': [2048, 512]}, 'size_divisor': 32,
-             'type': 'mmtokenmix.AlignResize'}, _ANNOTATIONS, _PACK],
-    [_LOAD, {'type': 'Resize', 'scale': {'__tuple__': [2048, 512]}, 'keep_ratio': True},
-     {'type': 'ResizeToMultiple', 'size_divisor': 32}, _ANNOTATIONS, _PACK])
-MMSEG_TEST_RESIZE = {key: _ALIGNED_TEST for key in (
-    'test_pipeline', 'val_dataloader.dataset.pipeline', 'test_dataloader.dataset.pipeline')}
-# every segmentation config: mmseg's visualizer drawing on contiguous images (mmseg's
-# browse_dataset.py fails with the stock one, docs/stock_tools.md)
-SEG_VISUALIZER = {'visualizer.type': ('SegLocalVisualizer', 'mmtokenmix.SegLocalVisualizer')}
-INTENDED_CHANGES = {
-    **{f'sfpn_transxnet_{v}_ade20k': MMSEG_TEST_RESIZE for v in 'tsb'},
-    # the Semantic FPN toy used SegFormer's optimiser rules (decoder lr x10, no decay on norms)
-    # because it inherited the SegFormer toy leaf; now it has the Semantic FPN recipes' (none)
-    'sfpn_dmformer_s_toy': {
-        'optim_wrapper.paramwise_cfg': ({'custom_keys': {'decode_head': {'lr_mult': 10.0},
-                                                         'norm': {'decay_mult': 0.0}}}, None),
-        **EXPLICIT_ZERO_DROP_PATH},
-    # `paramwise_cfg=dict(_delete_=True)` only undid TransXNet's rules: now there are none
-    'maskrcnn_dmformer_s_coco': {'optim_wrapper.paramwise_cfg': ({}, None)},
-    # the backbone bases state the drop-path rate; the toy leaves now say 0.0 (the default)
-    'retinanet_dmformer_s_toy': EXPLICIT_ZERO_DROP_PATH,
-    'retinanet_dfformer_s18_toy': EXPLICIT_ZERO_DROP_PATH,
-    'segformer_cdfformer_s18_toy': EXPLICIT_ZERO_DROP_PATH,
+
+def leaf_parts(path):
+    """(model, family, variant, dataset) of a leaf name such as
+    ``retinanet_transxnet_t_coco`` or ``yolov3-320_xformer_coco`` (variant '' for XFormer)."""
+    parts = osp.basename(path)[:-3].split('_')
+    model, family, dataset = parts[0].split('-')[0], parts[1], parts[-1]
+    return model, family, parts[2] if len(parts) == 4 else '', dataset
+
+
+# The recipe facts every leaf must have: optimizer, lr, weight decay, schedule length (epochs
+# or iterations), images per GPU, and whether it has optimiser rules (paramwise_cfg). Per
+# (model, dataset) the recipe the papers share; FAMILY_RECIPES lists where a family's paper
+# differs. Toy recipes: AdamW at a from-scratch lr, weight decay 0.05, batches of 4.
+RECIPES = {
+    ('retinanet', 'coco'): ('AdamW', 1e-4, 1e-4, 12, 2, False),
+    ('maskrcnn', 'coco'): ('AdamW', 1e-4, 0.05, 12, 2, False),
+    ('yolov3', 'coco'): ('SGD', 3e-3, 5e-4, 30, 24, False),
+    ('segformer', 'ade20k'): ('AdamW', 6e-5, 0.01, 160000, 2, True),
+    ('segformer', 'cityscapes'): ('AdamW', 6e-5, 0.01, 160000, 1, True),
+    ('sfpn', 'ade20k'): ('AdamW', 2e-4, 1e-4, 40000, 4, False),
+    ('upernet', 'ade20k'): ('AdamW', 6e-5, 0.01, 160000, 2, True),
+    ('retinanet', 'toy'): ('AdamW', 1e-3, 0.05, 12, 4, False),
+    ('maskrcnn', 'toy'): ('AdamW', 1e-3, 0.05, 7, 4, False),
+    ('yolov3', 'toy'): ('AdamW', 1e-3, 0.05, 9, 4, False),
+    ('segformer', 'toy'): ('AdamW', 5e-4, 0.05, 600, 4, True),
+    ('sfpn', 'toy'): ('AdamW', 5e-4, 0.05, 600, 4, False),
 }
+FAMILY_RECIPES = {
+    # DFFormer's detectors: weight decay 0.05 for RetinaNet too
+    ('retinanet', 'dfformer', 'coco'): dict(weight_decay=0.05),
+    ('retinanet', 'cdfformer', 'coco'): dict(weight_decay=0.05),
+    # TransXNet's and XFormer's Mask R-CNN: no decay on norms and position encodings
+    ('maskrcnn', 'transxnet', 'coco'): dict(rules=True),
+    ('maskrcnn', 'xformer', 'coco'): dict(rules=True),
+    # DMFormer's Mask R-CNN (PoolFormer's recipe): lr 2e-4, weight decay 1e-4
+    ('maskrcnn', 'dmformer', 'coco'): dict(lr=2e-4, weight_decay=1e-4),
+    # TransXNet's Semantic FPN: 80k iterations; DMFormer's (PoolFormer's): batches of 2
+    ('sfpn', 'transxnet', 'ade20k'): dict(schedule=80000),
+    ('sfpn', 'dmformer', 'ade20k'): dict(images_per_gpu=2),
+}
+# the stochastic depth of the dense recipes per family (variant); the toy runs use none
+DROP_PATH = {'transxnet': dict(t=0.1, s=0.2, b=0.3), 'dfformer': 0.0, 'cdfformer': 0.0,
+             'dmformer': 0.1, 'xformer': None}
+FIELDS = ('optimizer', 'lr', 'weight_decay', 'schedule', 'images_per_gpu', 'rules')
 
 
-# DMFormer has no released weights: its configs train from scratch instead of naming a file
-# nobody has (checkpoints/dmformer_<arch>.pth)
-for _leaf in LEAVES:
-    _name = osp.basename(_leaf)[:-3]
-    if '_dmformer_' in _name and not _name.endswith('_toy'):
-        _arch = _name.split('_dmformer_')[1].split('_')[0]
-        INTENDED_CHANGES.setdefault(_name, {})['model.backbone.init_cfg'] = (
-            {'checkpoint': f'checkpoints/dmformer_{_arch}.pth', 'type': 'Pretrained'}, None)
+def recipe_facts(cfg):
+    optimizer = cfg.optim_wrapper.optimizer
+    train = cfg.train_cfg
+    return dict(optimizer=optimizer.type, lr=optimizer.lr,
+                weight_decay=optimizer.get('weight_decay'),
+                schedule=train.get('max_epochs') or train.get('max_iters'),
+                images_per_gpu=cfg.train_dataloader.batch_size,
+                rules=bool(cfg.optim_wrapper.get('paramwise_cfg')))
 
 
-def _plain(x):
-    if isinstance(x, tuple):
-        return {'__tuple__': [_plain(v) for v in x]}
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_plain(v) for v in x]
-    return x
+def test_every_leaf_has_a_recipe_and_every_recipe_a_leaf():
+    keys = {(m, d) for m, _, _, d in map(leaf_parts, LEAVES)}
+    assert keys == set(RECIPES)
+    leaves = {(m, f, d) for m, f, _, d in map(leaf_parts, LEAVES)}
+    assert set(FAMILY_RECIPES) <= leaves
 
 
-def resolved_config(path):
-    """A config as JSON-able data (tuples kept apart from lists), without the helper names of
-    the backbone bases."""
-    cfg = _plain(Config.fromfile(path).to_dict())
-    return {k: v for k, v in cfg.items() if k not in BACKBONE_BASE_KEYS}
+@pytest.mark.parametrize('path', LEAVES, ids=lambda p: osp.basename(p))
+def test_leaf_has_its_recipe_facts(path):
+    model, family, variant, dataset = leaf_parts(path)
+    want = dict(zip(FIELDS, RECIPES[(model, dataset)]))
+    want.update(FAMILY_RECIPES.get((model, family, dataset), {}))
+    cfg = Config.fromfile(path)
+    assert recipe_facts(cfg) == pytest.approx(want)
+    drop_path = DROP_PATH[family]
+    if isinstance(drop_path, dict):
+        drop_path = drop_path[variant]
+    if dataset == 'toy' and drop_path is not None:
+        drop_path = 0.0
+    assert cfg.model.backbone.get('drop_path_rate') == drop_path
 
 
-def snapshot():
-    with gzip.open(SNAPSHOT, 'rt') as f:
-        return json.load(f)
+def _input_widths(model_cfg):
+    """The widths the neck (or, without one, the decode head) takes, in the backbone's
+    stage order; YOLOv3's neck lists them deepest first."""
+    neck = model_cfg.get('neck')
+    if isinstance(neck, dict) and 'in_channels' in neck:
+        widths = list(neck.in_channels)
+        return widths[::-1] if neck.type.endswith('YOLOV3Neck') else widths
+    return list(model_cfg.decode_head.in_channels)
 
 
-def config_differences(old, new, prefix=''):
-    """{dotted key: (old value, new value)} for every leaf value that differs (None: absent)."""
-    if isinstance(old, dict) and isinstance(new, dict) and '__tuple__' not in old:
-        out = {}
-        for key in sorted(set(old) | set(new)):
-            out.update(config_differences(old.get(key), new.get(key), f'{prefix}{key}.'))
-        return out
-    return {} if old == new else {prefix[:-1]: (old, new)}
-
-
-def test_every_resolved_config_equals_the_previous_layout_except_the_listed_changes():
-    snap = snapshot()
-    assert sorted(snap) == [osp.basename(p)[:-3] for p in LEAVES]
-    changed = {}
-    for path in LEAVES:
-        name = osp.basename(path)[:-3]
-        diff = config_differences(snap[name], resolved_config(path))
-        seg = snap[name].get('default_scope') == 'mmseg'
-        if diff != {**NO_DATASETS_IMPORT, **(SEG_VISUALIZER if seg else {}),
-                    **INTENDED_CHANGES.get(name, {})}:
-            changed[name] = diff
-    assert not changed
+@pytest.mark.parametrize('path', LEAVES, ids=lambda p: osp.basename(p))
+def test_neck_and_heads_take_the_widths_the_backbone_returns(path):
+    cfg = Config.fromfile(path)
+    backbone_cfg = cfg.model.backbone.copy()
+    backbone_cfg.pop('init_cfg', None)
+    backbone_cfg.pop('pretrained', None)
+    with torch.device('meta'):  # only the widths are needed: no memory, no initialisation
+        backbone = MODELS.build(backbone_cfg)
+    returned = [backbone.out_channels[i] for i in backbone.out_indices]
+    assert _input_widths(cfg.model) == returned
+    auxiliary = cfg.model.get('auxiliary_head')
+    if auxiliary:  # UperNet's auxiliary FCN head on one of the returned maps
+        assert auxiliary.in_channels == returned[auxiliary.in_index]
 
 
 def _bases(path):
