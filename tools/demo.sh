@@ -11,9 +11,12 @@
 # configs/retinanet_dmformer_s_toy.py and configs/sfpn_dmformer_s_toy.py.
 set -eo pipefail
 cd "$(dirname "$0")/.."
-source tools/setup_env.sh
+source tools/misc/shell_lib.sh
+if mmtm_help_requested "$0" "$@"; then mmtm_usage tools/demo.sh; exit 0; fi
 CONFIG=configs/retinanet_transxnet_t_toy.py
 if [[ "$1" == *.py ]]; then CONFIG=$1; shift; fi
+[ -f "$CONFIG" ] || { mmtm_usage_error tools/demo.sh "no config file $CONFIG"; exit 2; }
+mmtm_setup_env .
 WORK_DIR=work_dirs/$(basename "$CONFIG" .py)
 [ -f data/toy/annotations/instances_val.json ] || python tools/make_toy_data.py --root data/toy
 python tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "$@"

@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Multi-process training: bash tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
 # On GPUs one process per GPU (NCCL); on a CPU-only machine the processes use gloo.
+# Environment: NNODES, NODE_RANK, MASTER_ADDR, PORT (torchrun's), OMP_NUM_THREADS (default:
+# the machine's cores shared out among the processes).
+source "$(dirname "$0")/misc/shell_lib.sh"
+if mmtm_help_requested "$0" "$@"; then mmtm_usage "$0"; exit 0; fi
+[ $# -ge 2 ] || { mmtm_usage_error "$0" "needs CONFIG and NUM_PROCS"; exit 2; }
+[[ "$2" =~ ^[1-9][0-9]*$ ]] || { mmtm_usage_error "$0" "NUM_PROCS must be a positive integer, got '$2'"; exit 2; }
 CONFIG=$1
 NPROCS=$2
 NNODES=${NNODES:-1}

@@ -11,10 +11,12 @@
 # at the first failure.
 set -eo pipefail
 cd "$(dirname "$0")/.."
+source tools/misc/shell_lib.sh
+if mmtm_help_requested "$0" "$@"; then mmtm_usage tools/gpu_smoke.sh; exit 0; fi
 WORK_DIR=${1:-work_dirs/gpu_smoke}
 export MMTOKENMIX_DEVICE=${MMTOKENMIX_DEVICE:-cuda}
 t0=$SECONDS
-source tools/setup_env.sh
+mmtm_setup_env .
 echo "[gpu-smoke] set-up ready after $((SECONDS - t0)) s"
 nvidia-smi -L
 

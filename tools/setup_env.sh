@@ -31,6 +31,12 @@
 # installed from another checkout, this one is installed into it instead (a few seconds).
 # Set MMTOKENMIX_VENV to use another venv location.
 
+# (sourced: ``source tools/setup_env.sh --help`` prints this and returns)
+if [ "${BASH_SOURCE[0]}" != "$0" ] && { [ "$1" = -h ] || [ "$1" = --help ]; }; then
+    sed -n '2,/^[^#]/{/^#/{s/^# \{0,1\}//;p;};}' "${BASH_SOURCE[0]}"
+    return 0
+fi
+
 _mmtm_cheap_device() {
     # the device a fresh set-up would target, without importing torch (for the fast path)
     local requested="${MMTOKENMIX_DEVICE:-auto}"

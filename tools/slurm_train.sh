@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
 # Slurm training: [GPUS=8] bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [args...]
+# args... go to tools/train.py. Environment: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5),
+# SRUN_ARGS (extra srun options).
+source "$(dirname "$0")/misc/shell_lib.sh"
+if mmtm_help_requested "$0" "$@"; then mmtm_usage "$0"; exit 0; fi
+[ $# -ge 4 ] || { mmtm_usage_error "$0" "needs PARTITION, JOB_NAME, CONFIG and WORK_DIR"; exit 2; }
 set -x
 PARTITION=$1
 JOB_NAME=$2
