@@ -56,6 +56,9 @@ if __name__ == '__main__':
         description='TransXNet, DFFormer, XFormer and DMFormer backbones for mmdet/mmseg',
         long_description=readme,
         long_description_content_type='text/markdown',
+        author='The mmtokenmix Authors',
+        keywords='computer vision, object detection, semantic segmentation, backbone, '
+                 'token mixer, OpenMMLab',
         license='Apache-2.0',
         # the tested interpreter is 3.11; 3.12 is excluded because mmengine 0.10.7 (the last
         # release) and mmcv 2.1.0 do not support it; tools/misc/mmcv_build_plan.py says the same

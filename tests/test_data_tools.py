@@ -97,17 +97,20 @@ def test_data_root_moves_the_coco_evaluator_annotations_too(repo_root):
     assert seg.test_dataloader.dataset.data_root == '/datasets/cityscapes'
 
 
-def test_readme_data_commands_name_scripts_and_configs_that_exist(repo_root):
-    """The README's data recipe runs mmseg's Cityscapes converter from inside the installed
-    wheel and checks a config: both must exist in this stack, and the layout it unpacks to
-    must be the one the configs read."""
+def test_documented_data_commands_name_scripts_and_configs_that_exist(repo_root):
+    """The data recipe of docs/training.md (the README points there) runs mmseg's Cityscapes
+    converter from inside the installed wheel and checks a config: both must exist in this
+    stack, and the layout it unpacks to must be the one the configs read."""
     import re
     import subprocess
 
     readme = open(osp.join(repo_root, 'README.md')).read()
-    block = readme[readme.index('## Data'):readme.index('## Train and test')]
+    assert 'docs/training.md#coco--ade20k--cityscapes' in readme
+    doc = open(osp.join(repo_root, 'docs', 'training.md')).read()
+    block = doc[doc.index('## COCO / ADE20K / Cityscapes'):]
+    block = block[:block.index('--data-root DIR')]
     converter = re.search(r'python "\$\((python -c .+?)\)(/\.mim/[^"]+)"', block)
-    assert converter, 'the Cityscapes conversion command is not in the README'
+    assert converter, 'the Cityscapes conversion command is not in docs/training.md'
     mmseg_dir = subprocess.run(['bash', '-c', converter.group(1)], capture_output=True,
                                text=True, check=True).stdout.strip()
     script = mmseg_dir + converter.group(2)

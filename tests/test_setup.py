@@ -275,3 +275,16 @@ def test_the_environment_is_exactly_the_lock_and_the_lock_keeps_every_pin():
         assert name in locked, f'{pin} is not locked'
         assert pin.specifier.contains(locked[name], prereleases=True), (pin, locked[name])
     assert locked['opencv-python'].startswith('4.')
+
+
+def test_version_and_version_info_agree_with_the_citation_and_changelog():
+    import mmtokenmix
+    from mmtokenmix import parse_version_info
+    assert mmtokenmix.version_info == parse_version_info(mmtokenmix.__version__)
+    assert all(isinstance(p, int) for p in mmtokenmix.version_info[:3])
+    assert parse_version_info('1.2.0rc1') == (1, 2, 0, 'rc1')
+    assert parse_version_info('3.10.2') > parse_version_info('3.9.7')
+    citation = open(osp.join(REPO, 'CITATION.cff')).read()
+    assert f'version: {mmtokenmix.__version__}\n' in citation
+    changelog = open(osp.join(REPO, 'CHANGELOG.md')).read()
+    assert changelog.startswith('# Changelog') and mmtokenmix.__version__ in changelog
