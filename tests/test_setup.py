@@ -181,17 +181,48 @@ def _fake_venv(folder, device):
 
 @pytest.mark.skipif(not osp.exists(osp.join(REPO, 'mmtokenmix', '.mim', 'configs')),
                     reason='needs the checkout installed (tools/setup_env.sh does it)')
-def test_finished_environment_is_only_activated_until_the_machine_asks_for_cuda(tmp_path):
+def test_a_finished_environment_is_never_rebuilt_or_removed_for_another_device(tmp_path):
     venv = tmp_path / 'venv'
     _fake_venv(venv, 'cpu')
     proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cpu'))
     assert proc.returncode == 0 and proc.stdout.strip() == 'ACTIVE', proc.stderr
-    # a GPU appears (or the user asks for CUDA): the CPU-only venv is not reused
-    proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cuda',
-                                     MMTOKENMIX_PYTHON='no-such-python3'))
+    before = sorted(p.name for p in venv.rglob('*'))
+    # a GPU appears (or the user asks for CUDA): the CPU-only venv is neither reused nor
+    # removed; the user is told how to go on
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cuda'))
     assert proc.returncode != 0 and 'ACTIVE' not in proc.stdout
-    assert 'was built for device=cpu' in proc.stdout and 'rebuilding' in proc.stdout
+    assert 'was built for device=cpu' in proc.stderr and 'left as it is' in proc.stderr
+    assert sorted(p.name for p in venv.rglob('*')) == before
+
+
+@pytest.mark.skipif(not osp.exists(osp.join(REPO, 'mmtokenmix', '.mim', 'configs')),
+                    reason='needs the checkout installed (tools/setup_env.sh does it)')
+def test_default_environments_are_named_by_device_and_built_beside_each_other(tmp_path):
+    import hashlib
+    files = ['requirements/stack.txt', 'tools/setup_env.sh', 'tools/misc/mmcv_build_plan.py',
+             'requirements/lock.txt']
+    digest = hashlib.sha256(b''.join(open(osp.join(REPO, f), 'rb').read() for f in files))
+    cpu_venv = tmp_path / 'cache' / f'venv-{digest.hexdigest()[:12]}-cpu'
+    _fake_venv(cpu_venv, 'cpu')
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_DEVICE='cpu'))
+    assert proc.returncode == 0 and proc.stdout.strip() == 'ACTIVE', proc.stderr
+    before = sorted(p.name for p in cpu_venv.rglob('*'))
+    # a CUDA set-up starts its own venv beside it (stopped at once here: no interpreter)
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_DEVICE='cuda',
+                                     MMTOKENMIX_PYTHON='no-such-python3'))
+    assert proc.returncode != 0 and 'removing' not in proc.stdout
     assert "interpreter 'no-such-python3' was not found" in proc.stderr
+    assert sorted(p.name for p in cpu_venv.rglob('*')) == before
+
+
+def test_a_folder_the_setup_did_not_make_is_never_removed(tmp_path):
+    venv = tmp_path / 'venv'
+    (venv / 'bin').mkdir(parents=True)
+    (venv / 'bin' / 'activate').write_text('FAKE_VENV_ACTIVE=1\n')  # someone else's, no marker
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cpu',
+                                     MMTOKENMIX_PYTHON=sys.executable))
+    assert proc.returncode != 0 and 'not an environment this set-up made' in proc.stderr
+    assert (venv / 'bin' / 'activate').exists()
 
 
 def test_interrupted_setup_is_never_taken_for_finished(tmp_path):
@@ -200,6 +231,7 @@ def test_interrupted_setup_is_never_taken_for_finished(tmp_path):
     venv = tmp_path / 'venv'
     (venv / 'bin').mkdir(parents=True)
     (venv / 'bin' / 'activate').write_text('FAKE_VENV_ACTIVE=1\n')  # half-made, no stamp
+    (venv / '.mmtokenmix-building').write_text('')  # started by a set-up
     fake_bin = tmp_path / 'bin'
     fake_bin.mkdir()
     python = _fake_command(fake_bin, 'python-no-venv',

@@ -10,7 +10,8 @@
 #   1. checks the interpreter (MMTOKENMIX_PYTHON, default python3.11; Python 3.9-3.11);
 #   2. python -m venv under $MMTOKENMIX_CACHE (default ~/.cache/mmtokenmix), named after a hash of
 #      requirements/stack.txt, requirements/lock.txt and the set-up scripts, so a changed pin
-#      gives a fresh venv;
+#      gives a fresh venv, and after the device (venv-<hash>-cpu, venv-<hash>-cuda), so a
+#      device change builds a new venv beside the finished one;
 #   3. pip installs torch 2.5.1 + torchvision 0.20.1 first (so nothing replaces them);
 #   4. tools/misc/mmcv_build_plan.py decides the mmcv build: CPU ops, or CUDA ops for the GPUs
 #      torch sees (or TORCH_CUDA_ARCH_LIST) after checking for an nvcc matching torch's CUDA;
@@ -49,14 +50,17 @@ _mmtm_cheap_device() {
 }
 
 _mmtm_ready() {
-    # finished (stamped) and built for the device this machine would use now
+    # finished (stamped); a finished venv of another device is never rebuilt or removed (the
+    # default venv path names the device, so a device change builds a new venv beside it)
     local venv=$1 stamp
     stamp="$venv/.mmtokenmix-ready"
     [ -f "$stamp" ] || return 1
     if ! grep -q "^device=$(_mmtm_cheap_device)\$" "$stamp"; then
-        echo "[setup] $venv was built for $(grep '^device=' "$stamp"), but this machine now asks" \
-             "for device=$(_mmtm_cheap_device) (MMTOKENMIX_DEVICE or GPUs found): rebuilding"
-        return 1
+        echo "[setup] ERROR: $venv was built for $(grep '^device=' "$stamp"), but this machine" \
+             "asks for device=$(_mmtm_cheap_device) (MMTOKENMIX_DEVICE or GPUs found). It is" \
+             "left as it is: set MMTOKENMIX_VENV to another path (or unset it), or" \
+             "MMTOKENMIX_DEVICE=$(grep '^device=' "$stamp" | cut -d= -f2)." >&2
+        return 2
     fi
 }
 
@@ -85,6 +89,12 @@ _mmtm_build() {
     fi
     "$python" "$repo/tools/misc/mmcv_build_plan.py" check-python || return 1
     if [ -e "$venv" ]; then
+        # only a venv this script started (marked when created) is ours to remove
+        if [ ! -f "$venv/.mmtokenmix-building" ]; then
+            echo "[setup] ERROR: $venv exists but is not an environment this set-up made;" \
+                 "it is left as it is: remove it yourself or set MMTOKENMIX_VENV elsewhere." >&2
+            return 1
+        fi
         echo "[setup] removing the unfinished environment $venv (an earlier set-up did not complete)"
         rm -rf "$venv" || return 1
     fi
@@ -97,6 +107,7 @@ _mmtm_build() {
         rm -rf "$venv"
         return 1
     fi
+    touch "$venv/.mmtokenmix-building"  # ours: a later set-up may remove it if unfinished
     # shellcheck disable=SC1091
     . "$venv/bin/activate"
     export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -150,6 +161,7 @@ _mmtm_build() {
     python "$repo/tools/misc/check_stack.py" --device "$MMCV_CHECK_DEVICE" || return 1
     pip freeze > "$venv/pip-freeze.txt"
     printf 'device=%s\nflavour=%s\n' "$MMCV_DEVICE" "$MMCV_FLAVOUR" > "$venv/.mmtokenmix-ready"
+    rm -f "$venv/.mmtokenmix-building"
     echo "[setup] done in $((SECONDS - t0)) s"
 }
 
@@ -161,16 +173,21 @@ _mmtm_setup() {
     stack_hash="$(cat "$repo/requirements/stack.txt" "$repo/tools/setup_env.sh" \
                       "$repo/tools/misc/mmcv_build_plan.py" "$repo/requirements/lock.txt" \
                       2>/dev/null | sha256sum | cut -c1-12)"
-    venv="${MMTOKENMIX_VENV:-$cache/venv-$stack_hash}"
+    venv="${MMTOKENMIX_VENV:-$cache/venv-$stack_hash-$(_mmtm_cheap_device)}"
 
-    if ! _mmtm_ready "$venv"; then
-        mkdir -p "$cache" || return 1
-        # one set-up at a time per cache; a waiting one finds the venv finished and stops
-        (
-            flock 9
-            _mmtm_ready "$venv" >/dev/null || _mmtm_build "$repo" "$python" "$cache" "$venv"
-        ) 9>"$cache/setup.lock" || return 1
-    fi
+    _mmtm_ready "$venv"
+    case $? in
+        0) ;;
+        2) return 1 ;;  # finished for another device: refused, left as it is
+        *)
+            mkdir -p "$cache" || return 1
+            # one set-up at a time per cache; a waiting one finds the venv finished and stops
+            (
+                flock 9
+                _mmtm_ready "$venv" >/dev/null || _mmtm_build "$repo" "$python" "$cache" "$venv"
+            ) 9>"$cache/setup.lock" || return 1
+            ;;
+    esac
     # shellcheck disable=SC1091
     . "$venv/bin/activate"
     _mmtm_install_checkout "$repo" "$venv"
