@@ -35,12 +35,21 @@ def test_every_entry_names_configs_that_exist_and_load_its_file(repo_root):
                 assert entry.converted_as == f'checkpoints/{osp.basename(config)[:-3]}.pth'
 
 
-def test_the_docs_table_is_the_list_output(repo_root, capsys):
-    download_weights.main(['--list'])
+def test_the_docs_table_is_the_markdown_list_output(repo_root, capsys):
+    download_weights.main(['--list', '--markdown'])
     table = capsys.readouterr().out.strip()
     assert table.count('\n') == len(OFFICIAL_CHECKPOINTS) + 1
     with open(osp.join(repo_root, 'docs', 'checkpoints.md')) as f:
-        assert table in f.read(), 'docs/checkpoints.md: paste the output of --list'
+        assert table in f.read(), 'docs/checkpoints.md: paste the output of --list --markdown'
+
+
+def test_the_terminal_list_names_every_checkpoint_within_100_columns(capsys):
+    download_weights.main(['--list'])
+    lines = capsys.readouterr().out.rstrip('\n').split('\n')
+    assert max(len(line) for line in lines) <= 100
+    names = [line.split()[0] for line in lines[1:-1]]
+    assert names == list(OFFICIAL_CHECKPOINTS)
+    assert 'retinanet_transxnet_t_coco' in names and '(converted)' in '\n'.join(lines)
 
 
 def test_dmformer_configs_train_from_scratch_by_default(repo_root):

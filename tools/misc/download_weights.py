@@ -2,7 +2,7 @@
 
     python tools/misc/download_weights.py NAME [--out-dir checkpoints] [--timeout S]
                                           [--sha256 HEX] [--mirror URL] [--no-convert]
-    python tools/misc/download_weights.py --list          # the table of names (markdown)
+    python tools/misc/download_weights.py --list [--markdown]   # the names (a markdown table)
 
 NAME is one of ``--list`` (e.g. ``transxnet_t_in1k``, ``retinanet_transxnet_t_coco``,
 ``dfformer_s18_in1k``). The file lands in ``--out-dir`` (default ``checkpoints/``, where the
@@ -32,10 +32,30 @@ TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONVERTERS = dict(transxnet='transxnet2mmtokenmix.py', dfformer='dfformer2mmtokenmix.py')
 
 
+def _parameter_counts() -> dict:
+    from mmtokenmix.model_index import load_model_index
+    return {e['Name']: e['Metadata']['Parameters'] for e in load_model_index()}
+
+
+def terminal_listing(width: int = 100) -> str:
+    """One line per released checkpoint, at most ``width`` columns: name, parameters, what it
+    is, and whether it is converted for its config."""
+    params = _parameter_counts()
+    name_width = max(len(c.name) for c in OFFICIAL_CHECKPOINTS.values())
+    lines = [f'{"name":{name_width}}  {"params":>7}  model']
+    for c in OFFICIAL_CHECKPOINTS.values():
+        count = params.get(c.index_name)
+        what = c.what + (' (converted)' if c.converter else '')
+        line = f'{c.name:{name_width}}  {f"{count / 1e6:.1f} M" if count else "—":>7}  {what}'
+        lines.append(line if len(line) <= width else line[:width - 3] + '...')
+    lines.append('Download one: download_weights.py NAME; files, checksums, configs: '
+                 '--list --markdown')
+    return '\n'.join(lines)
+
+
 def markdown_table() -> str:
     """The table of released checkpoints (docs/checkpoints.md shows this)."""
-    from mmtokenmix.model_index import load_model_index
-    params = {e['Name']: e['Metadata']['Parameters'] for e in load_model_index()}
+    params = _parameter_counts()
     lines = ['| name | file | model | parameters (≥ MB float32) | SHA-256 | converter | '
              'configs |', '|---|---|---|---|---|---|---|']
     for c in OFFICIAL_CHECKPOINTS.values():
@@ -66,7 +86,11 @@ def check_classifier_weights(entry, path: str) -> None:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('name', nargs='?', help='which checkpoint (see --list)')
-    parser.add_argument('--list', action='store_true', help='print the table of names')
+    parser.add_argument('--list', action='store_true',
+                        help='print the released checkpoints, one line each')
+    parser.add_argument('--markdown', action='store_true',
+                        help='--list as the markdown table of docs/checkpoints.md (files, '
+                             'checksums, converters, configs)')
     parser.add_argument('--out-dir', default='checkpoints', help='where files go')
     parser.add_argument('--timeout', type=float, default=None,
                         help='seconds to wait to connect or for the next bytes (default '
@@ -77,7 +101,7 @@ def main(argv=None):
                         help='keep the official file only (no conversion)')
     args = parser.parse_args(argv)
     if args.list:
-        print(markdown_table())
+        print(markdown_table() if args.markdown else terminal_listing())
         return
     if not args.name:
         parser.error('give a NAME (see --list)')
