@@ -88,9 +88,8 @@ class _ChunkedAttentionFunction(torch.autograd.Function):
 
 def chunked_attention_pays(q: torch.Tensor, k: torch.Tensor) -> bool:
     """Whether :func:`chunked_attention` is worth it for these queries and keys: when the
-    attention weights are more than two blocks (below that, measured on a 2-core CPU, the
-    recomputation costs more than the memory traffic it saves; above it, it is as fast as
-    the plain computation at 512x512 inputs and twice as fast at 800x1216)."""
+    attention weights are more than two blocks (below that, the recomputation costs more
+    than the memory traffic it saves: docs/speed.md)."""
     return q.shape[0] * q.shape[1] * q.shape[2] * k.shape[-1] > 2 * BLOCK_ELEMENTS
 
 

@@ -1,15 +1,13 @@
 """Depthwise convolution with a faster backward on CPU, for training.
 
 PyTorch's CPU backward of a depthwise convolution on NCHW maps (oneDNN, torch 2.5) is slow
-for larger kernels: for a 7x7 kernel on a (2, 224, 32, 32) map it took about 20x the forward
-on a 2-core CPU, and TransXNet-T's depthwise convs made up about half of its convolution
-backward time. Its two parts are computed separately here:
+for larger kernels, many times the forward (measurements: docs/speed.md). Its two parts are
+computed separately here:
 
 * the input gradient is a depthwise convolution of the output gradient with the flipped
   kernel (stride 1, "same" padding), which runs as fast as the forward;
 * the weight gradient comes from the same oneDNN backward asked for the weight only, on
-  channels-last copies of the input and the output gradient, where oneDNN has a fast kernel
-  (about 2x faster than on NCHW maps).
+  channels-last copies of the input and the output gradient, where oneDNN has a fast kernel.
 
 The result is the same gradient up to float rounding (tests compare it with autograd's in
 float64). Used only where the shapes fit (stride 1, odd kernel, padding that keeps the size)
@@ -63,7 +61,7 @@ def fast_backward_pays(kernel_size: int, stride: int = 1, padding: int = 0,
                        dilation: int = 1) -> bool:
     """Whether :func:`depthwise_conv2d` applies to this convolution (stride 1, odd kernel,
     size-keeping padding) and is faster than PyTorch's backward: not for 3x3 kernels, where
-    the layout copies cost more than the faster weight gradient saves (measured)."""
+    the layout copies cost more than the faster weight gradient saves (docs/speed.md)."""
     return (stride == 1 and kernel_size % 2 == 1 and kernel_size >= 5
             and padding == dilation * (kernel_size - 1) // 2)
 

@@ -9,9 +9,8 @@ class PointwiseConv2d(nn.Conv2d):
     that, on the inference fast path, runs as one batched matrix product over the NCHW map.
 
     oneDNN's 1x1 convolution on NCHW maps reorders them to its blocked layout and back; the
-    matrix product reads them as they are: measured 1.5-5.7x faster for TransXNet-T's
-    MS-FFN shapes at 224x224 (batch 16) on a 2-core CPU, with the same result up to float
-    rounding (mostly bit-identical).
+    matrix product reads them as they are (faster for TransXNet's MS-FFN shapes in inference:
+    docs/speed.md), with the same result up to float rounding (mostly bit-identical).
     """
 
     def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
