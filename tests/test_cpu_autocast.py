@@ -59,6 +59,10 @@ def test_train_tool_amp_picks_the_cpu_wrapper_without_cuda(monkeypatch):
     train.use_amp(cfg)
     assert cfg.optim_wrapper.type == 'mmtokenmix.CPUAutocastOptimWrapper'
     assert cfg.optim_wrapper.dtype == 'bfloat16' and 'loss_scale' not in cfg.optim_wrapper
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', dtype='float16',
+                                         optimizer=dict(type='SGD', lr=0.1))))
+    train.use_amp(cfg)  # a dtype given in the config (or --cfg-options) is kept
+    assert cfg.optim_wrapper.dtype == 'float16'
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper',
                                          optimizer=dict(type='SGD', lr=0.1))))

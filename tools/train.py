@@ -47,7 +47,7 @@ def use_amp(cfg):
     else:
         cfg.optim_wrapper.pop('loss_scale', None)  # a GradScaler setting: not used by bf16
         cfg.optim_wrapper.type = 'mmtokenmix.CPUAutocastOptimWrapper'
-        cfg.optim_wrapper.dtype = 'bfloat16'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')  # a dtype the config asks for stays
 
 
 def main(argv=None):
