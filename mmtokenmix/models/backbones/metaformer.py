@@ -22,7 +22,6 @@ from ..mixers.catalogue import MIXERS, build_mixer
 from .skeleton import MetaFormerSkeleton
 
 
-
 def _size_pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
     if isinstance(size, int):
         return size, size
@@ -143,7 +142,6 @@ class MetaFormer(MetaFormerSkeleton):
         if min(x.shape[2:]) < 3:
             raise ValueError(f'{type(self).__name__} needs inputs of at least 3x3 pixels (7x7/4 '
                              f'stem with padding 2), got {tuple(x.shape[2:])}')
-
 
 
 @MODELS.register_module()

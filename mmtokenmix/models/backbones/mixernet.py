@@ -32,6 +32,7 @@ BUDGET_TOLERANCE = 0.03
 WIDTH_RATIOS = (1, 2, 5, 8)  # ConvFormer's 64/128/320/512
 WIDTH_STEP = 8
 
+
 def stage_widths(unit: float) -> list:
     """``WIDTH_RATIOS x unit``, each rounded to a multiple of :data:`WIDTH_STEP`."""
     return [max(WIDTH_STEP, int(round(r * unit / WIDTH_STEP)) * WIDTH_STEP)

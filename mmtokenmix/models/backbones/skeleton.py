@@ -18,7 +18,8 @@ from .base import DenseBackbone, StageBlocks
 class MetaFormerSkeleton(DenseBackbone):
     """Base of the MetaFormer dense backbones; see the module docstring.
 
-    Subclasses set :attr:`channels_last` (the layout between stages) and may extend :meth:`check_arch` and :meth:`init_module`.
+    Subclasses set :attr:`channels_last` (the layout between stages) and may extend
+    :meth:`check_arch` and :meth:`init_module`.
     """
 
     def build_hierarchy(self, downsample_layers: Sequence[nn.Module],
