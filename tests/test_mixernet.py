@@ -1,4 +1,6 @@
 """MixerNet: every token mixer in the one skeleton at matched parameter budgets."""
+import math
+
 import pytest
 import torch
 
@@ -76,3 +78,34 @@ def test_every_catalogue_mixer_keeps_a_channels_last_map():
     x = torch.randn(2, 8, 12, 64)
     for name in MIXERS:
         assert build_mixer(name, 64, (8, 12), stage=2)(x).shape == x.shape, name
+
+
+def test_dmixer_blocks_of_a_stage_share_the_stage_position_encoding():
+    """As TransXNet: one relative position encoding per stage, handed to every block's OSRA
+    as its attention bias, sized for the nominal feature map (heads x H*W x reduced H*W)."""
+    torch.manual_seed(0)
+    model = MixerNet(arch='dmixer-toy', nominal_size=128)
+    heads = []
+    for i, stage in enumerate(model.stages):
+        encodings = {id(block.token_mixer.position_encoding) for block in stage}
+        assert len(encodings) == 1, i  # one module, shared
+        weight = stage[0].token_mixer.position_encoding.weight
+        num_heads = stage[0].token_mixer.mixer.global_unit.num_heads
+        side, sr = 128 // 2**(i + 2), (8, 4, 2, 1)[i]
+        assert weight.shape == (1, num_heads, side * side, math.ceil(side / sr) ** 2)
+        assert not weight.any()  # zero at init, as TransXNet
+        heads.append(num_heads)
+    assert heads == [1, 1, 3, 4]
+    # the encoding is the attention bias: it changes the output and receives gradients
+    x = torch.randn(2, 3, 96, 128)  # not the nominal size: OSRA resizes the encoding
+    model.eval()
+    before = model(x)[3]
+    with torch.no_grad():
+        model.stages[3][0].token_mixer.position_encoding.weight.normal_()
+    after = model(x)[3]
+    assert not torch.allclose(before, after)
+    model.train()
+    sum(o.pow(2).mean() for o in model(x)).backward()
+    for stage in model.stages:
+        grad = stage[0].token_mixer.position_encoding.weight.grad
+        assert grad is not None and grad.abs().sum() > 0

@@ -18,7 +18,7 @@ from mmengine.logging import print_log
 from mmtokenmix.registry import MODELS
 from ..layers import Downsampling, MetaFormerBlock
 from ..mixers import DynamicFilter, resize_complex_weight
-from ..mixers.catalogue import MIXERS, build_mixer
+from ..mixers.catalogue import MIXERS, build_mixer, build_stage_shared
 from .skeleton import MetaFormerSkeleton
 
 
@@ -85,10 +85,15 @@ class MetaFormer(MetaFormerSkeleton):
         dims = self.out_channels = list(arch['dims'])
         self.out_norm_cfg = out_norm_cfg
 
+        feature_sizes = [(nominal_h // 2**(i + 2), nominal_w // 2**(i + 2)) for i in range(4)]
+        # what a stage's mixers share (D-Mixer: the stage's position encoding), built once
+        stage_shared = [build_stage_shared(arch['mixers'][i], dims[i], feature_sizes[i], i)
+                        for i in range(4)]
+
         def make_block(i: int, drop_path: float) -> MetaFormerBlock:
-            feature_size = (nominal_h // 2**(i + 2), nominal_w // 2**(i + 2))
+            mixer = build_mixer(arch['mixers'][i], dims[i], feature_sizes[i], i, stage_shared[i])
             return MetaFormerBlock(
-                dims[i], build_mixer(arch['mixers'][i], dims[i], feature_size, i),
+                dims[i], mixer,
                 arch['mlp_ratios'][i], drop=drop_rate, drop_path=drop_path,
                 layer_scale_init_value=arch['layer_scale_init_values'][i],
                 res_scale_init_value=arch['res_scale_init_values'][i])

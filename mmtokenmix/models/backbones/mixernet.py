@@ -93,9 +93,16 @@ def match_width_unit(mixer: str, budget: str, step: float = 0.5) -> Tuple[float,
     return best, count(best)
 
 
-if __name__ == '__main__':
+
+def width_search_lines() -> list:
+    """One line per budget and mixer: the width unit :func:`match_width_unit` finds, the
+    widths and the parameter count against the budget (what the catalogue should hold)."""
+    lines = []
     for budget in BUDGETS:
         for mixer in MIXERS:
             unit, params = match_width_unit(mixer, budget)
-            print(f'{budget:4s} {mixer:15s} unit {unit:5.1f} widths {stage_widths(unit)} '
-                  f'{params / 1e6:6.2f} M ({params / BUDGETS[budget]["params"] - 1:+.1%})')
+            held = MIXERS[mixer].width_units[budget]
+            lines.append(f'{budget:4s} {mixer:15s} unit {unit:5.1f} widths {stage_widths(unit)} '
+                         f'{params / 1e6:6.2f} M ({params / BUDGETS[budget]["params"] - 1:+.1%})'
+                         + ('' if held == unit else f'  <- the catalogue holds {held}'))
+    return lines

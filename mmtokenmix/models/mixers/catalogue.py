@@ -5,8 +5,9 @@ Every factory returns a module on channels-last (B, H, W, C) maps, the layout of
 :class:`~mmtokenmix.models.backbones.metaformer.MetaFormer`. The mixers of the other papers
 are the modules of their own backbones, wrapped for that layout (wrapping adds no parameter).
 """
+import math
 from dataclasses import dataclass
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -61,8 +62,45 @@ def heads_for(channels: int, head_dim: int = 32) -> int:
 
 OSRA_SR_RATIOS = (8, 4, 2, 1)  # TransXNet's spatial reduction of stages 1-4
 
-#: factory(channels, nominal feature size (H, W), stage index) -> channels-last mixer
-MixerFactory = Callable[[int, Tuple[int, int], int], nn.Module]
+
+class StagePositionEncoding(nn.Module):
+    """One stage's relative position encoding for OSRA, as TransXNet's ``relative_pos_enc``:
+    an attention bias of shape ``(1, heads, H * W, ceil(H / r) * ceil(W / r))`` for the
+    stage's nominal feature size ``(H, W)`` and reduction ratio ``r``, zero at init. One module
+    is shared by all D-Mixers of a stage; OSRA resizes it to the actual input size."""
+
+    def __init__(self, num_heads: int, feature_size: Tuple[int, int], sr_ratio: int):
+        super().__init__()
+        h, w = feature_size
+        n_kv = math.ceil(h / sr_ratio) * math.ceil(w / sr_ratio)
+        self.weight = nn.Parameter(torch.zeros(1, num_heads, h * w, n_kv))
+
+
+class PositionEncodedDMixer(nn.Module):
+    """TransXNet's D-Mixer on channels-last maps, with its stage's relative position encoding
+    as OSRA's attention bias (the encoding module is the stage's, shared by its blocks)."""
+
+    def __init__(self, mixer: DMixer, position_encoding: StagePositionEncoding):
+        super().__init__()
+        self.mixer = mixer
+        self.position_encoding = position_encoding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.mixer(x.permute(0, 3, 1, 2), self.position_encoding.weight)
+        return x.permute(0, 2, 3, 1)
+
+
+def dmixer_heads(channels: int) -> int:
+    """OSRA heads of a D-Mixer of ``channels``: heads of 32 channels on its attention half."""
+    return heads_for(channels // 2)
+
+
+#: factory(channels, nominal feature size (H, W), stage index, the stage's shared module or
+#: None) -> channels-last mixer
+MixerFactory = Callable[[int, Tuple[int, int], int, Optional[nn.Module]], nn.Module]
+#: factory(channels, nominal feature size (H, W), stage index) -> the module a stage's mixers
+#: share
+StageSharedFactory = Callable[[int, Tuple[int, int], int], nn.Module]
 
 
 @dataclass(frozen=True)
@@ -78,6 +116,8 @@ class MixerEntry:
             ``mixernet.match_width_unit`` (``tests/test_mixernet.py`` checks each one).
         caveat: how the mixer here differs from the one in its paper's network (reports
             that compare mixers print it beside the mixer's results).
+        stage_shared: builds the module all mixers of one stage share (D-Mixer: the stage's
+            relative position encoding, as in TransXNet); None: nothing shared.
     """
 
     build: MixerFactory
@@ -85,41 +125,63 @@ class MixerEntry:
     width_units: Dict[str, float]
     early_stages: str = None
     caveat: str = None
+    stage_shared: StageSharedFactory = None
 
 
 MIXERS: Dict[str, MixerEntry] = {
     'dynamic_filter': MixerEntry(
-        lambda c, size, stage: DynamicFilter(c, size), 'DFFormer: FFT-based dynamic filter',
+        lambda c, size, stage, shared: DynamicFilter(c, size),
+        'DFFormer: FFT-based dynamic filter',
         dict(toy=33.0, s=61.5)),
     'sepconv': MixerEntry(
-        lambda c, size, stage: SepConv(c), 'ConvFormer: inverted separable convolution',
+        lambda c, size, stage, shared: SepConv(c),
+        'ConvFormer: inverted separable convolution',
         dict(toy=35.0, s=65.5)),
     'attention': MixerEntry(
-        lambda c, size, stage: Attention(c), 'CAFormer: self-attention (heads of 32)',
+        lambda c, size, stage, shared: Attention(c), 'CAFormer: self-attention (heads of 32)',
         dict(toy=35.5, s=66.5), early_stages='sepconv'),
     'dmixer': MixerEntry(
-        lambda c, size, stage: ChannelsFirst(DMixer(c, num_heads=heads_for(c // 2),
-                                                    sr_ratio=OSRA_SR_RATIOS[stage])),
-        "TransXNet's D-Mixer (OSRA heads of 32 channels, TransXNet's reduction ratios)",
-        dict(toy=39.0, s=74.5),
-        caveat="without TransXNet's relative position encoding (TransXNet's stages hand OSRA "
-               'one as an attention bias; MixerNet blocks pass none)'),
+        lambda c, size, stage, shared: PositionEncodedDMixer(
+            DMixer(c, num_heads=dmixer_heads(c), sr_ratio=OSRA_SR_RATIOS[stage]), shared),
+        "TransXNet's D-Mixer (OSRA heads of 32 channels, TransXNet's reduction ratios and "
+        'per-stage relative position encoding)',
+        dict(toy=38.0, s=73.5),
+        stage_shared=lambda c, size, stage: StagePositionEncoding(
+            dmixer_heads(c), size, OSRA_SR_RATIOS[stage])),
     'xfa': MixerEntry(
-        lambda c, size, stage: TokenSequence(CrossFeatureAttention(c, heads_for(c))),
+        lambda c, size, stage, shared: TokenSequence(CrossFeatureAttention(c, heads_for(c))),
         "XFormer's cross feature attention (heads of 32 channels)", dict(toy=35.5, s=66.5)),
     'dma': MixerEntry(
-        lambda c, size, stage: ChannelsFirst(DMA(c)), "DMFormer's dynamic multi-level attention",
+        lambda c, size, stage, shared: ChannelsFirst(DMA(c)),
+        "DMFormer's dynamic multi-level attention",
         dict(toy=39.0, s=73.0)),
     'pooling': MixerEntry(
-        lambda c, size, stage: ChannelsFirst(Pooling()), "PoolFormer's pooling",
+        lambda c, size, stage, shared: ChannelsFirst(Pooling()), "PoolFormer's pooling",
         dict(toy=42.5, s=79.5)),
 }
 
 
-def build_mixer(name: str, channels: int, feature_size: Tuple[int, int],
-                stage: int = 0) -> nn.Module:
-    """The token mixer called ``name`` (a key of :data:`MIXERS`) for stage ``stage`` of
-    ``channels`` whose nominal feature map is ``feature_size``, on channels-last maps."""
+def _entry(name: str) -> MixerEntry:
     if name not in MIXERS:
         raise ValueError(f'unknown token mixer {name!r}; choose from {tuple(MIXERS)}')
-    return MIXERS[name].build(channels, feature_size, stage)
+    return MIXERS[name]
+
+
+def build_stage_shared(name: str, channels: int, feature_size: Tuple[int, int],
+                       stage: int = 0) -> Optional[nn.Module]:
+    """The module the ``name`` mixers of one stage share (None if that mixer shares none);
+    arguments as :func:`build_mixer`. Build it once per stage and hand it to each mixer."""
+    entry = _entry(name)
+    return entry.stage_shared(channels, feature_size, stage) if entry.stage_shared else None
+
+
+def build_mixer(name: str, channels: int, feature_size: Tuple[int, int], stage: int = 0,
+                shared: Optional[nn.Module] = None) -> nn.Module:
+    """The token mixer called ``name`` (a key of :data:`MIXERS`) for stage ``stage`` of
+    ``channels`` whose nominal feature map is ``feature_size``, on channels-last maps.
+    ``shared``: the stage's :func:`build_stage_shared` module (built here if not given, then
+    owned by this mixer alone)."""
+    entry = _entry(name)
+    if shared is None:
+        shared = build_stage_shared(name, channels, feature_size, stage)
+    return entry.build(channels, feature_size, stage, shared)
