@@ -173,23 +173,31 @@ def _setup_env(tmp_path, env_extra):
 
 
 def _fake_venv(folder, device):
+    """A finished stack venv (stamped for ``device``) and, at ``folder/checkout-venv``, a
+    finished checkout venv of this checkout on it (pass it as MMTOKENMIX_CHECKOUT_VENV)."""
     (folder / 'bin').mkdir(parents=True)
     (folder / 'bin' / 'activate').write_text('FAKE_VENV_ACTIVE=1\n')
     (folder / '.mmtokenmix-ready').write_text(f'device={device}\nflavour={device}\n')
-    (folder / '.mmtokenmix-checkout').write_text(REPO + '\n')
+    checkout_venv = folder.parent / f'{folder.name}-checkout-venv'
+    (checkout_venv / 'bin').mkdir(parents=True)
+    (checkout_venv / 'bin' / 'activate').write_text('FAKE_CHECKOUT_VENV_ACTIVE=1\n')
+    (checkout_venv / '.mmtokenmix-checkout-venv').write_text(f'stack={folder}\nrepo={REPO}')
+    return str(checkout_venv)
 
 
 @pytest.mark.skipif(not osp.exists(osp.join(REPO, 'mmtokenmix', '.mim', 'configs')),
                     reason='needs the checkout installed (tools/setup_env.sh does it)')
 def test_a_finished_environment_is_never_rebuilt_or_removed_for_another_device(tmp_path):
     venv = tmp_path / 'venv'
-    _fake_venv(venv, 'cpu')
-    proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cpu'))
+    checkout_venv = _fake_venv(venv, 'cpu')
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cpu',
+                                     MMTOKENMIX_CHECKOUT_VENV=checkout_venv))
     assert proc.returncode == 0 and proc.stdout.strip() == 'ACTIVE', proc.stderr
     before = sorted(p.name for p in venv.rglob('*'))
     # a GPU appears (or the user asks for CUDA): the CPU-only venv is neither reused nor
     # removed; the user is told how to go on
-    proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cuda'))
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cuda',
+                                     MMTOKENMIX_CHECKOUT_VENV=checkout_venv))
     assert proc.returncode != 0 and 'ACTIVE' not in proc.stdout
     assert 'was built for device=cpu' in proc.stderr and 'left as it is' in proc.stderr
     assert sorted(p.name for p in venv.rglob('*')) == before
@@ -203,13 +211,14 @@ def test_default_environments_are_named_by_device_and_built_beside_each_other(tm
              'requirements/lock.txt']
     digest = hashlib.sha256(b''.join(open(osp.join(REPO, f), 'rb').read() for f in files))
     cpu_venv = tmp_path / 'cache' / f'venv-{digest.hexdigest()[:12]}-cpu'
-    _fake_venv(cpu_venv, 'cpu')
-    proc = _setup_env(tmp_path, dict(MMTOKENMIX_DEVICE='cpu'))
+    checkout_venv = _fake_venv(cpu_venv, 'cpu')
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_DEVICE='cpu',
+                                     MMTOKENMIX_CHECKOUT_VENV=checkout_venv))
     assert proc.returncode == 0 and proc.stdout.strip() == 'ACTIVE', proc.stderr
     before = sorted(p.name for p in cpu_venv.rglob('*'))
     # a CUDA set-up starts its own venv beside it (stopped at once here: no interpreter)
-    proc = _setup_env(tmp_path, dict(MMTOKENMIX_DEVICE='cuda',
-                                     MMTOKENMIX_PYTHON='no-such-python3'))
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_DEVICE='cuda', MMTOKENMIX_PYTHON='no-such-python3',
+                                     MMTOKENMIX_CHECKOUT_VENV=checkout_venv))
     assert proc.returncode != 0 and 'removing' not in proc.stdout
     assert "interpreter 'no-such-python3' was not found" in proc.stderr
     assert sorted(p.name for p in cpu_venv.rglob('*')) == before
@@ -223,6 +232,79 @@ def test_a_folder_the_setup_did_not_make_is_never_removed(tmp_path):
                                      MMTOKENMIX_PYTHON=sys.executable))
     assert proc.returncode != 0 and 'not an environment this set-up made' in proc.stderr
     assert (venv / 'bin' / 'activate').exists()
+
+
+def _this_checkout_venv():
+    """(this checkout's venv, the stack venv under it), or None outside a checkout venv."""
+    marker = osp.join(sys.prefix, '.mmtokenmix-checkout-venv')
+    if not osp.isfile(marker):
+        return None
+    fields = dict(line.split('=', 1) for line in open(marker).read().splitlines())
+    return sys.prefix, fields['stack']
+
+
+def _files_of(folder):
+    """{path: (size, mtime)} of every file under ``folder`` (byte-code caches aside: any
+    interpreter may write those beside a module it imports)."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        for name in files:
+            path = osp.join(root, name)
+            stat = os.lstat(path)
+            out[osp.relpath(path, folder)] = (stat.st_size, stat.st_mtime_ns)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_this_checkout_venv() is None,
+                    reason='runs in the checkout venv that tools/setup_env.sh makes')
+def test_a_second_clone_runs_the_demo_in_its_own_environment_and_leaves_this_one_alone(
+        tmp_path):
+    """`bash tools/demo.sh` in a second clone (short schedule) makes that clone's own venv on
+    the shared stack venv and imports that clone; this checkout's venv and the stack venv are
+    left exactly as they were (every file, size and mtime), and this checkout still imports
+    itself."""
+    own_venv, stack = _this_checkout_venv()
+    before = {folder: _files_of(folder) for folder in (own_venv, stack)}
+    clone = tmp_path / 'clone'
+    subprocess.run(['git', 'clone', '-q', REPO, str(clone)], check=True, timeout=120)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('VIRTUAL_ENV', 'PYTHONPATH', 'MMTOKENMIX_CHECKOUT_VENV')}
+    env.update(MMTOKENMIX_VENV=stack, MMTOKENMIX_CACHE=str(tmp_path / 'cache'),
+               PATH=os.pathsep.join(p for p in env['PATH'].split(os.pathsep)
+                                    if not p.startswith(own_venv)))
+    short = ['--cfg-options', 'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=8',
+             'default_hooks.logger.interval=1']
+    proc = subprocess.run(['bash', 'tools/demo.sh', 'configs/retinanet_transxnet_t_toy.py',
+                           *short], cwd=clone, env=env, capture_output=True, text=True,
+                          timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"making this checkout's venv {clone}/.venv-mmtokenmix" in proc.stdout
+    assert 'coco/bbox_mAP' in proc.stdout + proc.stderr
+    assert (clone / 'work_dirs' / 'retinanet_transxnet_t_toy' / 'predictions.jpg').is_file()
+    found = subprocess.run([str(clone / '.venv-mmtokenmix' / 'bin' / 'python'), '-c',
+                            'import mmtokenmix; print(mmtokenmix.__file__)'], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, check=True).stdout
+    assert osp.realpath(found.strip()) == osp.realpath(clone / 'mmtokenmix' / '__init__.py')
+    for folder, files in before.items():
+        assert _files_of(folder) == files, folder
+    found = subprocess.run([sys.executable, '-c', 'import mmtokenmix; print(mmtokenmix.__file__)'],
+                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert osp.realpath(found.strip()) == osp.realpath(osp.join(REPO, 'mmtokenmix',
+                                                                '__init__.py'))
+
+
+def test_a_checkout_venv_folder_the_setup_did_not_make_is_never_removed(tmp_path):
+    venv = tmp_path / 'venv'
+    _fake_venv(venv, 'cpu')
+    theirs = tmp_path / 'their-venv'
+    (theirs / 'bin').mkdir(parents=True)
+    (theirs / 'bin' / 'activate').write_text('THEIRS=1\n')  # no marker: not ours
+    proc = _setup_env(tmp_path, dict(MMTOKENMIX_VENV=str(venv), MMTOKENMIX_DEVICE='cpu',
+                                     MMTOKENMIX_CHECKOUT_VENV=str(theirs)))
+    assert proc.returncode != 0 and 'not an environment this set-up made' in proc.stderr
+    assert (theirs / 'bin' / 'activate').read_text() == 'THEIRS=1\n'
 
 
 def test_interrupted_setup_is_never_taken_for_finished(tmp_path):

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Create (or reuse) the project's environment: the pinned stack of requirements/stack.txt with
-# mmcv 2.1.0's compiled ops for this machine (CPU, or CUDA for the GPUs it finds), plus this
-# checkout installed into it (`pip install -e .`).
+# Create (or reuse) the project's environment, in two layers:
+#   * the stack venv, shared by every checkout on the machine: the pinned stack of
+#     requirements/stack.txt with mmcv 2.1.0's compiled ops for this machine (CPU, or CUDA for
+#     the GPUs it finds); no checkout is ever installed into it;
+#   * this checkout's venv, .venv-mmtokenmix/ in the checkout: sees the stack venv's packages
+#     (a .pth line), has this checkout installed (`pip install -e .`) and the stack's commands
+#     (mim, pytest, torchrun, pip, ...) run by its own interpreter. A second clone gets its own;
+#     nothing one checkout's set-up does changes another checkout's environment.
 #
-#   source tools/setup_env.sh     # sets up if needed, then activates the venv in this shell
+#   source tools/setup_env.sh     # sets up if needed, then activates this checkout's venv
 #
 # The first time (measured on 2 cores: about 15 minutes; about 3 when the compiled mmcv wheel is
-# already cached):
+# already cached; a second checkout on a machine with the stack venv: seconds):
 #   1. checks the interpreter (MMTOKENMIX_PYTHON, default python3.11; Python 3.9-3.11);
 #   2. python -m venv under $MMTOKENMIX_CACHE (default ~/.cache/mmtokenmix), named after a hash of
 #      requirements/stack.txt, requirements/lock.txt and the set-up scripts, so a changed pin
@@ -22,15 +27,17 @@
 #      architectures -- it was built for);
 #   6. installs every package of requirements/lock.txt at its locked version (the whole resolved
 #      stack, checked against requirements/stack.txt), mmdet 3.3.0, mmsegmentation 1.2.2 and
-#      openmim 0.3.9 (these three without their unpinned dependencies), and this checkout
-#      (editable);
+#      openmim 0.3.9 (these three without their unpinned dependencies);
 #   7. tools/misc/check_stack.py imports everything and runs mmcv.ops.nms / RoIAlign on the device
-#      that will be used (on a GPU: equal to the CPU ops); only then is the venv stamped finished.
-# An interrupted set-up leaves no stamp: the next run removes the unfinished venv and starts
-# again (the wheel cache only ever holds complete wheels). Concurrent set-ups wait for each other.
-# Later runs see the stamp and only activate the venv (under a second); if the venv was last
-# installed from another checkout, this one is installed into it instead (a few seconds).
-# Set MMTOKENMIX_VENV to use another venv location.
+#      that will be used (on a GPU: equal to the CPU ops); only then is the venv stamped finished;
+#   8. makes this checkout's venv on it (`python -m venv --without-pip`, the .pth line, the
+#      stack's commands, `pip install -e . --no-deps`) and checks that `import mmtokenmix` finds
+#      this checkout. When the stack venv changes (a new pin), the checkout's venv is made anew.
+# An interrupted set-up is never taken for finished: the next run removes the unfinished venv it
+# started and starts again (the wheel cache only ever holds complete wheels). Concurrent set-ups
+# wait for each other. Later runs see the stamps and only activate (under a second).
+# MMTOKENMIX_VENV picks another stack venv location, MMTOKENMIX_CHECKOUT_VENV another location for
+# this checkout's venv.
 
 # (sourced: ``source tools/setup_env.sh --help`` prints this and returns)
 if [ "${BASH_SOURCE[0]}" != "$0" ] && { [ "$1" = -h ] || [ "$1" = --help ]; }; then
@@ -64,16 +71,55 @@ _mmtm_ready() {
     fi
 }
 
-_mmtm_install_checkout() {
-    # the venv may be shared by several clones (CI clones afresh): install this one if needed
-    local repo=$1 venv=$2
-    if [ "$(cat "$venv/.mmtokenmix-checkout" 2>/dev/null)" = "$repo" ] \
-            && [ -e "$repo/mmtokenmix/.mim/configs" ]; then
-        return 0
+_mmtm_checkout_ready() {
+    # this checkout's venv is finished, made on this stack venv, for this checkout
+    local repo=$1 stack=$2 checkout_venv=$3
+    [ "$(cat "$checkout_venv/.mmtokenmix-checkout-venv" 2>/dev/null)" = \
+      "$(printf 'stack=%s\nrepo=%s' "$stack" "$repo")" ] && [ -e "$repo/mmtokenmix/.mim/configs" ]
+}
+
+_mmtm_make_checkout_venv() {
+    # this checkout's own venv on top of the shared stack venv (step 8 above)
+    local repo=$1 stack=$2 checkout_venv=$3 stack_lib own_lib name first t0=$SECONDS
+    if [ -e "$checkout_venv" ]; then
+        if [ ! -f "$checkout_venv/.mmtokenmix-checkout-venv" ] \
+                && [ ! -f "$checkout_venv/.mmtokenmix-building" ]; then
+            echo "[setup] ERROR: $checkout_venv exists but is not an environment this set-up" \
+                 "made; it is left as it is: remove it yourself or set" \
+                 "MMTOKENMIX_CHECKOUT_VENV elsewhere." >&2
+            return 1
+        fi
+        echo "[setup] making $checkout_venv anew (unfinished, or made on another stack venv)"
+        rm -rf "$checkout_venv" || return 1
     fi
-    echo "[setup] installing mmtokenmix from $repo into $venv (pip install -e .)"
-    (cd "$repo" && pip install -q --no-deps --no-build-isolation -e .) || return 1
-    echo "$repo" > "$venv/.mmtokenmix-checkout"
+    echo "[setup] making this checkout's venv $checkout_venv on $stack"
+    "$stack/bin/python" -m venv --without-pip "$checkout_venv" || return 1
+    touch "$checkout_venv/.mmtokenmix-building"
+    stack_lib="$("$stack/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    own_lib="$("$checkout_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    # after this venv's own site-packages: the stack's (addsitedir also runs the stack's .pth)
+    echo "import site; site.addsitedir('$stack_lib')" > "$own_lib/_mmtokenmix_stack.pth"
+    # the stack's commands, run by this venv's interpreter (so that they see this checkout)
+    for first in "$stack"/bin/*; do
+        name="$(basename "$first")"
+        case "$name" in python*|activate*|Activate.ps1) continue ;; esac
+        if head -n 1 "$first" | grep -Eq "^#!$stack/bin/python[0-9.]*\$"; then
+            sed "1s|.*|#!$checkout_venv/bin/python|" "$first" > "$checkout_venv/bin/$name"
+            chmod +x "$checkout_venv/bin/$name"
+        else
+            ln -s "$first" "$checkout_venv/bin/$name"  # a binary (ninja, ...)
+        fi
+    done
+    (cd "$repo" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$checkout_venv/bin/python" -m pip install \
+        -q --no-deps --no-build-isolation -e .) || return 1
+    (cd / && "$checkout_venv/bin/python" -c "
+import os, sys, mmtokenmix
+found = os.path.realpath(os.path.dirname(mmtokenmix.__file__))
+sys.exit(0 if found == os.path.realpath('$repo/mmtokenmix') else f'imports {found}')
+") || { echo "[setup] ERROR: import mmtokenmix does not find $repo" >&2; return 1; }
+    printf 'stack=%s\nrepo=%s' "$stack" "$repo" > "$checkout_venv/.mmtokenmix-checkout-venv"
+    rm -f "$checkout_venv/.mmtokenmix-building"
+    echo "[setup] this checkout's venv is ready ($((SECONDS - t0)) s)"
 }
 
 _mmtm_build() {
@@ -155,7 +201,6 @@ _mmtm_build() {
     fi
     pip install -q -c "$constraints" "$wheel" || return 1
     pip install -q --no-deps mmdet==3.3.0 mmsegmentation==1.2.2 openmim==0.3.9 || return 1
-    _mmtm_install_checkout "$repo" "$venv" || return 1
 
     echo "[setup] checking the stack on $MMCV_CHECK_DEVICE"
     python "$repo/tools/misc/check_stack.py" --device "$MMCV_CHECK_DEVICE" || return 1
@@ -166,7 +211,7 @@ _mmtm_build() {
 }
 
 _mmtm_setup() {
-    local repo python cache stack_hash venv
+    local repo python cache stack_hash venv checkout_venv
     repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
     python="${MMTOKENMIX_PYTHON:-python3.11}"
     cache="${MMTOKENMIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmtokenmix}"
@@ -174,6 +219,7 @@ _mmtm_setup() {
                       "$repo/tools/misc/mmcv_build_plan.py" "$repo/requirements/lock.txt" \
                       2>/dev/null | sha256sum | cut -c1-12)"
     venv="${MMTOKENMIX_VENV:-$cache/venv-$stack_hash-$(_mmtm_cheap_device)}"
+    checkout_venv="${MMTOKENMIX_CHECKOUT_VENV:-$repo/.venv-mmtokenmix}"
 
     _mmtm_ready "$venv"
     case $? in
@@ -188,10 +234,18 @@ _mmtm_setup() {
             ) 9>"$cache/setup.lock" || return 1
             ;;
     esac
+    if ! _mmtm_checkout_ready "$repo" "$venv" "$checkout_venv"; then
+        mkdir -p "$cache" || return 1
+        (
+            flock 9
+            _mmtm_checkout_ready "$repo" "$venv" "$checkout_venv" \
+                || _mmtm_make_checkout_venv "$repo" "$venv" "$checkout_venv"
+        ) 9>"$cache/setup.lock" || return 1
+    fi
     # shellcheck disable=SC1091
-    . "$venv/bin/activate"
-    _mmtm_install_checkout "$repo" "$venv"
+    . "$checkout_venv/bin/activate"
 }
 
 _mmtm_setup || { echo "[setup] FAILED (see the messages above)" >&2; return 1 2>/dev/null || exit 1; }
-unset -f _mmtm_setup _mmtm_build _mmtm_ready _mmtm_cheap_device _mmtm_install_checkout
+unset -f _mmtm_setup _mmtm_build _mmtm_ready _mmtm_cheap_device _mmtm_checkout_ready \
+    _mmtm_make_checkout_venv

@@ -1,4 +1,5 @@
-"""Check that the installed stack works: imports, and mmcv's compiled ops on the device.
+"""Check that the installed stack works: imports, and mmcv's compiled ops on the device
+(the stack alone: the set-up runs it before any checkout is installed on it).
 
     python tools/misc/check_stack.py [--device cpu|cuda]
 
@@ -55,7 +56,6 @@ def main(argv=None) -> int:
         import torchvision
         import mmdet.models  # noqa: F401
         import mmseg.models  # noqa: F401
-        import mmtokenmix.models  # noqa: F401
         ops = check_ops(args.device)
     except Exception as exc:  # any failure here means the environment is not usable
         print(f'[setup] ERROR: the stack check failed: {type(exc).__name__}: {exc}',

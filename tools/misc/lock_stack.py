@@ -29,15 +29,23 @@ def canonical(name: str) -> str:
     return re.sub(r'[-_.]+', '-', name).lower()
 
 
+def site_package_dirs() -> list:
+    """The environment's site-packages folders: this venv's and, in a checkout's venv, the
+    stack venv's behind it (not every sys.path entry: setuptools puts its vendored packages'
+    metadata on sys.path once imported)."""
+    own = [sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib']]
+    stack = [p for p in sys.path if osp.basename(p) == 'site-packages']
+    return list(dict.fromkeys(own + stack))  # in import order, each once
+
+
 def installed() -> dict:
-    """{name: version} of the environment's site-packages (not of every sys.path entry:
-    setuptools puts its vendored packages' metadata on sys.path once imported)."""
-    paths = sorted({sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib']})
+    """{name: version} of the environment's site-packages (the first of a name wins, as for
+    imports)."""
     found = {}
-    for dist in distributions(path=paths):
+    for dist in distributions(path=site_package_dirs()):
         name = canonical(dist.metadata['Name'])
         if name not in UNLOCKED:
-            found[name] = dist.version
+            found.setdefault(name, dist.version)
     return found
 
 
