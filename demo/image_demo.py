@@ -9,12 +9,14 @@
 CONFIG is any mmtokenmix detection or segmentation config; the checkpoint must fit its model
 exactly (a mismatch lists the keys) and is read weights-only. Every IMAGE is checked first (an
 empty, truncated or non-image file stops the demo, naming it). For each IMAGE,
-``DIR/<name>.png`` (``<name>-2.png``, ... for images of the same name) shows the boxes/masks with class names and scores (detectors: those above ``--score-thr``) or
-the segmentation blended over the image (``--opacity``), drawn by mmdet's ``DetLocalVisualizer``
-/ mmseg's ``SegLocalVisualizer``; images smaller than ``--min-size`` are drawn enlarged (the
-prediction itself is made at the image's size). With several images, ``--grid FILE`` also writes them side by
-side in one picture.
+``DIR/<name>.png`` (``<name>-2.png``, ... for images of the same name) shows the boxes/masks
+with class names and scores (detectors: those above ``--score-thr``) or the segmentation
+blended over the image (``--opacity``), drawn by mmdet's ``DetLocalVisualizer`` / mmseg's
+``SegLocalVisualizer``; images smaller than ``--min-size`` are drawn enlarged (the prediction
+itself is made at the image's size). With several images, ``--grid FILE`` also writes them
+side by side in one picture.
 """
+
 import argparse
 import os
 import os.path as osp
@@ -23,22 +25,34 @@ import sys
 
 def parse_args(argv=None):
     from mmengine.config import DictAction
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('inputs', nargs='+', help='IMAGE [IMAGE ...] CONFIG CHECKPOINT')
     parser.add_argument('--out-dir', default='outputs', help='where the pictures go')
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda:0'")
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='detections below this score are not drawn')
-    parser.add_argument('--opacity', type=float, default=0.5,
-                        help='segmentation: opacity of the drawn classes')
-    parser.add_argument('--min-size', type=int, default=512,
-                        help='images smaller than this (short side) are drawn enlarged to it, '
-                             'so that labels stay legible; the prediction is made at the '
-                             "image's own size (0: never enlarge)")
+    parser.add_argument(
+        '--score-thr', type=float, default=0.3, help='detections below this score are not drawn'
+    )
+    parser.add_argument(
+        '--opacity', type=float, default=0.5, help='segmentation: opacity of the drawn classes'
+    )
+    parser.add_argument(
+        '--min-size',
+        type=int,
+        default=512,
+        help='images smaller than this (short side) are drawn enlarged to it, '
+        'so that labels stay legible; the prediction is made at the '
+        "image's own size (0: never enlarge)",
+    )
     parser.add_argument('--grid', help='also write all pictures side by side to this file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. model.test_cfg.score_thr=0.0')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. model.test_cfg.score_thr=0.0',
+    )
     from mmtokenmix.runtime import add_loading_args
+
     add_loading_args(parser)
     args = parser.parse_args(argv)
     if len(args.inputs) < 3:
@@ -48,6 +62,7 @@ def parse_args(argv=None):
         if not osp.isfile(path):
             parser.error(f'no such file: {path}')
     from mmtokenmix.datasets.image_files import image_file_problem
+
     for path in args.images:
         problem = image_file_problem(path)
         if problem:
@@ -78,6 +93,7 @@ def build_model(config: str, checkpoint: str, device: str, cfg_options: dict = N
 
     from mmtokenmix.config_utils import detect_default_scope
     from mmtokenmix.runtime import check_checkpoint_fits
+
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -85,12 +101,15 @@ def build_model(config: str, checkpoint: str, device: str, cfg_options: dict = N
     cfg.model.backbone.init_cfg = None  # the checkpoint holds the backbone too
     if scope == 'mmdet':
         from mmdet.apis import init_detector
+
         model = init_detector(cfg, checkpoint, device=device)
     else:
         from mmseg.apis import init_model
+
         model = init_model(cfg, checkpoint, device=device)
     check_checkpoint_fits(model, checkpoint)
     from mmtokenmix.checkpoints import load_checkpoint_file
+
     meta = load_checkpoint_file(checkpoint).get('meta') or {}
     if 'dataset_meta' not in meta:
         # the toolboxes would fall back to COCO / Cityscapes class names: use the config's
@@ -101,6 +120,7 @@ def build_model(config: str, checkpoint: str, device: str, cfg_options: dict = N
 def config_dataset_meta(cfg, scope: str) -> dict:
     """Class names and palette of the config's test dataset."""
     from mmengine.registry import init_default_scope
+
     init_default_scope(scope)
     if scope == 'mmdet':
         from mmdet.registry import DATASETS
@@ -117,6 +137,7 @@ def prepared_for_drawing(img, prediction, scope: str, min_size: int):
     ascending score order."""
     import mmcv
     import torch.nn.functional as F
+
     factor = max(min_size / min(img.shape[:2]), 1.0)
     if factor > 1:
         img = mmcv.imrescale(img, factor, interpolation='bicubic')
@@ -124,50 +145,74 @@ def prepared_for_drawing(img, prediction, scope: str, min_size: int):
     if scope == 'mmdet':
         from mmdet.structures import DetDataSample
         from mmengine.structures import InstanceData
+
         # least confident first: where boxes overlap, the most confident label is drawn last,
         # on top (mmdet draws in the given order, highest score first)
         pred = prediction.pred_instances[prediction.pred_instances.scores.argsort()]
         fields = dict(bboxes=pred.bboxes * factor, scores=pred.scores, labels=pred.labels)
         if 'masks' in pred:
-            fields['masks'] = F.interpolate(pred.masks[None].float(), size=size,
-                                            mode='nearest')[0].bool()
+            fields['masks'] = F.interpolate(pred.masks[None].float(), size=size, mode='nearest')[
+                0
+            ].bool()
         return img, DetDataSample(pred_instances=InstanceData(**fields))
     if factor == 1:
         return img, prediction
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
-    labels = F.interpolate(prediction.pred_sem_seg.data[None].float(), size=size,
-                           mode='nearest')[0].long()
+
+    labels = F.interpolate(prediction.pred_sem_seg.data[None].float(), size=size, mode='nearest')[
+        0
+    ].long()
     return img, SegDataSample(pred_sem_seg=PixelData(data=labels))
 
 
-def draw(model, scope: str, image: str, out_file: str, score_thr: float, opacity: float,
-         min_size: int = 0):
+def draw(
+    model,
+    scope: str,
+    image: str,
+    out_file: str,
+    score_thr: float,
+    opacity: float,
+    min_size: int = 0,
+):
     import mmcv
     from mmengine.registry import init_default_scope
+
     init_default_scope(scope)
     img = mmcv.imread(image, channel_order='rgb')
     if scope == 'mmdet':
         from mmdet.apis import inference_detector
         from mmdet.registry import VISUALIZERS
+
         result = inference_detector(model, image)
         img, drawn = prepared_for_drawing(img, result, scope, min_size)
-        visualizer = VISUALIZERS.build(dict(model.cfg.visualizer, name=f'demo_{id(model)}',
-                                                vis_backends=None))
+        visualizer = VISUALIZERS.build(
+            dict(model.cfg.visualizer, name=f'demo_{id(model)}', vis_backends=None)
+        )
         visualizer.dataset_meta = model.dataset_meta
-        visualizer.add_datasample('prediction', img, data_sample=drawn, draw_gt=False,
-                                  show=False, pred_score_thr=score_thr, out_file=out_file)
+        visualizer.add_datasample(
+            'prediction',
+            img,
+            data_sample=drawn,
+            draw_gt=False,
+            show=False,
+            pred_score_thr=score_thr,
+            out_file=out_file,
+        )
         kept = (result.pred_instances.scores >= score_thr).sum().item()
         return f'{kept} detections >= {score_thr}'
     from mmseg.apis import inference_model
     from mmseg.registry import VISUALIZERS
+
     result = inference_model(model, image)
     img, drawn = prepared_for_drawing(img, result, scope, min_size)
-    visualizer = VISUALIZERS.build(dict(model.cfg.visualizer, name=f'demo_{id(model)}',
-                                        vis_backends=None, alpha=opacity))
+    visualizer = VISUALIZERS.build(
+        dict(model.cfg.visualizer, name=f'demo_{id(model)}', vis_backends=None, alpha=opacity)
+    )
     visualizer.dataset_meta = model.dataset_meta
-    visualizer.add_datasample('prediction', img, data_sample=drawn, draw_gt=False,
-                              show=False, out_file=out_file)
+    visualizer.add_datasample(
+        'prediction', img, data_sample=drawn, draw_gt=False, show=False, out_file=out_file
+    )
     classes = result.pred_sem_seg.data.unique().tolist()
     names = model.dataset_meta['classes']
     return 'classes ' + ', '.join(names[c] for c in classes if c < len(names))
@@ -177,10 +222,10 @@ def write_grid(files, out_file: str, min_height: int = 256):
     """The pictures side by side, scaled to the same height (at least ``min_height``)."""
     import mmcv
     import numpy as np
+
     images = [mmcv.imread(f) for f in files]
     height = max([min_height] + [i.shape[0] for i in images])
-    images = [mmcv.imrescale(i, (10 ** 6, height)) if i.shape[0] != height else i
-              for i in images]
+    images = [mmcv.imrescale(i, (10**6, height)) if i.shape[0] != height else i for i in images]
     gap = np.full((height, 4, 3), 255, dtype=np.uint8)
     row = [images[0]]
     for image in images[1:]:
@@ -190,10 +235,15 @@ def write_grid(files, out_file: str, min_height: int = 256):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmtokenmix.checkpoints import (CheckpointFileError, CheckpointMismatchError,
-                                        trust_file_for_unpickling)
+    from mmtokenmix.checkpoints import (
+        CheckpointFileError,
+        CheckpointMismatchError,
+        trust_file_for_unpickling,
+    )
+
     trust_file_for_unpickling(args.allow_unsafe_load)
     from mmtokenmix.compat import patch_torch_for_cpu
+
     patch_torch_for_cpu()
     try:
         model, scope = build_model(args.config, args.checkpoint, args.device, args.cfg_options)
@@ -202,8 +252,7 @@ def main(argv=None):
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     for image, out_file in zip(args.images, output_files(args.images, args.out_dir)):
-        summary = draw(model, scope, image, out_file, args.score_thr, args.opacity,
-                       args.min_size)
+        summary = draw(model, scope, image, out_file, args.score_thr, args.opacity, args.min_size)
         print(f'{image} -> {out_file} ({summary})')
         written.append(out_file)
     if args.grid:

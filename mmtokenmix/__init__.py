@@ -2,6 +2,7 @@
 
 Importing this package is cheap; ``import mmtokenmix.models`` registers the backbones.
 """
+
 import re
 from typing import Tuple, Union
 

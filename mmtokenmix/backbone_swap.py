@@ -18,6 +18,7 @@ are matched by position and a note says that the heads then see stride-32 maps; 
 needs more maps than our backbone has is an error. :func:`swap_config_text` writes the short
 leaf config that inherits the stock one (``tools/misc/swap_backbone.py`` prints it).
 """
+
 import copy
 import importlib.util
 import os.path as osp
@@ -34,9 +35,10 @@ PROBE_SIZE = 128
 @dataclass
 class SwapPlan:
     """What changes when ``backbone`` replaces a stock config's backbone (see module doc)."""
+
     stock_type: str
-    stock_maps: List[Tuple[int, int]]      # (width, stride) of each stock output, in order
-    our_maps: List[Tuple[int, int]]        # (width, stride) of every stage of ours
+    stock_maps: List[Tuple[int, int]]  # (width, stride) of each stock output, in order
+    our_maps: List[Tuple[int, int]]  # (width, stride) of every stage of ours
     out_indices: Tuple[int, ...]
     changes: List[Tuple[str, object, object]] = field(default_factory=list)  # key, old, new
     notes: List[str] = field(default_factory=list)
@@ -75,9 +77,13 @@ def map_geometry(backbone: torch.nn.Module, size: int = PROBE_SIZE) -> List[Tupl
 
 def _build(backbone_cfg: dict, scope: str) -> torch.nn.Module:
     from mmengine.registry import MODELS, init_default_scope
+
     init_default_scope(scope)
-    cfg = {k: v for k, v in copy.deepcopy(dict(backbone_cfg)).items()
-           if k not in ('init_cfg', 'pretrained', '_delete_')}
+    cfg = {
+        k: v
+        for k, v in copy.deepcopy(dict(backbone_cfg)).items()
+        if k not in ('init_cfg', 'pretrained', '_delete_')
+    }
     return MODELS.build(cfg)
 
 
@@ -85,8 +91,11 @@ def _consumers(model_cfg) -> List[Tuple[str, dict]]:
     """The config dicts that take the backbone's maps, with their key paths."""
     if model_cfg.get('neck') is not None:
         neck = model_cfg['neck']
-        return [('model.neck[0]', neck[0])] if isinstance(neck, (list, tuple)) else \
-            [('model.neck', neck)]
+        return (
+            [('model.neck[0]', neck[0])]
+            if isinstance(neck, (list, tuple))
+            else [('model.neck', neck)]
+        )
     found = []
     for key in ('decode_head', 'auxiliary_head'):
         head = model_cfg.get(key)
@@ -95,8 +104,10 @@ def _consumers(model_cfg) -> List[Tuple[str, dict]]:
         elif head is not None:
             found.append((f'model.{key}', head))
     if not found:
-        raise ValueError('the config has no neck, decode_head or auxiliary_head taking the '
-                         'backbone maps: mmtokenmix cannot tell which widths to change')
+        raise ValueError(
+            'the config has no neck, decode_head or auxiliary_head taking the '
+            'backbone maps: mmtokenmix cannot tell which widths to change'
+        )
     return found
 
 
@@ -105,6 +116,7 @@ def plan_backbone_swap(cfg, backbone: dict) -> SwapPlan:
     ``dict(type='mmtokenmix.DFFormer', arch='s18')``) replaces ``cfg.model.backbone``."""
     from mmtokenmix.config_utils import detect_default_scope
     from mmtokenmix.registry import MODELS as OUR_MODELS
+
     scope = detect_default_scope(cfg)
     stock_cfg = cfg.model.backbone
     stock_maps = map_geometry(_build(stock_cfg, scope))
@@ -116,11 +128,13 @@ def plan_backbone_swap(cfg, backbone: dict) -> SwapPlan:
         raise ValueError(
             f'{cfg.filename or "the config"}: its {plan.stock_type} gives {len(stock_maps)} maps '
             f'(strides {[s for _, s in stock_maps]}) and {backbone.get("type")} has only '
-            f'{len(our_maps)} stages; this recipe cannot take it')
+            f'{len(our_maps)} stages; this recipe cannot take it'
+        )
     our_stage_by_stride = {s: i for i, (_, s) in enumerate(our_maps)}
     stock_strides = [s for _, s in stock_maps]
-    if all(s in our_stage_by_stride for s in stock_strides) and \
-            len(set(stock_strides)) == len(stock_strides):
+    if all(s in our_stage_by_stride for s in stock_strides) and len(set(stock_strides)) == len(
+        stock_strides
+    ):
         plan.out_indices = tuple(our_stage_by_stride[s] for s in stock_strides)
     else:
         plan.out_indices = tuple(range(len(our_maps) - len(stock_maps), len(our_maps)))
@@ -128,13 +142,16 @@ def plan_backbone_swap(cfg, backbone: dict) -> SwapPlan:
             f'{plan.stock_type} here is dilated (output strides {stock_strides}); '
             f'{backbone.get("type")} downsamples every stage (strides '
             f'{[our_maps[i][1] for i in plan.out_indices]} for out_indices '
-            f'{plan.out_indices}): the recipe runs, with its heads on coarser maps')
+            f'{plan.out_indices}): the recipe runs, with its heads on coarser maps'
+        )
 
     widths = {}
     for (stock_width, _), i in zip(stock_maps, plan.out_indices):
         if widths.get(stock_width, our_maps[i][0]) != our_maps[i][0]:
-            raise ValueError(f'{plan.stock_type} returns two maps {stock_width} wide: '
-                             'which consumer width is which cannot be told apart')
+            raise ValueError(
+                f'{plan.stock_type} returns two maps {stock_width} wide: '
+                'which consumer width is which cannot be told apart'
+            )
         widths[stock_width] = our_maps[i][0]
     for path, consumer in _consumers(cfg.model):
         for key in WIDTH_KEYS:
@@ -144,11 +161,14 @@ def plan_backbone_swap(cfg, backbone: dict) -> SwapPlan:
             values = list(old) if isinstance(old, (list, tuple)) else [old]
             unknown = [v for v in values if v not in widths]
             if unknown:
-                raise ValueError(f'{path}.{key}={old!r} holds widths {unknown} that '
-                                 f'{plan.stock_type} does not return ({sorted(widths)})')
+                raise ValueError(
+                    f'{path}.{key}={old!r} holds widths {unknown} that '
+                    f'{plan.stock_type} does not return ({sorted(widths)})'
+                )
             new = [widths[v] for v in values]
-            plan.changes.append((f'{path}.{key}', old, new if isinstance(old, (list, tuple))
-                                 else new[0]))
+            plan.changes.append(
+                (f'{path}.{key}', old, new if isinstance(old, (list, tuple)) else new[0])
+            )
     if cfg.model.get('pretrained') is not None:
         plan.changes.append(('model.pretrained', cfg.model.pretrained, None))
     return plan
@@ -179,11 +199,14 @@ def _render(value) -> str:
 def swap_config_text(stock: str, backbone: dict, plan: SwapPlan) -> str:
     """A leaf config that inherits ``stock`` and swaps its backbone as ``plan`` says."""
     args = ', '.join(f'{k}={v!r}' for k, v in backbone.items() if k != 'type')
-    lines = [f"_base_ = {stock!r}",
-             "custom_imports = dict(imports=['mmtokenmix.models'], allow_failed_imports=False)",
-             'model = dict(',
-             f"    backbone=dict(_delete_=True, type={backbone['type']!r}"
-             + (f', {args}' if args else '') + f', out_indices={plan.out_indices!r}),']
+    lines = [
+        f"_base_ = {stock!r}",
+        "custom_imports = dict(imports=['mmtokenmix.models'], allow_failed_imports=False)",
+        'model = dict(',
+        f"    backbone=dict(_delete_=True, type={backbone['type']!r}"
+        + (f', {args}' if args else '')
+        + f', out_indices={plan.out_indices!r}),',
+    ]
     overrides, in_lists = {}, []
     for path, _, new in plan.changes:
         if '[' in path:  # an entry of a list of heads/necks: no dict override reaches it
@@ -201,11 +224,18 @@ def swap_config_text(stock: str, backbone: dict, plan: SwapPlan) -> str:
 def backbone_widths_table(entries: Sequence[Tuple[str, str]]) -> List[Dict]:
     """Rows (type, arch, stage widths, strides) for ``entries`` of (registered type, arch)."""
     from mmtokenmix.registry import MODELS
+
     rows = []
     for type_name, arch in entries:
         cls = MODELS.get(type_name)
         model = cls(arch=arch, out_indices=tuple(range(cls.num_stages)))
         geometry = map_geometry(model)
-        rows.append(dict(type=type_name, arch=arch, widths=[w for w, _ in geometry],
-                         strides=[s for _, s in geometry]))
+        rows.append(
+            dict(
+                type=type_name,
+                arch=arch,
+                widths=[w for w, _ in geometry],
+                strides=[s for _, s in geometry],
+            )
+        )
     return rows

@@ -5,6 +5,7 @@ distributed run, which fails on CPU-only machines: :func:`patch_torch_for_cpu` m
 there. (Checkpoint reading under torch's ``weights_only`` default is
 :mod:`mmtokenmix.checkpoints.files`' job.)
 """
+
 import torch
 
 

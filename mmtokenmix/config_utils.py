@@ -10,6 +10,7 @@
 * :func:`annotation_files`: the annotation files a config reads;
 * :func:`name_image_errors`: image-loading errors that name the file.
 """
+
 import importlib
 import os.path as osp
 
@@ -22,8 +23,11 @@ def adapt_config_to_device(cfg, launcher: str) -> None:
         return
     env_cfg = cfg.setdefault('env_cfg', {})
     env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
-    wrapper = dict(type='MMDistributedDataParallel', broadcast_buffers=False,
-                   find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper = dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False),
+    )
     wrapper.update(cfg.get('model_wrapper_cfg') or {})
     wrapper['device_ids'] = None  # an explicit None beats the Runner's [LOCAL_RANK] default
     cfg.model_wrapper_cfg = wrapper
@@ -57,8 +61,10 @@ def detect_default_scope(cfg) -> str:
         return scope
     model_type = cfg.get('model', {}).get('type')
     if not isinstance(model_type, str):
-        raise ValueError('the config has neither default_scope nor model.type, so it is not '
-                         f'clear which toolbox ({", ".join(TOOLBOXES)}) should run it')
+        raise ValueError(
+            'the config has neither default_scope nor model.type, so it is not '
+            f'clear which toolbox ({", ".join(TOOLBOXES)}) should run it'
+        )
     if '.' in model_type:  # 'mmseg.EncoderDecoder'
         scope = model_type.split('.', 1)[0]
         if scope in TOOLBOXES:
@@ -70,9 +76,11 @@ def detect_default_scope(cfg) -> str:
         if model_type in registry.module_dict:
             found.append(scope)
     if len(found) != 1:
-        raise ValueError(f'cannot tell which toolbox runs model type {model_type!r}: it is '
-                         f'registered in {found or "neither of"} {list(TOOLBOXES)}; set '
-                         "default_scope = 'mmdet' or 'mmseg' in the config")
+        raise ValueError(
+            f'cannot tell which toolbox runs model type {model_type!r}: it is '
+            f'registered in {found or "neither of"} {list(TOOLBOXES)}; set '
+            "default_scope = 'mmdet' or 'mmseg' in the config"
+        )
     return found[0]
 
 
@@ -83,8 +91,7 @@ def optim_wrapper_for_device(optim_wrapper: dict) -> dict:
         return optim_wrapper
     print('mmtokenmix: no GPU, so AmpOptimWrapper -> OptimWrapper (float32 training)')
     amp_only = ('loss_scale', 'dtype', 'use_fsdp')
-    return dict({k: v for k, v in optim_wrapper.items() if k not in amp_only},
-                type='OptimWrapper')
+    return dict({k: v for k, v in optim_wrapper.items() if k not in amp_only}, type='OptimWrapper')
 
 
 def annotation_files(cfg) -> list:
@@ -101,6 +108,7 @@ def annotation_files(cfg) -> list:
         elif isinstance(node, (list, tuple)):
             for value in node:
                 walk(value, root)
+
     walk({k: cfg.get(k) for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
     return list(dict.fromkeys(found))
 
@@ -113,11 +121,13 @@ def dataloader_datasets(cfg) -> list:
     def walk(node):
         if isinstance(node, dict):
             if 'dataset' in node or 'datasets' in node:
-                for inner in ([node['dataset']] if 'dataset' in node else node['datasets']):
+                for inner in [node['dataset']] if 'dataset' in node else node['datasets']:
                     walk(inner)
-            if 'type' in node and ('data_root' in node or 'ann_file' in node or
-                                   'data_prefix' in node):
+            if 'type' in node and (
+                'data_root' in node or 'ann_file' in node or 'data_prefix' in node
+            ):
                 found.append(node)
+
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(split):
             walk(cfg[split].get('dataset'))
@@ -147,14 +157,17 @@ def set_data_root(cfg, data_root: str) -> list:
             ann_file = evaluator.get('ann_file') if isinstance(evaluator, dict) else None
             if not isinstance(ann_file, str):
                 continue
-            old = next((r for r in sorted(old_roots, key=len, reverse=True)
-                        if ann_file.startswith(r)), None)
+            old = next(
+                (r for r in sorted(old_roots, key=len, reverse=True) if ann_file.startswith(r)),
+                None,
+            )
             if old is None:
                 raise ValueError(
                     f'{name}.ann_file {ann_file!r} is not under the datasets\' data_root '
                     f'{sorted(old_roots)}: set it yourself (--cfg-options '
-                    f'{name}.ann_file=...)')
-            new = osp.join(data_root, ann_file[len(old):].lstrip('/'))
+                    f'{name}.ann_file=...)'
+                )
+            new = osp.join(data_root, ann_file[len(old) :].lstrip('/'))
             evaluator['ann_file'] = new
             changes.append((f'{name}.ann_file', ann_file, new))
     return changes
@@ -175,6 +188,7 @@ def name_image_errors(cfg) -> int:
                 step['type'] = 'mmtokenmix.LoadImageFromFile'
                 replaced += 1
             walk(step.get('transforms'))  # TestTimeAug, RandomChoice, ...
+
     for dataset in dataloader_datasets(cfg):
         walk(dataset.get('pipeline'))
     return replaced

@@ -12,6 +12,7 @@ The graph is traced at one input shape (batch and size): the shape-dependent ste
 position-encoding resize and per-sample convolution, DFFormer's filter-base resize and DFT
 matrices) are recorded for that shape, so export at the shape you deploy.
 """
+
 import contextlib
 from typing import List, Sequence, Tuple
 
@@ -29,11 +30,13 @@ def _outputs(model: nn.Module, x: torch.Tensor) -> List[torch.Tensor]:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
-def export_onnx(model: nn.Module, input_shape: Sequence[int], path: str,
-                opset: int = 17) -> List[str]:
+def export_onnx(
+    model: nn.Module, input_shape: Sequence[int], path: str, opset: int = 17
+) -> List[str]:
     """Export ``model`` (eval mode) for inputs of ``input_shape`` (B, C, H, W) to ``path``;
     returns the output names (``out0``, ``out1``, ...)."""
     from .models.mixers.dynamic_filter import DynamicFilter, use_dft_matrices
+
     model = model.eval()
     x = torch.zeros(*input_shape)
     uses_fft = any(isinstance(m, DynamicFilter) for m in model.modules())
@@ -42,8 +45,15 @@ def export_onnx(model: nn.Module, input_shape: Sequence[int], path: str,
         context = use_dft_matrices(model) if uses_fft else contextlib.nullcontext()
         with context:
             try:
-                torch.onnx.export(model, (x,), path, input_names=['input'],
-                                  output_names=names, opset_version=opset, dynamo=False)
+                torch.onnx.export(
+                    model,
+                    (x,),
+                    path,
+                    input_names=['input'],
+                    output_names=names,
+                    opset_version=opset,
+                    dynamo=False,
+                )
             except Exception as e:  # noqa: BLE001  (the exporter raises many types)
                 if 'adaptive_avg_pool2d' in str(e):
                     raise OnnxExportError(
@@ -52,21 +62,23 @@ def export_onnx(model: nn.Module, input_shape: Sequence[int], path: str,
                         "(TransXNet's IDConv: each stage's map to K x K), which ONNX can only "
                         'express when the map size is a multiple of it; export at a size '
                         'whose stage maps (1/4 ... 1/32 of the input) are multiples of K, '
-                        'e.g. 224 x 224 or 448 x 448 (K = 7)') from e
+                        'e.g. 224 x 224 or 448 x 448 (K = 7)'
+                    ) from e
                 if 'fft' in str(e):
                     raise OnnxExportError(
                         f'{type(model).__name__} uses torch.fft, which ONNX cannot express '
                         f'({e}); export it through mmtokenmix.deployment.export_onnx, which '
-                        'switches the FFT filter to DFT matrix products') from e
+                        'switches the FFT filter to DFT matrix products'
+                    ) from e
                 raise
     return names
 
 
-def compare_with_onnxruntime(model: nn.Module, path: str, x: torch.Tensor
-                             ) -> Tuple[float, float]:
+def compare_with_onnxruntime(model: nn.Module, path: str, x: torch.Tensor) -> Tuple[float, float]:
     """Run ``path`` in onnxruntime (CPU) and the eager ``model`` on ``x``; returns the largest
     absolute difference over all outputs and the largest absolute eager value."""
     import onnxruntime
+
     session = onnxruntime.InferenceSession(path, providers=['CPUExecutionProvider'])
     with torch.no_grad():
         expected = _outputs(model.eval(), x)

@@ -20,6 +20,7 @@ official/reconstruction, ``Official Weights``, ``Official Code``), ``Paper`` (``
 * ``Weights`` (a file that loads as it is) and ``Converted From`` (``Weights``, ``Code``: the
   official file and repository behind an entry).
 """
+
 import os.path as osp
 from typing import Dict, List, Tuple
 
@@ -31,8 +32,7 @@ def _default_model_index() -> str:
     checkout for an editable install), else the one at the root of a source checkout."""
     package_dir = osp.dirname(osp.abspath(__file__))
     shipped = osp.join(package_dir, '.mim', 'model-index.yml')
-    return shipped if osp.isfile(shipped) else osp.join(osp.dirname(package_dir),
-                                                        'model-index.yml')
+    return shipped if osp.isfile(shipped) else osp.join(osp.dirname(package_dir), 'model-index.yml')
 
 
 MODEL_INDEX = _default_model_index()
@@ -51,10 +51,13 @@ def load_model_index(path: str = MODEL_INDEX) -> List[Dict]:
         collections = {c['Name']: c for c in data.get('Collections', [])}
         for model in data.get('Models', []):
             if model.get('In Collection') not in collections:
-                raise ValueError(f'{metafile}: model {model.get("Name")!r} is in unknown '
-                                 f'collection {model.get("In Collection")!r}')
-            entries.append(dict(model, Collection=collections[model['In Collection']],
-                                Metafile=metafile))
+                raise ValueError(
+                    f'{metafile}: model {model.get("Name")!r} is in unknown '
+                    f'collection {model.get("In Collection")!r}'
+                )
+            entries.append(
+                dict(model, Collection=collections[model['In Collection']], Metafile=metafile)
+            )
     return entries
 
 
@@ -64,8 +67,7 @@ def input_size(entry: Dict) -> Tuple[int, int]:
     try:
         h, w = (int(v) for v in text.lower().split('x'))
     except ValueError:
-        raise ValueError(f'{entry.get("Name")}: Input Size must be "HxW", got {text!r}') \
-            from None
+        raise ValueError(f'{entry.get("Name")}: Input Size must be "HxW", got {text!r}') from None
     return h, w
 
 

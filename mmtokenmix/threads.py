@@ -3,14 +3,17 @@
 torch gives every process all the machine's cores; with several processes per machine that
 oversubscribes them (2 processes on 2 cores trained 10x slower than with 1 thread each).
 """
+
 import os
 
 import torch
 
-
 # how launchers tell each process how many processes run on its machine
-LOCAL_PROCESS_COUNT_VARS = ('LOCAL_WORLD_SIZE', 'SLURM_NTASKS_PER_NODE',
-                            'OMPI_COMM_WORLD_LOCAL_SIZE')
+LOCAL_PROCESS_COUNT_VARS = (
+    'LOCAL_WORLD_SIZE',
+    'SLURM_NTASKS_PER_NODE',
+    'OMPI_COMM_WORLD_LOCAL_SIZE',
+)
 
 
 def threads_per_process(launcher: str, environ=None, cores: int = None):
@@ -35,5 +38,7 @@ def share_cpu_cores(launcher: str) -> None:
     if threads is not None:
         torch.set_num_threads(threads)
         os.environ['OMP_NUM_THREADS'] = str(threads)
-        print(f'mmtokenmix: {threads} CPU thread(s) per process (cores shared by the '
-              'processes of this machine; set OMP_NUM_THREADS to choose)')
+        print(
+            f'mmtokenmix: {threads} CPU thread(s) per process (cores shared by the '
+            'processes of this machine; set OMP_NUM_THREADS to choose)'
+        )

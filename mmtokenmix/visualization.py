@@ -1,4 +1,5 @@
 """Visualizers for the toolboxes' tools, registered as ``mmtokenmix.<name>``."""
+
 import numpy as np
 from mmseg.visualization import SegLocalVisualizer as _MMSegLocalVisualizer
 

@@ -20,11 +20,13 @@ def load_tool(relpath: str):
     spec.loader.exec_module(module)
     return module
 
+
 if os.environ.get('PYTEST_XDIST_WORKER'):
     # several test processes share the cores: one thread each (and in the tools they start),
     # or 2 workers x 2 threads oversubscribe 2 cores
     os.environ['OMP_NUM_THREADS'] = '1'
     import torch
+
     torch.set_num_threads(1)
 
 
@@ -37,6 +39,7 @@ def repo_root():
 def toy_workdir(tmp_path_factory):
     """A working directory with the toy dataset at ``data/toy`` (as the configs expect)."""
     from mmtokenmix.datasets import make_toy_dataset
+
     root = tmp_path_factory.mktemp('toy')
     make_toy_dataset(str(root / 'data' / 'toy'), num_train=16, num_val=8, seed=1)
     return root
@@ -47,25 +50,29 @@ def seg_batch(num_classes, sizes, seed=0):
     import torch
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
+
     g = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for h, w in sizes:
         inputs.append(torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8))
-        sample = SegDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
-                                             pad_shape=(h, w)))
-        sample.gt_sem_seg = PixelData(
-            data=torch.randint(0, num_classes, (1, h, w), generator=g))
+        sample = SegDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+        sample.gt_sem_seg = PixelData(data=torch.randint(0, num_classes, (1, h, w), generator=g))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
 
-def det_batch(with_mask, shapes=((3, 128, 160), (3, 96, 128)), num_items=(2, 1),
-              num_classes=3):
+def det_batch(with_mask, shapes=((3, 128, 160), (3, 96, 128)), num_items=(2, 1), num_classes=3):
     """An mmdet training batch of random images and boxes (and masks) from mmdet's own
     ``demo_mm_inputs``."""
     from mmdet.testing import demo_mm_inputs
-    return demo_mm_inputs(len(shapes), [list(s) for s in shapes], num_items=list(num_items),
-                          num_classes=num_classes, with_mask=with_mask)
+
+    return demo_mm_inputs(
+        len(shapes),
+        [list(s) for s in shapes],
+        num_items=list(num_items),
+        num_classes=num_classes,
+        with_mask=with_mask,
+    )
 
 
 def free_port() -> int:
@@ -81,9 +88,11 @@ def final_metrics(work_dir, *names: str) -> dict:
     import glob
     import json
     import math
+
     found = []
-    for path in sorted(glob.glob(osp.join(str(work_dir), '**', '*.json'), recursive=True),
-                       key=os.path.getmtime):
+    for path in sorted(
+        glob.glob(osp.join(str(work_dir), '**', '*.json'), recursive=True), key=os.path.getmtime
+    ):
         with open(path) as f:
             for line in f:
                 try:
@@ -102,12 +111,15 @@ def final_metrics(work_dir, *names: str) -> dict:
 def run_tool(args, cwd, timeout=600, env=None):
     """Run a tools/ command like a user does; fail the test with its output if it fails."""
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
-    proc = subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
     if proc.returncode != 0:
-        pytest.fail(f'{" ".join(map(str, args))} exited {proc.returncode}\n'
-                    f'--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n'
-                    f'{proc.stderr[-6000:]}')
+        pytest.fail(
+            f'{" ".join(map(str, args))} exited {proc.returncode}\n'
+            f'--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n'
+            f'{proc.stderr[-6000:]}'
+        )
     return proc.stdout + proc.stderr
 
 
@@ -116,9 +128,10 @@ def _reset_mmengine_globals():
     """mmengine keeps the default scope, loggers and message hubs process-wide; tests that
     build runners or models in-process must not leak them into each other."""
     yield
-    from mmengine.registry import DefaultScope
     from mmengine.logging import MessageHub, MMLogger
+    from mmengine.registry import DefaultScope
     from mmengine.visualization import Visualizer
+
     for cls in (DefaultScope, MessageHub, MMLogger, Visualizer):
         cls._instance_dict.clear()
 
@@ -137,6 +150,7 @@ def silent_server():
 def _serve(root, handler_cls):
     """Serve ``handler_cls`` (quiet) on 127.0.0.1 while the fixture lives; yields
     ``(root, base URL)``."""
+
     class Quiet(handler_cls):
         def log_message(self, *args):
             pass
@@ -177,7 +191,7 @@ def truncating_server(tmp_path):
                 self.send_header('Content-Length', str(len(data)))
             self.send_header('Connection', 'close')
             self.end_headers()
-            self.wfile.write(data[:len(data) // 2])
+            self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
 

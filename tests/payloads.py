@@ -1,5 +1,6 @@
 """Hostile checkpoint files for the safe-loading tests: each writes ``marker`` if anything
 loads it the unsafe way."""
+
 from typing import Tuple
 
 import torch

@@ -12,6 +12,7 @@ orders. So the file keeps one recording per instruction set, keyed by
 ``torch.backends.cpu.get_cpu_capability()``; the saved ones were recorded from the same code
 on an Intel CPU with AVX-512/AMX ("AVX512") and on an AMD EPYC with AVX2 ("AVX2").
 """
+
 import os.path as osp
 import zlib
 from typing import Dict, List, Tuple
@@ -24,6 +25,7 @@ DATA = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'reference_outputs.n
 def cpu_capability() -> str:
     """The instruction set PyTorch dispatches its CPU kernels for on this machine."""
     return torch.backends.cpu.get_cpu_capability()
+
 
 # name: (backbone config, input shape)
 CASES = {
@@ -56,6 +58,7 @@ def fill_by_key(model: torch.nn.Module):
 def build_case(name: str) -> Tuple[torch.nn.Module, torch.Tensor]:
     import mmtokenmix.models  # noqa: F401 (registers the backbones)
     from mmtokenmix.registry import MODELS
+
     cfg, shape = CASES[name]
     model = MODELS.build(dict(cfg))
     fill_by_key(model)
@@ -66,6 +69,7 @@ def build_case(name: str) -> Tuple[torch.nn.Module, torch.Tensor]:
 def run_case(model: torch.nn.Module, x: torch.Tensor) -> Dict[str, List[torch.Tensor]]:
     """Outputs of the plain (upstream) path and of the inference fast path."""
     from mmtokenmix.models import fast_paths
+
     outs = {}
     with torch.no_grad():
         for label, enabled in (('plain', False), ('fast', True)):
@@ -76,10 +80,14 @@ def run_case(model: torch.nn.Module, x: torch.Tensor) -> Dict[str, List[torch.Te
 
 if __name__ == '__main__':
     import numpy as np
+
     torch.set_num_threads(1)
     capability = cpu_capability()
-    saved = {k: v for k, v in np.load(DATA).items() if not k.startswith(capability + '/')} \
-        if osp.exists(DATA) else {}
+    saved = (
+        {k: v for k, v in np.load(DATA).items() if not k.startswith(capability + '/')}
+        if osp.exists(DATA)
+        else {}
+    )
     for case in CASES:
         for path, tensors in run_case(*build_case(case)).items():
             for i, t in enumerate(tensors):

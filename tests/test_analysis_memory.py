@@ -1,5 +1,6 @@
 """The peak of CPU tensor memory of a call, from the profiler's allocation record (what the
 training benchmark reports)."""
+
 import torch
 
 from mmtokenmix.analysis import peak_allocated_of

@@ -2,6 +2,7 @@
 once for all of them on small architectures: output shapes at odd sizes, out_indices, input
 checks, frozen_stages, norm_eval, with_cp, bad arguments and strict checkpoint loading. A new
 backbone only needs an entry in SPECS."""
+
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List
@@ -23,10 +24,10 @@ def ceil_div(a: int, b: int) -> int:
 
 @dataclass
 class Spec:
-    cfg: dict                      # a small architecture
+    cfg: dict  # a small architecture
     first_size: Callable[[int], int]  # side of stage 0's map for an input side
-    halvings: List[int]            # per stage: 1 if it halves the previous map (ceil)
-    stem: List[str]                # parameter-name prefixes of the stem
+    halvings: List[int]  # per stage: 1 if it halves the previous map (ceil)
+    stem: List[str]  # parameter-name prefixes of the stem
     stages: Callable[[int], List[str]]  # ... of stage i (downsampling, blocks, its parameters)
     out_norm: Callable[[int], str] = None  # name of the output norm of stage i (None: none)
     min_size: int = 1
@@ -34,42 +35,96 @@ class Spec:
 
 
 TINY4 = dict(depths=[1, 1, 1, 1], dims=[16, 32, 64, 128])
-METAFORMER_STAGES = (lambda i: [f'stages.{i}.'] + ([f'downsample_layers.{i}.'] if i else []))
+
+
+def metaformer_stage_prefixes(i):
+    return [f'stages.{i}.'] + ([f'downsample_layers.{i}.'] if i else [])
+
+
 SPECS = {
     'TransXNet': Spec(
-        dict(type='TransXNet', arch=dict(TINY4, num_groups=[2] * 4, sr_ratios=[8, 4, 2, 1],
-                                         num_heads=[1, 2, 2, 4])),
-        lambda n: ceil_div(n, 4), [0, 1, 1, 1], ['patch_embed.'],
-        lambda i: [f'network.{2 * i}.', f'relative_pos_enc.{i}'] +
-        ([f'network.{2 * i - 1}.'] if i else []), lambda i: f'norm{2 * i}'),
+        dict(
+            type='TransXNet',
+            arch=dict(TINY4, num_groups=[2] * 4, sr_ratios=[8, 4, 2, 1], num_heads=[1, 2, 2, 4]),
+        ),
+        lambda n: ceil_div(n, 4),
+        [0, 1, 1, 1],
+        ['patch_embed.'],
+        lambda i: (
+            [f'network.{2 * i}.', f'relative_pos_enc.{i}']
+            + ([f'network.{2 * i - 1}.'] if i else [])
+        ),
+        lambda i: f'norm{2 * i}',
+    ),
     'DFFormer': Spec(
         dict(type='DFFormer', arch=dict(TINY4, mixers=['dynamic_filter'] * 4), nominal_size=64),
-        lambda n: (n - 3) // 4 + 1, [0, 1, 1, 1], ['downsample_layers.0.'], METAFORMER_STAGES,
-        lambda i: f'norm{i}', min_size=3),
+        lambda n: (n - 3) // 4 + 1,
+        [0, 1, 1, 1],
+        ['downsample_layers.0.'],
+        metaformer_stage_prefixes,
+        lambda i: f'norm{i}',
+        min_size=3,
+    ),
     'CDFFormer': Spec(
-        dict(type='CDFFormer', arch=dict(TINY4, mixers=['sepconv'] * 2 + ['dynamic_filter'] * 2),
-             nominal_size=64),
-        lambda n: (n - 3) // 4 + 1, [0, 1, 1, 1], ['downsample_layers.0.'], METAFORMER_STAGES,
-        lambda i: f'norm{i}', min_size=3),
+        dict(
+            type='CDFFormer',
+            arch=dict(TINY4, mixers=['sepconv'] * 2 + ['dynamic_filter'] * 2),
+            nominal_size=64,
+        ),
+        lambda n: (n - 3) // 4 + 1,
+        [0, 1, 1, 1],
+        ['downsample_layers.0.'],
+        metaformer_stage_prefixes,
+        lambda i: f'norm{i}',
+        min_size=3,
+    ),
     'MetaFormer': Spec(
         dict(type='MetaFormer', arch=dict(TINY4, mixers=['sepconv'] * 2 + ['attention'] * 2)),
-        lambda n: (n - 3) // 4 + 1, [0, 1, 1, 1], ['downsample_layers.0.'], METAFORMER_STAGES,
-        lambda i: f'norm{i}', min_size=3),
+        lambda n: (n - 3) // 4 + 1,
+        [0, 1, 1, 1],
+        ['downsample_layers.0.'],
+        metaformer_stage_prefixes,
+        lambda i: f'norm{i}',
+        min_size=3,
+    ),
     'DMFormer': Spec(
-        dict(type='DMFormer', arch=TINY4), lambda n: ceil_div(n, 4), [0, 1, 1, 1],
-        ['downsample_layers.0.'], METAFORMER_STAGES, lambda i: f'norm{i}'),
+        dict(type='DMFormer', arch=TINY4),
+        lambda n: ceil_div(n, 4),
+        [0, 1, 1, 1],
+        ['downsample_layers.0.'],
+        metaformer_stage_prefixes,
+        lambda i: f'norm{i}',
+    ),
     # the other papers' mixers in the shared skeleton (one per stage)
     'MixerNet': Spec(
         dict(type='MixerNet', arch=dict(TINY4, mixers=['dmixer', 'xfa', 'dma', 'pooling'])),
-        lambda n: (n - 3) // 4 + 1, [0, 1, 1, 1], ['downsample_layers.0.'], METAFORMER_STAGES,
-        lambda i: f'norm{i}', min_size=3),
+        lambda n: (n - 3) // 4 + 1,
+        [0, 1, 1, 1],
+        ['downsample_layers.0.'],
+        metaformer_stage_prefixes,
+        lambda i: f'norm{i}',
+        min_size=3,
+    ),
     'XFormer': Spec(
-        dict(type='XFormer', out_indices=(0, 1, 2, 3, 4), arch=dict(
-            kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'], dims=[8, 16, 24, 32, 40],
-            strides=[1, 2, 2, 2, 2], depths=[1, 1, 1, 1, 1], expand_ratios=[2] * 5,
-            transformer_dims=[None, None, 16, 16, 16], ffn_dims=[None, None, 32, 32, 32]),
-            attn_cfg=dict(variant='xca', num_heads=2)),
-        lambda n: ceil_div(n, 2), [0, 1, 1, 1, 1], ['stem.'], lambda i: [f'layers.{i}.']),
+        dict(
+            type='XFormer',
+            out_indices=(0, 1, 2, 3, 4),
+            arch=dict(
+                kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'],
+                dims=[8, 16, 24, 32, 40],
+                strides=[1, 2, 2, 2, 2],
+                depths=[1, 1, 1, 1, 1],
+                expand_ratios=[2] * 5,
+                transformer_dims=[None, None, 16, 16, 16],
+                ffn_dims=[None, None, 32, 32, 32],
+            ),
+            attn_cfg=dict(variant='xca', num_heads=2),
+        ),
+        lambda n: ceil_div(n, 2),
+        [0, 1, 1, 1, 1],
+        ['stem.'],
+        lambda i: [f'layers.{i}.'],
+    ),
 }
 NAMES = sorted(SPECS)
 
@@ -88,8 +143,11 @@ def randomised(name: str) -> DenseBackbone:
 
 
 def test_every_registered_backbone_has_a_spec():
-    registered = {name for name, cls in MODELS.module_dict.items()
-                  if isinstance(cls, type) and issubclass(cls, DenseBackbone)}
+    registered = {
+        name
+        for name, cls in MODELS.module_dict.items()
+        if isinstance(cls, type) and issubclass(cls, DenseBackbone)
+    }
     assert registered == set(SPECS)
 
 
@@ -134,7 +192,8 @@ def test_every_returned_map_comes_out_of_its_output_norm(name):
     seen = {}
     for stage, norm_name in model.out_norm_names.items():
         getattr(model, norm_name).register_forward_hook(
-            lambda m, args, out, stage=stage: seen.setdefault(stage, out))
+            lambda m, args, out, stage=stage: seen.setdefault(stage, out)
+        )
     with torch.no_grad():
         outs = model(torch.randn(1, 3, 64, 64))
     assert sorted(seen) == list(model.out_indices)
@@ -209,6 +268,7 @@ def test_with_cp_recomputes_each_block_with_the_same_outputs_and_gradients(name,
     import torch.utils.checkpoint as cp
 
     from mmtokenmix.models.backbones import base
+
     model = build(name, drop_path_rate=0.1)
     model_cp = build(name, drop_path_rate=0.1, with_cp=True)
     model_cp.load_state_dict(model.state_dict())
@@ -226,16 +286,16 @@ def test_with_cp_recomputes_each_block_with_the_same_outputs_and_gradients(name,
         torch.manual_seed(1)
         outs = m(x)
         sum((o * (i + 1)).mean() for i, o in enumerate(outs)).backward()
-        results.append(([o.detach() for o in outs],
-                        {n: p.grad.clone() for n, p in m.named_parameters()}))
+        results.append(
+            ([o.detach() for o in outs], {n: p.grad.clone() for n, p in m.named_parameters()})
+        )
     blocks = [b for m in model_cp.modules() if isinstance(m, base.StageBlocks) for b in m]
     assert len(calls) == len(blocks) and set(map(id, calls)) == set(map(id, blocks))
     for a, b in zip(results[0][0], results[1][0]):
         torch.testing.assert_close(a, b)
     assert results[0][1].keys() == results[1][1].keys()
     for n in results[0][1]:
-        torch.testing.assert_close(results[0][1][n], results[1][1][n], rtol=1e-4, atol=1e-6,
-                                   msg=n)
+        torch.testing.assert_close(results[0][1][n], results[1][1][n], rtol=1e-4, atol=1e-6, msg=n)
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -289,8 +349,7 @@ def test_pretrained_checkpoints_load_strictly(name, tmp_path):
 def test_construction_finishes_once_after_init(name):
     model = build(name)
     assert model.out_channels and len(model.out_channels) == model.num_stages
-    assert model.in_channels == 3 and math.isfinite(sum(p.sum().item()
-                                                        for p in model.parameters()))
+    assert model.in_channels == 3 and math.isfinite(sum(p.sum().item() for p in model.parameters()))
 
     class WithoutHooks(DenseBackbone):
         def __init__(self):
@@ -312,6 +371,7 @@ def test_construction_finishes_after_the_outermost_init():
     """A class built on a backbone (as the classifiers are) gets finish_construction once,
     after its own __init__: the paper's initialisation then covers what it added."""
     from mmtokenmix.models import TransXNet
+
     calls = []
 
     class WithHead(TransXNet):

@@ -2,6 +2,7 @@
 recipes (read from the installed packages) the way the README shows -- only the backbone, its
 out_indices and the widths its consumer takes change -- builds through mmdet's/mmseg's
 registries, runs one training step and predicts."""
+
 import pytest
 import torch
 from conftest import det_batch, seg_batch
@@ -9,8 +10,12 @@ from mmengine import Config
 
 import mmtokenmix.models  # noqa: F401
 from mmtokenmix.analysis import build_model_from_config
-from mmtokenmix.backbone_swap import (plan_backbone_swap, stock_config_path, swap_backbone,
-                                      swap_config_text)
+from mmtokenmix.backbone_swap import (
+    plan_backbone_swap,
+    stock_config_path,
+    swap_backbone,
+    swap_config_text,
+)
 
 FAMILIES = {
     'TransXNet': dict(type='mmtokenmix.TransXNet', arch='t'),
@@ -61,8 +66,11 @@ def test_backbone_swapped_into_a_stock_recipe_trains_and_predicts(family, recipe
     else:
         # DINO picks its 900 queries among the encoder's tokens: 256x256 gives 1,360 of them
         side = 256 if 'dino' in recipe else 128
-        batch = det_batch(with_mask='mask' in recipe, shapes=((3, side, side + 32),
-                                                               (3, side, side)), num_classes=80)
+        batch = det_batch(
+            with_mask='mask' in recipe,
+            shapes=((3, side, side + 32), (3, side, side)),
+            num_classes=80,
+        )
     model.train()
     losses = model(**model.data_preprocessor(batch, True), mode='loss')
     loss, log_vars = model.parse_losses(losses)
@@ -101,8 +109,9 @@ def test_swap_plan_matches_strides_and_writes_a_leaf_config_that_builds(tmp_path
 
 
 def test_dilated_recipes_get_a_note_and_stock_weights_are_dropped():
-    cfg = Config.fromfile(stock_config_path(
-        'mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb4-80k_ade20k-512x512.py'))
+    cfg = Config.fromfile(
+        stock_config_path('mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb4-80k_ade20k-512x512.py')
+    )
     plan = plan_backbone_swap(cfg, FAMILIES['DMFormer'])
     assert [s for _, s in plan.stock_maps] == [4, 8, 8, 8]
     assert plan.out_indices == (0, 1, 2, 3)
@@ -143,6 +152,7 @@ def test_deformable_detr_losses_stay_finite_over_seeds(family):
     bias and box branches there; the Runner always calls it): the stock ResNet-50 then fails
     on some seeds too. Initialised, the losses are finite on every seed."""
     import numpy as np
+
     recipe = 'mmdet::deformable_detr/deformable-detr_r50_16xb2-50e_coco.py'
     for seed in (1, 2, 3):
         cfg = Config.fromfile(stock_config_path(recipe))
@@ -161,12 +171,18 @@ def test_docs_table_lists_the_widths_of_every_variant():
     import os.path as osp
 
     from conftest import REPO, load_tool
+
     from mmtokenmix.backbone_swap import backbone_widths_table
     from mmtokenmix.registry import MODELS
-    documented = [line for line in open(osp.join(REPO, 'docs', 'backbone_swap.md'))
-                  if line.startswith('| mmtokenmix.')]
+
+    documented = [
+        line
+        for line in open(osp.join(REPO, 'docs', 'backbone_swap.md'))
+        if line.startswith('| mmtokenmix.')
+    ]
     families = load_tool('tools/misc/swap_backbone.py').FAMILIES
     rows = backbone_widths_table([(f, a) for f in families for a in MODELS.get(f).arch_settings])
-    expected = [f"| mmtokenmix.{r['type']} | {r['arch']} | {r['widths']} | {r['strides']} |\n"
-                for r in rows]
+    expected = [
+        f"| mmtokenmix.{r['type']} | {r['arch']} | {r['widths']} | {r['strides']} |\n" for r in rows
+    ]
     assert documented == expected

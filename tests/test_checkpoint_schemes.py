@@ -2,6 +2,7 @@
 is resolved as mmengine resolves it and read weights-only once mmtokenmix is imported; nothing
 is refused for its scheme. The URL tables are replaced by ones pointing at a server on
 127.0.0.1."""
+
 import hashlib
 import os.path as osp
 
@@ -36,6 +37,7 @@ def _named_by_hash(folder, stem, obj):
 
 def _tables(monkeypatch, torchvision=None, openmmlab=None, mmcls=None, deprecated=None):
     from mmengine.runner import checkpoint
+
     monkeypatch.setattr(checkpoint, 'get_torchvision_models', lambda: dict(torchvision or {}))
     monkeypatch.setattr(checkpoint, 'get_external_models', lambda: dict(openmmlab or {}))
     monkeypatch.setattr(checkpoint, 'get_mmcls_models', lambda: dict(mmcls or {}))
@@ -44,14 +46,17 @@ def _tables(monkeypatch, torchvision=None, openmmlab=None, mmcls=None, deprecate
 
 def test_every_mmengine_scheme_has_a_weights_only_loader():
     from mmengine.runner.checkpoint import CheckpointLoader
+
     for prefix, loader in CheckpointLoader._schemes.items():
         assert loader.__module__.startswith('mmtokenmix.checkpoints'), (prefix, loader)
         assert loader.__name__.endswith('_weights_only'), (prefix, loader.__name__)
 
 
 def test_torchvision_scheme_downloads_into_torch_hub_and_reads_weights_only(
-        file_server, hub, monkeypatch):
+    file_server, hub, monkeypatch
+):
     from mmengine.runner.checkpoint import CheckpointLoader
+
     root, base = file_server
     weights = {'conv1.weight': torch.randn(4, 3, 3, 3)}
     name = _named_by_hash(root, 'resnet18', weights)
@@ -63,8 +68,9 @@ def test_torchvision_scheme_downloads_into_torch_hub_and_reads_weights_only(
 
     (root / name).unlink()  # a file torch hub downloaded earlier (no record of ours) is reused
     (hub / (name + '.source.json')).unlink()
-    assert torch.equal(load_checkpoint_file('torchvision://resnet18')['conv1.weight'],
-                       weights['conv1.weight'])
+    assert torch.equal(
+        load_checkpoint_file('torchvision://resnet18')['conv1.weight'], weights['conv1.weight']
+    )
     with pytest.raises(CheckpointFileError, match="no model 'resnet19'"):
         load_checkpoint_file('torchvision://resnet19')
 
@@ -74,8 +80,12 @@ def test_schemes_refuse_payloads(file_server, hub, monkeypatch, tmp_path, payloa
     root, base = file_server
     marker = tmp_path / 'marker'
     payload(root / 'evil.pth', marker)
-    _tables(monkeypatch, torchvision={'evil': f'{base}/evil.pth'},
-            openmmlab={'evil': f'{base}/evil.pth'}, mmcls={'evil': f'{base}/evil.pth'})
+    _tables(
+        monkeypatch,
+        torchvision={'evil': f'{base}/evil.pth'},
+        openmmlab={'evil': f'{base}/evil.pth'},
+        mmcls={'evil': f'{base}/evil.pth'},
+    )
     for uri in ('torchvision://evil', 'open-mmlab://evil', 'mmcls://evil'):
         with pytest.raises(CheckpointFileError, match='refusing'):
             load_checkpoint_file(uri)
@@ -83,17 +93,20 @@ def test_schemes_refuse_payloads(file_server, hub, monkeypatch, tmp_path, payloa
     assert not (hub / 'evil.pth').exists()  # refused downloads are not kept
 
 
-def test_open_mmlab_scheme_follows_deprecations_and_mmengine_home(file_server, hub, monkeypatch,
-                                                                  tmp_path):
+def test_open_mmlab_scheme_follows_deprecations_and_mmengine_home(
+    file_server, hub, monkeypatch, tmp_path
+):
     root, base = file_server
-    weights = {'w': torch.arange(3.)}
+    weights = {'w': torch.arange(3.0)}
     name = _named_by_hash(root, 'resnet50_v1c', weights)
     home = tmp_path / 'mmengine_home'
     home.mkdir()
     torch.save({'w': torch.ones(2)}, home / 'local_model.pth')
-    _tables(monkeypatch, openmmlab={'resnet50_v1c': f'{base}/{name}',
-                                    'local': 'local_model.pth'},
-            deprecated={'resnet50_old': 'resnet50_v1c'})
+    _tables(
+        monkeypatch,
+        openmmlab={'resnet50_v1c': f'{base}/{name}', 'local': 'local_model.pth'},
+        deprecated={'resnet50_old': 'resnet50_v1c'},
+    )
     for uri in ('open-mmlab://resnet50_v1c', 'openmmlab://resnet50_old'):
         assert torch.equal(load_checkpoint_file(uri)['w'], weights['w'])
     assert torch.equal(load_checkpoint_file('open-mmlab://local')['w'], torch.ones(2))
@@ -101,8 +114,11 @@ def test_open_mmlab_scheme_follows_deprecations_and_mmengine_home(file_server, h
 
 def test_mmcls_scheme_keeps_backbone_weights(file_server, hub, monkeypatch):
     root, base = file_server
-    name = _named_by_hash(root, 'resnet18_8xb32_in1k', {'state_dict': {
-        'backbone.conv1.weight': torch.ones(1), 'head.fc.weight': torch.zeros(1)}})
+    name = _named_by_hash(
+        root,
+        'resnet18_8xb32_in1k',
+        {'state_dict': {'backbone.conv1.weight': torch.ones(1), 'head.fc.weight': torch.zeros(1)}},
+    )
     _tables(monkeypatch, mmcls={'resnet18': f'{base}/{name}'})
     loaded = load_checkpoint_file('mmcls://resnet18')
     assert list(loaded['state_dict']) == ['conv1.weight']
@@ -131,9 +147,11 @@ def test_s3_scheme_reads_the_file_backends_bytes_weights_only(tmp_path, monkeypa
     torch.save({'w': torch.ones(2)}, good)
     blobs['s3://bucket/good.pth'] = blobs['cluster:s3://bucket/good.pth'] = good.read_bytes()
     marker = tmp_path / 'marker'
-    blobs['s3://bucket/evil.pth'] = open(torchscript_payload(tmp_path / 'e.pth', marker),
-                                         'rb').read()
+    blobs['s3://bucket/evil.pth'] = open(
+        torchscript_payload(tmp_path / 'e.pth', marker), 'rb'
+    ).read()
     from mmengine.runner.checkpoint import CheckpointLoader
+
     for uri in ('s3://bucket/good.pth', 'cluster:s3://bucket/good.pth'):
         assert torch.equal(CheckpointLoader.load_checkpoint(uri)['w'], torch.ones(2))
     with pytest.raises(CheckpointFileError, match="TorchScript.*|'s3://bucket/evil.pth'"):
@@ -156,6 +174,7 @@ def test_stock_mmdet_backbone_initialised_from_torchvision_scheme(file_server, h
     initialises from torchvision:// with mmtokenmix imported."""
     import torchvision
     from mmdet.models.backbones import ResNet
+
     root, base = file_server
     reference = torchvision.models.resnet18()
     name = _named_by_hash(root, 'resnet18', reference.state_dict())
@@ -171,6 +190,7 @@ def test_a_missing_file_is_still_a_file_not_found_error(tmp_path):
     """mmengine's local loader raises FileNotFoundError for a missing file; with mmtokenmix
     imported, code catching that still catches it."""
     from mmengine.runner.checkpoint import CheckpointLoader
+
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         CheckpointLoader.load_checkpoint(str(tmp_path / 'missing.pth'))
     with pytest.raises(CheckpointFileError):

@@ -16,8 +16,9 @@ def _save(obj, path):
     return str(path)
 
 
-@pytest.mark.parametrize('container', ['raw', 'state_dict', 'model', 'state_dict_ema',
-                                       'module_prefix'])
+@pytest.mark.parametrize(
+    'container', ['raw', 'state_dict', 'model', 'state_dict_ema', 'module_prefix']
+)
 def test_official_imagenet_checkpoint_loads_strictly(tmp_path, container):
     sd = random_state_dict(official_shapes('t'), seed=1)
     if container == 'raw':
@@ -46,12 +47,15 @@ def test_state_dict_is_preferred_over_ema_like_upstream(tmp_path):
     torch.testing.assert_close(model.state_dict()['relative_pos_enc.0'], sd['relative_pos_enc.0'])
 
 
-@pytest.mark.parametrize('damage,listed', [
-    ('drop', 'missing keys (1):\n    network.4.3.mlp.fc1.0.weight'),
-    ('extra', 'unexpected keys (1):\n    network.4.3.mlp.extra'),
-    ('shape', 'relative_pos_enc.1: checkpoint (1, 2, 3136, 49) vs model (1, 2, 784, 49)'),
-    ('arch', 'missing keys'),
-])
+@pytest.mark.parametrize(
+    'damage,listed',
+    [
+        ('drop', 'missing keys (1):\n    network.4.3.mlp.fc1.0.weight'),
+        ('extra', 'unexpected keys (1):\n    network.4.3.mlp.extra'),
+        ('shape', 'relative_pos_enc.1: checkpoint (1, 2, 3136, 49) vs model (1, 2, 784, 49)'),
+        ('arch', 'missing keys'),
+    ],
+)
 def test_damaged_checkpoint_fails_listing_keys(tmp_path, damage, listed):
     sd = random_state_dict(official_shapes('t'), seed=1)
     if damage == 'drop':
@@ -73,8 +77,9 @@ def test_damaged_checkpoint_fails_listing_keys(tmp_path, damage, listed):
 
 
 def test_missing_checkpoint_file_says_what_to_do(tmp_path):
-    model = TransXNet('t', init_cfg=dict(type='Pretrained',
-                                         checkpoint=str(tmp_path / 'transx-t.pth.tar')))
+    model = TransXNet(
+        't', init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'transx-t.pth.tar'))
+    )
     with pytest.raises(FileNotFoundError, match='init_cfg=None'):
         model.init_weights()
 
@@ -84,8 +89,11 @@ def test_prefix_loads_the_backbone_of_a_dense_checkpoint(tmp_path):
     whole = {'backbone.' + k: v for k, v in backbone.items()}
     whole['neck.lateral_convs.0.conv.weight'] = torch.zeros(256, 96, 1, 1)
     path = _save({'meta': {}, 'state_dict': whole}, tmp_path / 'retinanet_tiny.pth')
-    model = TransXNet('t', out_indices=(1, 2, 3),
-                      init_cfg=dict(type='Pretrained', checkpoint=path, prefix='backbone.'))
+    model = TransXNet(
+        't',
+        out_indices=(1, 2, 3),
+        init_cfg=dict(type='Pretrained', checkpoint=path, prefix='backbone.'),
+    )
     model.init_weights()
     torch.testing.assert_close(model.state_dict()['norm2.weight'], backbone['norm2.weight'])
 
@@ -97,8 +105,12 @@ def _detector_checkpoint(seed=5):
     from official_layout import official_dense_shapes
 
     from mmtokenmix.analysis import build_model_from_config
-    detector = build_model_from_config(Config.fromfile(osp.join(
-        osp.dirname(osp.dirname(__file__)), 'configs/retinanet_transxnet_t_coco.py')))
+
+    detector = build_model_from_config(
+        Config.fromfile(
+            osp.join(osp.dirname(osp.dirname(__file__)), 'configs/retinanet_transxnet_t_coco.py')
+        )
+    )
     shapes = official_dense_shapes('retinanet')
     assert {k: tuple(v.shape) for k, v in detector.state_dict().items()} == dict(shapes)
     return detector, random_state_dict(shapes, seed=seed)
@@ -106,14 +118,21 @@ def _detector_checkpoint(seed=5):
 
 def test_converter_round_trips_a_whole_detector_checkpoint(tmp_path, repo_root):
     detector, sd = _detector_checkpoint()
-    src = _save({'meta': {'mmdet_version': '2.28.2'}, 'state_dict': sd,
-                 'optimizer': {'state': {}}}, tmp_path / 'retinanet_tiny.pth')
+    src = _save(
+        {'meta': {'mmdet_version': '2.28.2'}, 'state_dict': sd, 'optimizer': {'state': {}}},
+        tmp_path / 'retinanet_tiny.pth',
+    )
     dst = tmp_path / 'converted.pth'
-    out = subprocess.run([sys.executable, 'tools/model_converters/transxnet2mmtokenmix.py',
-                          src, str(dst)], cwd=repo_root, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, 'tools/model_converters/transxnet2mmtokenmix.py', src, str(dst)],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert 'TransXNet-T (whole retinanet model' in out.stdout
     from mmengine.runner import load_checkpoint
+
     load_checkpoint(detector, str(dst), strict=True)
     for k, v in detector.state_dict().items():
         torch.testing.assert_close(v, sd[k], msg=k)

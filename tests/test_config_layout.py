@@ -1,6 +1,7 @@
 """The config layout, checked by its properties: backbone-neutral head/dataset/schedule bases,
 one backbone base per family variant, leaves that combine them; every neck/head takes the
 widths the backbone really returns; every leaf has its recipe's facts (RECIPES below)."""
+
 import ast
 import glob
 import os.path as osp
@@ -56,19 +57,27 @@ FAMILY_RECIPES = {
     ('sfpn', 'dmformer', 'ade20k'): dict(images_per_gpu=2),
 }
 # the stochastic depth of the dense recipes per family (variant); the toy runs use none
-DROP_PATH = {'transxnet': dict(t=0.1, s=0.2, b=0.3), 'dfformer': 0.0, 'cdfformer': 0.0,
-             'dmformer': 0.1, 'xformer': None}
+DROP_PATH = {
+    'transxnet': dict(t=0.1, s=0.2, b=0.3),
+    'dfformer': 0.0,
+    'cdfformer': 0.0,
+    'dmformer': 0.1,
+    'xformer': None,
+}
 FIELDS = ('optimizer', 'lr', 'weight_decay', 'schedule', 'images_per_gpu', 'rules')
 
 
 def recipe_facts(cfg):
     optimizer = cfg.optim_wrapper.optimizer
     train = cfg.train_cfg
-    return dict(optimizer=optimizer.type, lr=optimizer.lr,
-                weight_decay=optimizer.get('weight_decay'),
-                schedule=train.get('max_epochs') or train.get('max_iters'),
-                images_per_gpu=cfg.train_dataloader.batch_size,
-                rules=bool(cfg.optim_wrapper.get('paramwise_cfg')))
+    return dict(
+        optimizer=optimizer.type,
+        lr=optimizer.lr,
+        weight_decay=optimizer.get('weight_decay'),
+        schedule=train.get('max_epochs') or train.get('max_iters'),
+        images_per_gpu=cfg.train_dataloader.batch_size,
+        rules=bool(cfg.optim_wrapper.get('paramwise_cfg')),
+    )
 
 
 def test_every_leaf_has_a_recipe_and_every_recipe_a_leaf():
@@ -133,8 +142,9 @@ def test_leaves_combine_one_backbone_base_with_backbone_neutral_bases(path):
     assert not [b for b in bases if not b.startswith('./_base_/')], 'a leaf inherits a leaf'
     assert len([b for b in bases if b.startswith('./_base_/backbones/')]) == 1, bases
     family = osp.basename(path).split('_')[1]
-    assert [b for b in bases if '/backbones/' in b][0].startswith(
-        f'./_base_/backbones/{family}'), bases
+    assert [b for b in bases if '/backbones/' in b][0].startswith(f'./_base_/backbones/{family}'), (
+        bases
+    )
 
 
 def test_only_backbone_bases_name_a_backbone():
@@ -142,10 +152,12 @@ def test_only_backbone_bases_name_a_backbone():
         cfg = Config.fromfile(path)
         if '/backbones/' in path:
             assert set(cfg) == {'backbone', 'backbone_widths', 'backbone_pretrained'} | (
-                {'backbone_input_norm'} if 'xformer' in path else set()), path
+                {'backbone_input_norm'} if 'xformer' in path else set()
+            ), path
         else:
             assert 'backbone' not in cfg.get('model', {}), path
             assert 'mmtokenmix.' not in open(path).read().replace(
-                'mmtokenmix.CrashSafeCheckpointHook', '').replace(
-                'mmtokenmix.SegLocalVisualizer', '').replace(
-                "'mmtokenmix.models', 'mmtokenmix.engine'", ''), path
+                'mmtokenmix.CrashSafeCheckpointHook', ''
+            ).replace('mmtokenmix.SegLocalVisualizer', '').replace(
+                "'mmtokenmix.models', 'mmtokenmix.engine'", ''
+            ), path

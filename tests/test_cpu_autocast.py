@@ -1,5 +1,6 @@
 """``--amp`` on a CPU: bfloat16 autocast through ``mmtokenmix.CPUAutocastOptimWrapper``
 (mmengine's ``AmpOptimWrapper`` asserts that CUDA is there)."""
+
 import pytest
 import torch
 import torch.nn as nn
@@ -25,9 +26,13 @@ class _Recorder(nn.Module):
 
 
 def _wrapper(model, **kwargs):
-    return OPTIM_WRAPPERS.build(dict(
-        type='mmtokenmix.CPUAutocastOptimWrapper',
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.1), **kwargs))
+    return OPTIM_WRAPPERS.build(
+        dict(
+            type='mmtokenmix.CPUAutocastOptimWrapper',
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            **kwargs,
+        )
+    )
 
 
 def test_forward_runs_in_bfloat16_and_the_update_stays_float32():
@@ -54,18 +59,27 @@ def test_unknown_dtype_is_refused():
 def test_train_tool_amp_picks_the_cpu_wrapper_without_cuda(monkeypatch):
     train = load_tool('tools/train.py')
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    cfg = Config(dict(optim_wrapper=dict(type='AmpOptimWrapper', loss_scale=512.0,
-                                         optimizer=dict(type='SGD', lr=0.1))))
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(
+                type='AmpOptimWrapper', loss_scale=512.0, optimizer=dict(type='SGD', lr=0.1)
+            )
+        )
+    )
     train.use_amp(cfg)
     assert cfg.optim_wrapper.type == 'mmtokenmix.CPUAutocastOptimWrapper'
     assert cfg.optim_wrapper.dtype == 'bfloat16' and 'loss_scale' not in cfg.optim_wrapper
-    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', dtype='float16',
-                                         optimizer=dict(type='SGD', lr=0.1))))
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(
+                type='OptimWrapper', dtype='float16', optimizer=dict(type='SGD', lr=0.1)
+            )
+        )
+    )
     train.use_amp(cfg)  # a dtype given in the config (or --cfg-options) is kept
     assert cfg.optim_wrapper.dtype == 'float16'
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
-    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper',
-                                         optimizer=dict(type='SGD', lr=0.1))))
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))))
     train.use_amp(cfg)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'

@@ -1,5 +1,6 @@
 """Every config's model (detection and segmentation) builds, trains and predicts on CPU, and the
 full models match the official ones in parameters, optimiser rules and neck wiring."""
+
 import glob
 import os.path as osp
 import re
@@ -10,12 +11,13 @@ from conftest import det_batch, seg_batch
 from mmengine import Config
 
 from mmtokenmix.analysis import build_model_from_config, count_parameters
-from mmtokenmix.model_index import load_model_index
 from mmtokenmix.config_utils import detect_default_scope, optim_wrapper_for_device
+from mmtokenmix.model_index import load_model_index
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG_NAMES = sorted(osp.splitext(osp.basename(p))[0]
-                      for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
+CONFIG_NAMES = sorted(
+    osp.splitext(osp.basename(p))[0] for p in glob.glob(osp.join(REPO, 'configs', '*.py'))
+)
 
 
 # whole-model parameter counts of the official TransXNet dense models (computed from the
@@ -45,6 +47,7 @@ def test_config_builds_with_the_indexed_size_trains_one_iteration_and_predicts(n
     at any size."""
     from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
+
     cfg = load(name)
     entry = INDEX[f'configs/{name}.py']
     scope = detect_default_scope(cfg)
@@ -102,6 +105,7 @@ def _groups_by_param(model, optim_wrapper):
 
 def test_maskrcnn_exempts_exactly_the_norm_named_parameters_from_decay():
     from mmengine.optim import build_optim_wrapper
+
     cfg = load('maskrcnn_transxnet_t_coco')
     model = build_model_from_config(cfg)
     groups = _groups_by_param(model, build_optim_wrapper(model, cfg.optim_wrapper))
@@ -109,9 +113,13 @@ def test_maskrcnn_exempts_exactly_the_norm_named_parameters_from_decay():
         assert (group['weight_decay'] == 0) == ('norm' in name), name
         assert group['lr'] == 1e-4
     decayed = {n for n, g in groups.items() if g['weight_decay'] == 0.05}
-    assert {'backbone.relative_pos_enc.0', 'backbone.network.0.0.layer_scale_1.weight',
-            'backbone.patch_embed.proj.bn.weight', 'backbone.network.0.0.mlp.fc1.2.weight',
-            'backbone.network.0.0.pos_embed.bias'} <= decayed
+    assert {
+        'backbone.relative_pos_enc.0',
+        'backbone.network.0.0.layer_scale_1.weight',
+        'backbone.patch_embed.proj.bn.weight',
+        'backbone.network.0.0.mlp.fc1.2.weight',
+        'backbone.network.0.0.pos_embed.bias',
+    } <= decayed
     assert groups['backbone.norm0.weight']['weight_decay'] == 0
     assert groups['backbone.network.4.2.mlp.norm.weight']['weight_decay'] == 0
     assert groups['backbone.network.6.0.norm2.weight']['weight_decay'] == 0
@@ -120,6 +128,7 @@ def test_maskrcnn_exempts_exactly_the_norm_named_parameters_from_decay():
 @pytest.mark.parametrize('name', ['segformer_transxnet_t_ade20k', 'segformer_transxnet_t_toy'])
 def test_segformer_decoder_gets_ten_times_the_lr_and_the_backbone_none(name):
     from mmengine.optim import build_optim_wrapper
+
     cfg = load(name)
     model = build_model_from_config(cfg)
     groups = _groups_by_param(model, build_optim_wrapper(model, cfg.optim_wrapper))
@@ -130,15 +139,17 @@ def test_segformer_decoder_gets_ten_times_the_lr_and_the_backbone_none(name):
         assert group['weight_decay'] == (0 if 'norm' in param_name else wd), param_name
 
 
-@pytest.mark.parametrize('name', ['yolov3_transxnet_t_coco', 'yolov3-320_transxnet_t_coco',
-                                  'yolov3_transxnet_t_toy'])
+@pytest.mark.parametrize(
+    'name', ['yolov3_transxnet_t_coco', 'yolov3-320_transxnet_t_coco', 'yolov3_transxnet_t_toy']
+)
 def test_yolov3_neck_takes_the_three_backbone_maps_deepest_first(name):
     cfg = load(name)
     model = build_model_from_config(cfg).eval()
     with torch.no_grad():
         feats = model.backbone(torch.randn(2, 3, 320, 256))
-        assert [f.shape[1:] for f in feats] == [(c, 320 // s, 256 // s) for c, s in
-                                               zip(model.backbone.out_channels[1:], (8, 16, 32))]
+        assert [f.shape[1:] for f in feats] == [
+            (c, 320 // s, 256 // s) for c, s in zip(model.backbone.out_channels[1:], (8, 16, 32))
+        ]
         assert cfg.model.neck.in_channels == [f.shape[1] for f in feats][::-1]
         outs = model.neck(feats)
     assert [o.shape[1] for o in outs] == cfg.model.neck.out_channels
@@ -150,6 +161,7 @@ def test_hook_style_counter_reproduces_the_official_mmcv1_flops():
     """The TransXNet paper counted Semantic FPN-T at 512x512 with mmcv 1.x's counter: 30.5 G
     ; the hook-style counter applies the same rules."""
     from mmtokenmix.analysis import model_complexity
+
     r = model_complexity(load('sfpn_transxnet_t_ade20k'), (512, 512))
     assert round(r['hook_flops'] / 1e9, 1) == 30.5
     assert r['flops'] > r['hook_flops']  # mmengine also counts the attention products
@@ -160,6 +172,7 @@ def test_xformer_yolov3_at_320_is_the_papers_budget():
     within 3 % with the counter of that time (mmcv 1.x rules); mmengine's also counts XFA's
     matrix products."""
     from mmtokenmix.analysis import model_complexity
+
     r = model_complexity(load('yolov3-320_xformer_coco'), (320, 320))
     assert r['params'] == 6_300_049
     assert abs(r['hook_flops'] / 3.8e9 - 1) < 0.03  # 3.87 G

@@ -1,6 +1,7 @@
 """DFFormer / CDFFormer: the official layout and numbers (docs/dfformer.md), the DynamicFilter
 against an independent functional reference, official checkpoints, mixed precision and
 determinism."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,10 +13,16 @@ from mmtokenmix.models.mixers import DynamicFilter, bicubic_matrix, resize_compl
 
 FAMILIES = {'dfformer': DFFormer, 'cdfformer': CDFFormer}
 # parameter counts of the upstream classifiers (instantiated at 224), in millions
-PARAMS_M = {('dfformer', 's18'): 30.32, ('dfformer', 's36'): 45.61, ('dfformer', 'm36'): 65.32,
-            ('dfformer', 'b36'): 114.99, ('cdfformer', 's18'): 30.19,
-            ('cdfformer', 's36'): 45.23, ('cdfformer', 'm36'): 64.43,
-            ('cdfformer', 'b36'): 113.37}
+PARAMS_M = {
+    ('dfformer', 's18'): 30.32,
+    ('dfformer', 's36'): 45.61,
+    ('dfformer', 'm36'): 65.32,
+    ('dfformer', 'b36'): 114.99,
+    ('cdfformer', 's18'): 30.19,
+    ('cdfformer', 's36'): 45.23,
+    ('cdfformer', 'm36'): 64.43,
+    ('cdfformer', 'b36'): 113.37,
+}
 
 
 def classifier(family, arch):
@@ -34,16 +41,24 @@ def test_classification_params_and_layout_equal_official(family, arch):
 
 
 # the upstream dense backbones (output norms included) with filter bases for 800 (detection) / 512
-DENSE_PARAMS_M = {('dfformer', 's18'): (27.87, 27.46), ('dfformer', 's36'): (43.58, 42.90),
-                  ('dfformer', 'm36'): (62.75, 62.07), ('dfformer', 'b36'): (110.62, 109.94),
-                  ('cdfformer', 's18'): (27.18, 27.12), ('cdfformer', 's36'): (42.31, 42.19),
-                  ('cdfformer', 'm36'): (60.97, 60.86), ('cdfformer', 'b36'): (108.11, 107.99)}
+DENSE_PARAMS_M = {
+    ('dfformer', 's18'): (27.87, 27.46),
+    ('dfformer', 's36'): (43.58, 42.90),
+    ('dfformer', 'm36'): (62.75, 62.07),
+    ('dfformer', 'b36'): (110.62, 109.94),
+    ('cdfformer', 's18'): (27.18, 27.12),
+    ('cdfformer', 's36'): (42.31, 42.19),
+    ('cdfformer', 'm36'): (60.97, 60.86),
+    ('cdfformer', 'b36'): (108.11, 107.99),
+}
 
 
 @pytest.mark.parametrize('family,arch', sorted(DENSE_PARAMS_M))
 def test_dense_backbone_params_equal_official(family, arch):
-    counts = tuple(round(sum(p.numel() for p in FAMILIES[family](arch, nominal_size=n)
-                             .parameters()) / 1e6, 2) for n in (800, 512))
+    counts = tuple(
+        round(sum(p.numel() for p in FAMILIES[family](arch, nominal_size=n).parameters()) / 1e6, 2)
+        for n in (800, 512)
+    )
     assert counts == DENSE_PARAMS_M[family, arch]
 
 
@@ -52,15 +67,20 @@ def test_official_key_counts():
     assert len(dfformer_shapes('cdfformer', 's18')) == 290
 
 
-@pytest.mark.parametrize('family,nominal,norms', [('dfformer', 800, (0, 1, 2, 3)),
-                                                   ('cdfformer', 512, (1, 2, 3))])
+@pytest.mark.parametrize(
+    'family,nominal,norms', [('dfformer', 800, (0, 1, 2, 3)), ('cdfformer', 512, (1, 2, 3))]
+)
 def test_dense_layout_equals_the_official_wrappers(family, nominal, norms):
     model = FAMILIES[family]('s18', nominal_size=nominal, out_indices=norms)
     assert shapes_of(model) == dict(dfformer_shapes(family, 's18', nominal, dense_norms=norms))
     # bases per stage at the detection nominal size
     if family == 'dfformer':
         assert [tuple(s[0].token_mixer.complex_weights.shape[:2]) for s in model.stages] == [
-            (200, 101), (100, 51), (50, 26), (25, 13)]
+            (200, 101),
+            (100, 51),
+            (50, 26),
+            (25, 13),
+        ]
 
 
 # ---- the DynamicFilter, step by step (docs/dfformer.md) ----------------------------------------
@@ -76,8 +96,12 @@ def reference_dynamic_filter(m, x, resize_to=None):
     bases = m.complex_weights
     if bases.shape[:2] != Y.shape[1:3]:
         h, w = Y.shape[1:3]
-        bases = F.interpolate(bases.reshape(1, *bases.shape[:2], 8).permute(0, 3, 1, 2),
-                              size=(h, w), mode='bicubic', align_corners=True)
+        bases = F.interpolate(
+            bases.reshape(1, *bases.shape[:2], 8).permute(0, 3, 1, 2),
+            size=(h, w),
+            mode='bicubic',
+            align_corners=True,
+        )
         bases = bases.permute(0, 2, 3, 1).reshape(h, w, 4, 2)
     K = torch.complex(bases[..., 0], bases[..., 1])  # (h, w, 4)
     filt = (r.to(torch.complex64)[:, None, None] * K[None, ..., None]).sum(dim=3)
@@ -116,8 +140,9 @@ def test_resize_to_the_same_size_is_an_exact_identity():
     assert torch.equal(bicubic_matrix(7, 7, align_corners=True), torch.eye(7))
 
 
-@pytest.mark.parametrize('src,dst', [((56, 29), (200, 101)), ((128, 65), (25, 86)),
-                                     ((7, 4), (1, 1)), ((3, 2), (9, 5))])
+@pytest.mark.parametrize(
+    'src,dst', [((56, 29), (200, 101)), ((128, 65), (25, 86)), ((7, 4), (1, 1)), ((3, 2), (9, 5))]
+)
 def test_matrix_resize_equals_bicubic_interpolation(src, dst):
     """The deterministic (matrix) path computes the same bicubic resize: real and imaginary
     parts of each basis as channels, align_corners=True, the corner frequencies pinned."""
@@ -125,8 +150,8 @@ def test_matrix_resize_equals_bicubic_interpolation(src, dst):
     a = resize_complex_weight(w, *dst)
     b = resize_complex_weight(w, *dst, use_matrices=True)
     torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
-    ga, = torch.autograd.grad(a.square().sum(), w)
-    gb, = torch.autograd.grad(b.square().sum(), w)
+    (ga,) = torch.autograd.grad(a.square().sum(), w)
+    (gb,) = torch.autograd.grad(b.square().sum(), w)
     torch.testing.assert_close(ga, gb, rtol=1e-5, atol=1e-5)
     if min(dst) > 1:
         assert torch.equal(a[0, 0], w[0, 0]) and torch.equal(a[-1, -1], w[-1, -1])
@@ -141,20 +166,28 @@ def test_filter_bases_follow_the_actual_feature_size_and_get_gradients():
 
 
 # ---- the dense backbone ---------------------------------------------------------------------
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 64], mixers=['fft'] * 4)),
-     'unknown token mixer'),
-    (dict(nominal_size=16), 'at least 32'),
-    (dict(nominal_size=(64, 64, 64)), 'int or'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (
+            dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 64], mixers=['fft'] * 4)),
+            'unknown token mixer',
+        ),
+        (dict(nominal_size=16), 'at least 32'),
+        (dict(nominal_size=(64, 64, 64)), 'int or'),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DFFormer(**kwargs)
 
 
 def test_custom_arch_dict_mixes_mixers_per_stage():
-    arch = dict(depths=[1, 1, 2, 1], dims=[16, 32, 64, 64],
-                mixers=['sepconv', 'dynamic_filter', 'attention', 'dynamic_filter'])
+    arch = dict(
+        depths=[1, 1, 2, 1],
+        dims=[16, 32, 64, 64],
+        mixers=['sepconv', 'dynamic_filter', 'attention', 'dynamic_filter'],
+    )
     model = MetaFormer(arch, nominal_size=64, out_indices=(1, 3)).eval()
     kinds = [type(s[0].token_mixer).__name__ for s in model.stages]
     assert kinds == ['SepConv', 'DynamicFilter', 'Attention', 'DynamicFilter']
@@ -184,8 +217,12 @@ def test_default_init_follows_upstream():
 def test_imagenet_checkpoint_loads_with_bases_resized_to_the_nominal_size(tmp_path):
     sd = random_state_dict(dfformer_shapes('dfformer', 's18'), seed=3)
     torch.save(sd, tmp_path / 'dfformer_s18.pth')  # raw state dict, as released
-    model = DFFormer('s18', nominal_size=800, out_indices=(1, 2, 3),
-                     init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'dfformer_s18.pth')))
+    model = DFFormer(
+        's18',
+        nominal_size=800,
+        out_indices=(1, 2, 3),
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'dfformer_s18.pth')),
+    )
     model.init_weights()
     own = model.state_dict()
     key = 'stages.0.2.token_mixer.complex_weights'
@@ -214,8 +251,10 @@ def test_converter_handles_imagenet_and_official_dense_checkpoints():
     from official_layout import dfformer_dense_shapes
 
     from mmtokenmix.converters.dfformer import convert_dfformer_checkpoint
+
     sd, info = convert_dfformer_checkpoint(
-        random_state_dict(dfformer_shapes('cdfformer', 'm36'), seed=1), nominal_size=512)
+        random_state_dict(dfformer_shapes('cdfformer', 'm36'), seed=1), nominal_size=512
+    )
     assert (info['family'], info['arch'], info['stored_size']) == ('cdfformer', 'm36', 224)
     assert sd['backbone.stages.2.0.token_mixer.complex_weights'].shape == (32, 17, 4, 2)
     assert not any(k.startswith(('backbone.head.', 'backbone.norm.')) for k in sd)
@@ -223,7 +262,11 @@ def test_converter_handles_imagenet_and_official_dense_checkpoints():
     whole = random_state_dict(dfformer_dense_shapes('retinanet', 'dfformer', 's36'), seed=2)
     sd, info = convert_dfformer_checkpoint({'state_dict': whole, 'meta': {}})
     assert (info['family'], info['arch'], info['model'], info['nominal_size']) == (
-        'dfformer', 's36', 'retinanet', 800)
+        'dfformer',
+        's36',
+        'retinanet',
+        800,
+    )
     # the unused norm0 of the official RetinaNet is dropped, everything else kept unchanged
     assert set(whole) - set(sd) == {'backbone.norm0.weight', 'backbone.norm0.bias'}
     assert all(torch.equal(sd[k], whole[k]) for k in sd)
@@ -232,10 +275,12 @@ def test_converter_handles_imagenet_and_official_dense_checkpoints():
 # ---- precision and determinism --------------------------------------------------------------
 def test_bf16_autocast_trains_with_the_fft_in_float32():
     from mmengine.runner.amp import autocast
+
     model = CDFFormer('s18', nominal_size=64)
     dtypes = []
     model.stages[2][0].token_mixer.pwconv2.register_forward_pre_hook(
-        lambda m, args: dtypes.append(args[0].dtype))
+        lambda m, args: dtypes.append(args[0].dtype)
+    )
     with autocast(device_type='cpu', dtype=torch.bfloat16):
         outs = model(torch.randn(2, 3, 64, 80))
         loss = sum(o.float().square().mean() for o in outs)
@@ -278,6 +323,7 @@ def test_fft_filter_operator_has_the_autograd_gradients(size):
     gradients that autograd derives for the upstream computation, odd widths included;
     torch.library's operator checks pass."""
     from mmtokenmix.models.mixers.dynamic_filter import filter_spectrum
+
     torch.manual_seed(0)
     H, W = size
     y = torch.randn(2, H, W, 12, dtype=torch.float64, requires_grad=True)

@@ -1,6 +1,7 @@
 """DMFormer (a reconstruction, docs/dmformer.md): the DMA mixer against its equations,
 input-adaptive gate, every branch used, variants sized like the comparators, odd rows padded,
 checkpoints and timm (the behaviour every backbone shares: test_backbone_contract.py)."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -33,8 +34,9 @@ def dma_by_hand(dma, x):
     C = x.shape[1]
     fused = 0
     for branch, k, d in zip(dma.branches, dma.kernel_sizes, dma.dilations):
-        fused = fused + F.conv2d(x, branch.weight, branch.bias, padding=d * (k - 1) // 2,
-                                 dilation=d, groups=C)
+        fused = fused + F.conv2d(
+            x, branch.weight, branch.bias, padding=d * (k - 1) // 2, dilation=d, groups=C
+        )
     pooled = x.mean(dim=(2, 3))
     hidden = F.relu(pooled @ dma.gate.fc1.weight.T + dma.gate.fc1.bias)
     gate = torch.sigmoid(hidden @ dma.gate.fc2.weight.T + dma.gate.fc2.bias)
@@ -49,15 +51,19 @@ def test_dma_follows_its_equations():
     assert [b.kernel_size for b in dma.branches] == [(3, 3), (5, 5), (7, 7)]
 
 
-@pytest.mark.parametrize('channels,kwargs,extra', [
-    (64, {}, 0),
-    (96, dict(gate_reduction=8), 0),
-    (64, dict(projection=True), 2 * (64 * 64 + 64)),
-])
+@pytest.mark.parametrize(
+    'channels,kwargs,extra',
+    [
+        (64, {}, 0),
+        (96, dict(gate_reduction=8), 0),
+        (64, dict(projection=True), 2 * (64 * 64 + 64)),
+    ],
+)
 def test_dma_parameter_count_is_the_specs_formula(channels, kwargs, extra):
     C, r = channels, kwargs.get('gate_reduction', 4)
-    formula = sum(k * k * C + C for k in (3, 5, 7)) + (C * C + C) + (
-        2 * C * C // r + C // r + C) + extra
+    formula = (
+        sum(k * k * C + C for k in (3, 5, 7)) + (C * C + C) + (2 * C * C // r + C // r + C) + extra
+    )
     assert n_params(DMA(C, **kwargs)) == formula
 
 
@@ -75,10 +81,10 @@ def test_constant_input_gives_the_gate_of_its_values():
     with the given numbers (no bias, identity-like weights, computed by hand)."""
     dma = DMA(4, gate_reduction=2)  # gate 4 -> 2 -> 4
     with torch.no_grad():
-        dma.gate.fc1.weight.copy_(torch.tensor([[1., 0, 0, 0], [0, 1., 1., 0]]))
+        dma.gate.fc1.weight.copy_(torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 1.0, 0]]))
         dma.gate.fc1.bias.zero_()
-        dma.gate.fc2.weight.copy_(torch.tensor([[1., 0], [0, 1.], [-1., 0], [2., -1.]]))
-        dma.gate.fc2.bias.copy_(torch.tensor([0., 0., 0., 0.5]))
+        dma.gate.fc2.weight.copy_(torch.tensor([[1.0, 0], [0, 1.0], [-1.0, 0], [2.0, -1.0]]))
+        dma.gate.fc2.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.5]))
     c = torch.tensor([2.0, -1.0, 3.0, 7.0])
     x = c.view(1, 4, 1, 1).expand(1, 4, 5, 6).contiguous()
     # hidden = relu([2, -1 + 3]) = [2, 2]; logits = [2, 2, -2, 4 - 2 + 0.5]
@@ -132,15 +138,18 @@ def test_projection_wrapper_is_a_residual_around_dma():
         torch.testing.assert_close(dma(x), x)
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(kernel_sizes=(3, 4), dilations=(1, 1)), 'odd'),
-    (dict(kernel_sizes=(3, 5), dilations=(1,)), 'one dilation per kernel'),
-    (dict(fusion='max'), 'fusion'),
-    (dict(branch_mode='serial'), 'branch_mode'),
-    (dict(gate_input='output'), 'gate_input'),
-    (dict(gate_reduction=0), 'gate_reduction'),
-    (dict(dilations=(1, 0, 3)), 'dilations'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (dict(kernel_sizes=(3, 4), dilations=(1, 1)), 'odd'),
+        (dict(kernel_sizes=(3, 5), dilations=(1,)), 'one dilation per kernel'),
+        (dict(fusion='max'), 'fusion'),
+        (dict(branch_mode='serial'), 'branch_mode'),
+        (dict(gate_input='output'), 'gate_input'),
+        (dict(gate_reduction=0), 'gate_reduction'),
+        (dict(dilations=(1, 0, 3)), 'dilations'),
+    ],
+)
 def test_bad_dma_settings_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DMA(16, **kwargs)
@@ -149,11 +158,14 @@ def test_bad_dma_settings_are_refused(kwargs, match):
 
 
 # ---- variants --------------------------------------------------------------------------------
-@pytest.mark.parametrize('arch,params,comparator', [
-    ('s', 21_450_520, 'poolformer_s24'),
-    ('m', 30_978_360, 'poolformer_s36'),
-    ('b', 56_510_824, 'poolformer_m36'),
-])
+@pytest.mark.parametrize(
+    'arch,params,comparator',
+    [
+        ('s', 21_450_520, 'poolformer_s24'),
+        ('m', 30_978_360, 'poolformer_s36'),
+        ('b', 56_510_824, 'poolformer_m36'),
+    ],
+)
 def test_variants_are_sized_like_the_comparators(arch, params, comparator):
     ours = n_params(timm.create_model(f'dmformer_{arch}'))
     theirs = n_params(timm.create_model(comparator))
@@ -166,13 +178,22 @@ def test_layout_and_key_names():
     assert model.out_channels == [64, 128, 320, 512]
     assert [len(s) for s in model.stages] == [4, 4, 9, 4]
     keys = set(model.state_dict())
-    assert {'downsample_layers.0.0.conv.weight', 'downsample_layers.0.0.bn.running_mean',
-            'downsample_layers.0.2.proj.conv.weight', 'downsample_layers.0.2.proj.gn.weight',
-            'downsample_layers.3.proj.conv.weight', 'stages.2.8.norm1.weight',
-            'stages.0.0.token_mixer.branches.2.weight', 'stages.0.0.token_mixer.fuse.weight',
-            'stages.0.0.token_mixer.gate.fc1.weight', 'stages.0.0.token_mixer.gate.fc2.bias',
-            'stages.0.0.layer_scale1.scale', 'stages.3.3.mlp.fc2.bias', 'norm0.weight',
-            'norm3.bias'} <= keys
+    assert {
+        'downsample_layers.0.0.conv.weight',
+        'downsample_layers.0.0.bn.running_mean',
+        'downsample_layers.0.2.proj.conv.weight',
+        'downsample_layers.0.2.proj.gn.weight',
+        'downsample_layers.3.proj.conv.weight',
+        'stages.2.8.norm1.weight',
+        'stages.0.0.token_mixer.branches.2.weight',
+        'stages.0.0.token_mixer.fuse.weight',
+        'stages.0.0.token_mixer.gate.fc1.weight',
+        'stages.0.0.token_mixer.gate.fc2.bias',
+        'stages.0.0.layer_scale1.scale',
+        'stages.3.3.mlp.fc2.bias',
+        'norm0.weight',
+        'norm3.bias',
+    } <= keys
     assert model.downsample_layers[1].proj.conv.kernel_size == (2, 2)
     assert model.downsample_layers[0][0].conv.kernel_size == (7, 7)
     assert torch.all(model.stages[0][0].layer_scale1.scale == 1e-5)
@@ -211,8 +232,15 @@ def test_drop_path_rises_linearly_to_the_last_block():
 
 
 def test_options_reach_the_blocks():
-    model = DMFormer(TINY, mlp_dwconv=True, layer_scale_init_value=None, norm_cfg=dict(
-        type='BN'), kernel_sizes=(3, 5), dilations=(1, 1), fusion='concat')
+    model = DMFormer(
+        TINY,
+        mlp_dwconv=True,
+        layer_scale_init_value=None,
+        norm_cfg=dict(type='BN'),
+        kernel_sizes=(3, 5),
+        dilations=(1, 1),
+        fusion='concat',
+    )
     block = model.stages[0][0]
     assert block.mlp.dwconv.groups == 64 and isinstance(block.layer_scale1, torch.nn.Identity)
     assert isinstance(block.norm1, torch.nn.BatchNorm2d)
@@ -227,16 +255,23 @@ def test_dense_backbone_loads_an_imagenet_classifier_checkpoint(tmp_path):
     classifier = randomise(DMFormerClassifier(TINY, num_classes=10), seed=7).eval()
     path = tmp_path / 'dmformer_tiny.pth'
     torch.save({'state_dict': classifier.state_dict(), 'epoch': 300}, path)
-    dense = DMFormer(TINY, out_indices=(3,), out_norm_cfg=None,
-                     init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    dense = DMFormer(
+        TINY,
+        out_indices=(3,),
+        out_norm_cfg=None,
+        init_cfg=dict(type='Pretrained', checkpoint=str(path)),
+    )
     dense.init_weights()
     dense.eval()
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(dense(x)[0], classifier.forward_features(x))
 
-    broken = {k: v for k, v in classifier.state_dict().items()
-              if k != 'stages.1.0.token_mixer.gate.fc1.weight'}
+    broken = {
+        k: v
+        for k, v in classifier.state_dict().items()
+        if k != 'stages.1.0.token_mixer.gate.fc1.weight'
+    }
     broken['stages.1.0.token_mixer.extra'] = torch.zeros(1)
     torch.save(broken, path)
     with pytest.raises(CheckpointMismatchError) as err:
@@ -256,6 +291,9 @@ def test_timm_names_classify_and_pretrained_needs_a_file(tmp_path):
         timm.create_model('dmformer_m', pretrained=True)
     source = timm.create_model('dmformer_s')
     torch.save(source.state_dict(), tmp_path / 'dmformer_s.pth')
-    loaded = timm.create_model('dmformer_s', pretrained=True, pretrained_cfg_overlay=dict(
-        file=str(tmp_path / 'dmformer_s.pth')))
+    loaded = timm.create_model(
+        'dmformer_s',
+        pretrained=True,
+        pretrained_cfg_overlay=dict(file=str(tmp_path / 'dmformer_s.pth')),
+    )
     assert all(torch.equal(v, source.state_dict()[k]) for k, v in loaded.state_dict().items())

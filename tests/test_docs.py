@@ -1,5 +1,6 @@
 """The docs name only what exists: every file and folder docs/architecture.md names (its module
 tree and the backticked paths of its text) is in the checkout."""
+
 import os.path as osp
 import re
 
@@ -49,8 +50,11 @@ def tree_paths(text: str):
 def backticked_paths(text: str):
     """Backticked relative paths of the text (templates with <...> and globs left out)."""
     for token in re.findall(r'`([^`\s]+)`', text):
-        if '/' in token and not re.search(r'[<*{=:(]', token) and \
-                re.search(r'(\.(py|sh|md|yml|txt)|/)$', token):
+        if (
+            '/' in token
+            and not re.search(r'[<*{=:(]', token)
+            and re.search(r'(\.(py|sh|md|yml|txt)|/)$', token)
+        ):
             yield token
 
 

@@ -1,5 +1,6 @@
 """tools/misc/download_weights.py and the table of released checkpoints, against HTTP servers on
 127.0.0.1 serving synthesised files in the official layouts (never a real host)."""
+
 import hashlib
 import os
 import os.path as osp
@@ -60,8 +61,9 @@ def test_dmformer_configs_train_from_scratch_by_default(repo_root):
 
 def _serve_imagenet_transxnet_t(root):
     state_dict = random_state_dict(official_shapes('t'), seed=11)
-    torch.save({'epoch': 299, 'arch': 'transxnet_t', 'state_dict': state_dict},
-               root / 'transx-t.pth.tar')
+    torch.save(
+        {'epoch': 299, 'arch': 'transxnet_t', 'state_dict': state_dict}, root / 'transx-t.pth.tar'
+    )
     return state_dict
 
 
@@ -69,8 +71,9 @@ def test_downloads_checks_and_names_the_configs(file_server, tmp_path, capsys):
     root, url = file_server
     state_dict = _serve_imagenet_transxnet_t(root)
     out_dir = tmp_path / 'checkpoints'
-    download_weights.main(['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir),
-                           '--timeout', '10'])
+    download_weights.main(
+        ['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir), '--timeout', '10']
+    )
     printed = capsys.readouterr().out
     saved = out_dir / 'transx-t.pth.tar'
     digest = hashlib.sha256(saved.read_bytes()).hexdigest()
@@ -80,8 +83,9 @@ def test_downloads_checks_and_names_the_configs(file_server, tmp_path, capsys):
     loaded = torch.load(saved, weights_only=True)['state_dict']
     assert all(torch.equal(loaded[k], v) for k, v in state_dict.items())
     # a second run verifies the file already there against --sha256 and keeps it
-    download_weights.main(['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir),
-                           '--sha256', digest])
+    download_weights.main(
+        ['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir), '--sha256', digest]
+    )
     assert f'verified against {digest}' in capsys.readouterr().out
 
 
@@ -90,8 +94,9 @@ def test_a_wrong_checksum_is_refused_and_nothing_is_kept(file_server, tmp_path):
     _serve_imagenet_transxnet_t(root)
     out_dir = tmp_path / 'checkpoints'
     with pytest.raises(SystemExit, match='corrupt or not the expected file'):
-        download_weights.main(['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir),
-                               '--sha256', 'deadbeef'])
+        download_weights.main(
+            ['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir), '--sha256', 'deadbeef']
+        )
     assert not out_dir.exists() or os.listdir(out_dir) == []
     # the MobileViT file's name carries its checksum: other bytes under that name are refused
     entry = OFFICIAL_CHECKPOINTS['mobilevit_s_in1k']
@@ -104,8 +109,17 @@ def test_a_wrong_checksum_is_refused_and_nothing_is_kept(file_server, tmp_path):
 def test_a_server_that_stalls_stops_the_download(silent_server, tmp_path):
     start = time.monotonic()
     with pytest.raises(SystemExit, match='timed out'):
-        download_weights.main(['dfformer_s18_in1k', '--mirror', silent_server, '--out-dir',
-                               str(tmp_path), '--timeout', '1'])
+        download_weights.main(
+            [
+                'dfformer_s18_in1k',
+                '--mirror',
+                silent_server,
+                '--out-dir',
+                str(tmp_path),
+                '--timeout',
+                '1',
+            ]
+        )
     assert time.monotonic() - start < 30
     assert os.listdir(tmp_path) == []
 
@@ -116,23 +130,28 @@ def test_an_unknown_name_lists_the_known_ones(capsys):
     assert 'retinanet_transxnet_t_coco' in capsys.readouterr().err
 
 
-def test_a_whole_detector_file_is_converted_for_its_config(file_server, tmp_path, capsys,
-                                                         repo_root, monkeypatch):
+def test_a_whole_detector_file_is_converted_for_its_config(
+    file_server, tmp_path, capsys, repo_root, monkeypatch
+):
     root, url = file_server
     state_dict = random_state_dict(official_dense_shapes('retinanet'), seed=12)
-    torch.save({'meta': {'mmdet_version': '2.28.2'}, 'state_dict': state_dict},
-               root / 'retinanet_tiny.pth')
+    torch.save(
+        {'meta': {'mmdet_version': '2.28.2'}, 'state_dict': state_dict}, root / 'retinanet_tiny.pth'
+    )
     monkeypatch.chdir(repo_root)
     out_dir = tmp_path / 'checkpoints'
-    download_weights.main(['retinanet_transxnet_t_coco', '--mirror', url, '--out-dir',
-                           str(out_dir)])
+    download_weights.main(
+        ['retinanet_transxnet_t_coco', '--mirror', url, '--out-dir', str(out_dir)]
+    )
     printed = capsys.readouterr().out
     converted = out_dir / 'retinanet_transxnet_t_coco.pth'
-    assert (f'evaluate with: python tools/test.py configs/retinanet_transxnet_t_coco.py '
-            f'{converted}') in printed
+    assert (
+        f'evaluate with: python tools/test.py configs/retinanet_transxnet_t_coco.py {converted}'
+    ) in printed
     from mmengine.runner import load_checkpoint
 
     from mmtokenmix.analysis import build_model_from_config
+
     detector = build_model_from_config(Config.fromfile('configs/retinanet_transxnet_t_coco.py'))
     load_checkpoint(detector, str(converted), strict=True)
     for k, v in detector.state_dict().items():
@@ -142,8 +161,17 @@ def test_a_whole_detector_file_is_converted_for_its_config(file_server, tmp_path
 @pytest.mark.parametrize('bad', ['', 'not-hex', 'abc'])
 def test_an_empty_or_malformed_sha256_option_is_an_error(tmp_path, capsys, bad):
     with pytest.raises(SystemExit) as exit_:
-        download_weights.main(['transxnet_t_in1k', '--mirror', 'http://127.0.0.1:9',
-                               '--out-dir', str(tmp_path), '--sha256', bad])
+        download_weights.main(
+            [
+                'transxnet_t_in1k',
+                '--mirror',
+                'http://127.0.0.1:9',
+                '--out-dir',
+                str(tmp_path),
+                '--sha256',
+                bad,
+            ]
+        )
     assert exit_.value.code == 2
     assert '--sha256: a SHA-256 must be 8 to 64 hex digits' in capsys.readouterr().err
     assert os.listdir(tmp_path) == []
@@ -151,14 +179,16 @@ def test_an_empty_or_malformed_sha256_option_is_an_error(tmp_path, capsys, bad):
 
 def test_a_refused_download_is_deleted(file_server, tmp_path):
     from payloads import pickle_payload, torchscript_payload
+
     root, url = file_server
     out_dir = tmp_path / 'checkpoints'
-    for make, refusal in ((pickle_payload, 'refusing to fully unpickle'),
-                          (torchscript_payload, 'TorchScript archive')):
+    for make, refusal in (
+        (pickle_payload, 'refusing to fully unpickle'),
+        (torchscript_payload, 'TorchScript archive'),
+    ):
         make(root / 'transx-t.pth.tar', tmp_path / 'marker')
         with pytest.raises(SystemExit, match=refusal):
-            download_weights.main(['transxnet_t_in1k', '--mirror', url, '--out-dir',
-                                   str(out_dir)])
+            download_weights.main(['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir)])
         assert not (tmp_path / 'marker').exists()
         assert not out_dir.exists() or os.listdir(out_dir) == []
 
@@ -166,12 +196,15 @@ def test_a_refused_download_is_deleted(file_server, tmp_path):
 def test_a_file_from_one_mirror_is_not_taken_for_another_url(file_server, tmp_path, capsys):
     root, url = file_server
     (root / 'bad_mirror').mkdir()
-    torch.save({'epoch': 1, 'state_dict': random_state_dict(official_shapes('t'), seed=1)},
-               root / 'bad_mirror' / 'transx-t.pth.tar')
+    torch.save(
+        {'epoch': 1, 'state_dict': random_state_dict(official_shapes('t'), seed=1)},
+        root / 'bad_mirror' / 'transx-t.pth.tar',
+    )
     good = _serve_imagenet_transxnet_t(root)
     out_dir = tmp_path / 'checkpoints'
-    download_weights.main(['transxnet_t_in1k', '--mirror', f'{url}/bad_mirror', '--out-dir',
-                           str(out_dir)])
+    download_weights.main(
+        ['transxnet_t_in1k', '--mirror', f'{url}/bad_mirror', '--out-dir', str(out_dir)]
+    )
     download_weights.main(['transxnet_t_in1k', '--mirror', url, '--out-dir', str(out_dir)])
     saved = torch.load(out_dir / 'transx-t.pth.tar', weights_only=True)['state_dict']
     assert all(torch.equal(saved[k], v) for k, v in good.items())

@@ -2,10 +2,10 @@
 traced, and torch.compile (inductor, CPU) giving the eager outputs and gradients (DFFormer's
 FFT filter runs eagerly in compiled training: inductor's own gradients of it were up to 100%
 off against a float64 eager reference)."""
+
 import copy
 import json
 import os.path as osp
-import subprocess
 import sys
 import warnings
 
@@ -17,8 +17,13 @@ from mmengine import Config
 from mmtokenmix.analysis import build_model_from_config
 from mmtokenmix.models import CDFFormer, DFFormer, DMFormer, TransXNet, XFormer
 
-BACKBONES = [(TransXNet, 't'), (DFFormer, 's18'), (CDFFormer, 's18'), (DMFormer, 's'),
-             (XFormer, 's')]
+BACKBONES = [
+    (TransXNet, 't'),
+    (DFFormer, 's18'),
+    (CDFFormer, 's18'),
+    (DMFormer, 's'),
+    (XFormer, 's'),
+]
 # what a trace at one size does at another (docs/checkpoints.md, "torch.compile and tracing"):
 # the traces of DMFormer, DFFormer and CDFFormer are valid for every size; the others fail
 # loudly (TransXNet's even at another batch size)
@@ -28,7 +33,8 @@ TRACE_IS_SHAPE_GENERIC = {'DMFormer', 'DFFormer', 'CDFFormer'}
 def _same(outs, refs):
     return len(outs) == len(refs) and all(
         o.shape == r.shape and torch.allclose(o, r, atol=1e-4, rtol=1e-4)
-        for o, r in zip(outs, refs))
+        for o, r in zip(outs, refs)
+    )
 
 
 @pytest.mark.parametrize('cls,arch', BACKBONES, ids=[c.__name__ for c, _ in BACKBONES])
@@ -39,8 +45,11 @@ def test_a_trace_at_another_size_is_right_or_fails_loudly(cls, arch):
         warnings.simplefilter('ignore')  # TracerWarnings about baked-in sizes
         traced = torch.jit.trace(model, torch.randn(1, 3, 64, 64), check_trace=False)
         results = {}
-        for name, shape in (('batch 2', (2, 3, 64, 64)), ('96x80', (1, 3, 96, 80)),
-                            ('66x70', (1, 3, 66, 70))):
+        for name, shape in (
+            ('batch 2', (2, 3, 64, 64)),
+            ('96x80', (1, 3, 96, 80)),
+            ('66x70', (1, 3, 66, 70)),
+        ):
             x = torch.randn(*shape)
             try:
                 outs = traced(x)
@@ -61,6 +70,7 @@ def test_torch_jit_script_of_a_backbone_without_output_norms(cls, arch):
     with ``out_norm_cfg=None``) and then computes the plain path at any size, returning a
     list; with output norms, scripting fails with a message that says what to do."""
     from mmtokenmix.models.layers.fast_paths import fast_paths
+
     if cls is not XFormer:
         with pytest.raises(RuntimeError, match='output norms .* out_norm_cfg=None'):
             torch.jit.script(cls(arch).eval())
@@ -110,8 +120,7 @@ def test_torch_compile_with_inductor_gives_eager_outputs_and_gradients(cls, arch
         model.zero_grad()
         outs = run(x)
         sum((o * torch.linspace(-1, 1, o.numel()).view_as(o)).mean() for o in outs).backward()
-        grads.append({n: p.grad.clone() for n, p in model.named_parameters()
-                      if p.grad is not None})
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
     assert grads[0].keys() == grads[1].keys() and grads[0]
     # float32 sums in another order: errors relative to the model's gradient scale
     scale = max(float(g.abs().max()) for g in grads[0].values())
@@ -136,10 +145,12 @@ def test_compiled_training_of_the_fft_filter_matches_a_float64_reference(cls):
     grads = []
     for module, run, inputs in ((reference, reference, x.double()), (model, compiled, x)):
         outs = run(inputs)
-        sum((o * torch.linspace(-1, 1, o.numel(), dtype=o.dtype).view_as(o)).mean()
-            for o in outs).backward()
-        grads.append({n: p.grad.double() for n, p in module.named_parameters()
-                      if p.grad is not None})
+        sum(
+            (o * torch.linspace(-1, 1, o.numel(), dtype=o.dtype).view_as(o)).mean() for o in outs
+        ).backward()
+        grads.append(
+            {n: p.grad.double() for n, p in module.named_parameters() if p.grad is not None}
+        )
     assert grads[0].keys() == grads[1].keys()
     assert any('complex_weights' in n for n in grads[0])
     for name, grad in grads[0].items():
@@ -148,21 +159,37 @@ def test_compiled_training_of_the_fft_filter_matches_a_float64_reference(cls):
 
 
 # ---- mmengine's `compile` option through tools/train.py ----------------------------------------
-COMPILE_RUN = ['compile=True', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-               'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
+COMPILE_RUN = [
+    'compile=True',
+    'train_cfg.max_iters=2',
+    'train_cfg.val_interval=2',
+    'default_hooks.checkpoint.interval=2',
+    'default_hooks.logger.interval=1',
+]
 
 
 @pytest.mark.slow
-def test_config_compile_option_compiles_the_backbone_and_keeps_checkpoint_keys(repo_root,
-                                                                               toy_workdir):
+def test_config_compile_option_compiles_the_backbone_and_keeps_checkpoint_keys(
+    repo_root, toy_workdir
+):
     """``compile=True`` compiles the backbone in place (mmengine's own compile of the whole
     train_step fails in torch 2.5's dynamo on AdamW.step); the checkpoint loads into an
     uncompiled model unchanged. (Compiled training of every family, DFFormer's FFT filter
     included, is checked on small models above: a whole compiled CDFFormer-S18 run cost 5 min.)"""
     config = osp.join(repo_root, 'configs/segformer_xformer_toy.py')
     work = toy_workdir / 'work_compiled'
-    out = run_tool([sys.executable, osp.join(repo_root, 'tools/train.py'), config,
-                    '--work-dir', str(work), '--cfg-options', *COMPILE_RUN], cwd=toy_workdir)
+    out = run_tool(
+        [
+            sys.executable,
+            osp.join(repo_root, 'tools/train.py'),
+            config,
+            '--work-dir',
+            str(work),
+            '--cfg-options',
+            *COMPILE_RUN,
+        ],
+        cwd=toy_workdir,
+    )
     assert 'XFormer compiled with torch.compile' in out
     scalars = [json.loads(line) for line in open(next(work.glob('*/vis_data/scalars.json')))]
     assert any('mIoU' in s for s in scalars)

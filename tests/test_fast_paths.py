@@ -3,13 +3,20 @@ attention) give the plain path's numbers and are invalidated by any weight chang
 training fast paths (fused LayerNorm, StarReLU and the FFT filter with written-out backwards,
 TransXNet's encodings resized once per stage) give the plain path's outputs, gradients and
 BatchNorm statistics."""
+
 import copy
 
 import pytest
 import torch
 
-from mmtokenmix.models import (CDFFormer, DFFormer, DMFormer, TransXNet, fast_paths,
-                               fast_paths_enabled)
+from mmtokenmix.models import (
+    CDFFormer,
+    DFFormer,
+    DMFormer,
+    TransXNet,
+    fast_paths,
+    fast_paths_enabled,
+)
 from mmtokenmix.models.layers import chunked_attention
 from mmtokenmix.models.mixers import d_mixer, dynamic_filter
 
@@ -37,14 +44,25 @@ def transxnet():
 
 
 def dfformer():  # bases stored for 64x64: other sizes resize them
-    return trained_looking(DFFormer(dict(depths=[1, 1, 2, 1], dims=[16, 32, 48, 64],
-                                         mixers=['dynamic_filter'] * 4), nominal_size=64))
+    return trained_looking(
+        DFFormer(
+            dict(depths=[1, 1, 2, 1], dims=[16, 32, 48, 64], mixers=['dynamic_filter'] * 4),
+            nominal_size=64,
+        )
+    )
 
 
 def cdfformer():
-    return trained_looking(CDFFormer(dict(depths=[1, 1, 2, 1], dims=[16, 32, 48, 64],
-                                          mixers=['sepconv'] * 2 + ['dynamic_filter'] * 2),
-                                     nominal_size=64))
+    return trained_looking(
+        CDFFormer(
+            dict(
+                depths=[1, 1, 2, 1],
+                dims=[16, 32, 48, 64],
+                mixers=['sepconv'] * 2 + ['dynamic_filter'] * 2,
+            ),
+            nominal_size=64,
+        )
+    )
 
 
 def dmformer():  # no caches; its 1x1 convs and MetaFormer blocks have fast paths
@@ -92,6 +110,7 @@ def count_calls(monkeypatch, module, name):
 
 def test_transxnet_resizes_its_encodings_once_per_size_in_inference(monkeypatch):
     import mmtokenmix.models.backbones.transxnet as transxnet_module
+
     model = transxnet().eval()
     per_stage = count_calls(monkeypatch, transxnet_module, 'resize_relative_pos_enc')
     x = torch.randn(1, 3, 70, 94)
@@ -120,8 +139,9 @@ def test_dfformer_resizes_its_bases_once_per_size_in_inference(monkeypatch):
 
 def change_weights_in_every_way(model, x):
     """Yields after each kind of weight change the backbones' caches must notice."""
-    params = [p for n, p in model.named_parameters()
-              if 'relative_pos_enc' in n or 'complex_weights' in n]
+    params = [
+        p for n, p in model.named_parameters() if 'relative_pos_enc' in n or 'complex_weights' in n
+    ]
     assert params
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     model.train()
@@ -147,8 +167,7 @@ def test_caches_are_invalidated_by_every_weight_change(family):
 
 
 @pytest.mark.parametrize('family', sorted(BUILDERS))
-def test_training_fast_paths_give_the_plain_outputs_gradients_and_statistics(family,
-                                                                           monkeypatch):
+def test_training_fast_paths_give_the_plain_outputs_gradients_and_statistics(family, monkeypatch):
     """Per input size: one training step of copies of the model, fast and plain (and plain in
     float64 as the reference): outputs within 1e-4 and every parameter's gradient within 1e-3
     of its own largest entry, the same BatchNorm running statistics; the inference caches are
@@ -170,20 +189,26 @@ def test_training_fast_paths_give_the_plain_outputs_gradients_and_statistics(fam
     for size in SIZES:
         x = torch.randn(2, 3, *size)
         outs, grads, buffers = {}, {}, {}
-        for fast, dtype in ((True, torch.float32), (False, torch.float32),
-                            ('reference', torch.float64)):
+        for fast, dtype in (
+            (True, torch.float32),
+            (False, torch.float32),
+            ('reference', torch.float64),
+        ):
             copy_ = copy.deepcopy(model).to(dtype).train()
             with fast_paths(fast is True):
                 outs[fast] = copy_(x.to(dtype))
-            sum((o * torch.linspace(-1, 1, o.numel(), dtype=dtype).view_as(o)).mean()
-                for o in outs[fast]).backward()
+            sum(
+                (o * torch.linspace(-1, 1, o.numel(), dtype=dtype).view_as(o)).mean()
+                for o in outs[fast]
+            ).backward()
             grads[fast] = {n: p.grad for n, p in copy_.named_parameters() if p.grad is not None}
             buffers[fast] = dict(copy_.named_buffers())
             if fast is True:
                 assert len(chunked_calls) == (18 if family == 'transxnet' else 0)
                 chunked_calls.clear()
                 caches = list(getattr(copy_, '_rpe_caches', [])) + [
-                    m._bases_cache for m in copy_.modules() if hasattr(m, '_bases_cache')]
+                    m._bases_cache for m in copy_.modules() if hasattr(m, '_bases_cache')
+                ]
                 assert all(c._entry is None for c in caches)  # training dropped them
                 assert bool(caches) == (family in CACHED)
         for a, e in zip(outs[True], outs[False]):
@@ -192,11 +217,16 @@ def test_training_fast_paths_give_the_plain_outputs_gradients_and_statistics(fam
         for name, reference in grads['reference'].items():
             plain_error = (grads[False][name].double() - reference).abs().max().item()
             torch.testing.assert_close(
-                grads[True][name].double(), reference, rtol=0,
-                atol=1e-3 * reference.abs().max().item() + 10 * plain_error, msg=name)
+                grads[True][name].double(),
+                reference,
+                rtol=0,
+                atol=1e-3 * reference.abs().max().item() + 10 * plain_error,
+                msg=name,
+            )
         for name, expected in buffers[False].items():
-            torch.testing.assert_close(buffers[True][name], expected, rtol=1e-5, atol=1e-6,
-                                       msg=name)
+            torch.testing.assert_close(
+                buffers[True][name], expected, rtol=1e-5, atol=1e-6, msg=name
+            )
 
 
 def test_eval_with_gradients_takes_the_plain_path():
@@ -214,8 +244,7 @@ def test_a_deep_copy_starts_with_empty_caches_and_equal_outputs():
     x = torch.randn(1, 3, 70, 94)
     expected = infer(model, x, True)
     clone = copy.deepcopy(model)
-    assert all(m._bases_cache._entry is None for m in clone.modules()
-               if hasattr(m, '_bases_cache'))
+    assert all(m._bases_cache._entry is None for m in clone.modules() if hasattr(m, '_bases_cache'))
     assert_outputs_close(infer(clone, x, True), expected)
 
 
@@ -231,6 +260,7 @@ def test_the_switch_is_restored_after_an_error():
 @pytest.mark.parametrize('bias', [True, False])
 def test_pointwise_conv_is_a_1x1_conv(bias):
     from mmtokenmix.models.layers.pointwise import PointwiseConv2d
+
     conv = PointwiseConv2d(6, 10, bias=bias)
     assert isinstance(conv, torch.nn.Conv2d) and conv.kernel_size == (1, 1)
     x = torch.randn(3, 6, 5, 7)
@@ -242,17 +272,16 @@ def test_pointwise_conv_is_a_1x1_conv(bias):
     assert conv.weight.grad is not None
 
 
-
 @pytest.mark.parametrize('kernel_size, dilation, bias', [(7, 1, True), (5, 2, False), (3, 1, True)])
 def test_depthwise_conv_backward_is_autograds(kernel_size, dilation, bias):
     """The written-out backward (flipped-kernel input gradient, channels-last weight
     gradient) equals autograd's in float64, odd map sizes included; under bf16 autocast it
     runs and gives gradients of the parameters' dtype."""
     from mmtokenmix.models.layers import depthwise_conv2d
+
     padding = dilation * (kernel_size - 1) // 2
     x = torch.randn(2, 5, 9, 11, dtype=torch.float64, requires_grad=True)
-    weight = torch.randn(5, 1, kernel_size, kernel_size, dtype=torch.float64,
-                         requires_grad=True)
+    weight = torch.randn(5, 1, kernel_size, kernel_size, dtype=torch.float64, requires_grad=True)
     b = torch.randn(5, dtype=torch.float64, requires_grad=True) if bias else None
     inputs = (x, weight) + ((b,) if bias else ())
 
@@ -260,8 +289,9 @@ def test_depthwise_conv_backward_is_autograds(kernel_size, dilation, bias):
         return depthwise_conv2d(x, weight, b, padding, dilation)
 
     assert torch.autograd.gradcheck(conv, inputs)
-    expected = torch.nn.functional.conv2d(x, weight, b, padding=padding, dilation=dilation,
-                                          groups=5)
+    expected = torch.nn.functional.conv2d(
+        x, weight, b, padding=padding, dilation=dilation, groups=5
+    )
     torch.testing.assert_close(conv(*inputs), expected)
     x32, w32 = x.detach().float().requires_grad_(), weight.detach().float().requires_grad_()
     with torch.autocast('cpu', torch.bfloat16):
@@ -272,15 +302,21 @@ def test_depthwise_conv_backward_is_autograds(kernel_size, dilation, bias):
 
 def test_depthwise_conv_module_takes_the_fast_backward_only_where_it_pays(monkeypatch):
     from mmtokenmix.models.layers import DepthwiseConv2d, depthwise
+
     calls = count_calls(monkeypatch, depthwise, 'depthwise_conv2d')
     x = torch.randn(2, 4, 8, 8, requires_grad=True)
     for kernel_size, stride, padding, dilation, takes_it in [
-            (7, 1, 3, 1, True), (5, 1, 4, 2, True), (3, 1, 1, 1, False), (7, 2, 3, 1, False),
-            (7, 1, 1, 1, False)]:
+        (7, 1, 3, 1, True),
+        (5, 1, 4, 2, True),
+        (3, 1, 1, 1, False),
+        (7, 2, 3, 1, False),
+        (7, 1, 1, 1, False),
+    ]:
         conv = DepthwiseConv2d(4, kernel_size, stride, padding, dilation).train()
         assert isinstance(conv, torch.nn.Conv2d) and conv.groups == 4
-        expected = torch.nn.functional.conv2d(x, conv.weight, conv.bias, stride, padding,
-                                              dilation, groups=4)
+        expected = torch.nn.functional.conv2d(
+            x, conv.weight, conv.bias, stride, padding, dilation, groups=4
+        )
         for fast in (True, False):
             calls.clear()
             with fast_paths(fast):
@@ -299,8 +335,11 @@ def test_chunked_attention_is_attention_with_its_gradients(monkeypatch, bias_hea
     q = torch.randn(2, 3, 37, 4, dtype=torch.float64, requires_grad=True)
     k = torch.randn(2, 3, 4, 9, dtype=torch.float64, requires_grad=True)
     v = torch.randn(2, 3, 9, 5, dtype=torch.float64, requires_grad=True)
-    bias = (None if bias_heads is None else
-            torch.randn(1, bias_heads, 37, 9, dtype=torch.float64, requires_grad=True))
+    bias = (
+        None
+        if bias_heads is None
+        else torch.randn(1, bias_heads, 37, 9, dtype=torch.float64, requires_grad=True)
+    )
     inputs = (q, k, v) + (() if bias is None else (bias,))
 
     def attention(q, k, v, bias=None):
@@ -310,8 +349,9 @@ def test_chunked_attention_is_attention_with_its_gradients(monkeypatch, bias_hea
     expected, actual = logits.softmax(-1) @ v, attention(*inputs)
     torch.testing.assert_close(actual, expected)
     grad = torch.randn_like(expected)
-    for a, e in zip(torch.autograd.grad(actual, inputs, grad),
-                    torch.autograd.grad(expected, inputs, grad)):
+    for a, e in zip(
+        torch.autograd.grad(actual, inputs, grad), torch.autograd.grad(expected, inputs, grad)
+    ):
         torch.testing.assert_close(a, e)
     with pytest.raises(ValueError, match='does not fit'):
         chunked_attention.chunked_attention(q, k, v, torch.zeros(1, 3, 36, 9), 0.3)
@@ -323,19 +363,26 @@ def test_separable_bicubic_resize_is_interpolate(align_corners, size):
     """Equal to ``F.interpolate(mode='bicubic')`` (up, down, unchanged), gradient included;
     in float32 within rounding of it."""
     from mmtokenmix.models.layers.interpolation import bicubic_resize_separable
+
     x = torch.randn(1, 3, 17, 9, dtype=torch.float64, requires_grad=True)
-    expected = torch.nn.functional.interpolate(x, size=size, mode='bicubic',
-                                               align_corners=align_corners)
+    expected = torch.nn.functional.interpolate(
+        x, size=size, mode='bicubic', align_corners=align_corners
+    )
     actual = bicubic_resize_separable(x, size, align_corners)
     torch.testing.assert_close(actual, expected)
     grad = torch.randn_like(expected)
-    torch.testing.assert_close(torch.autograd.grad(actual, x, grad)[0],
-                               torch.autograd.grad(expected, x, grad)[0])
+    torch.testing.assert_close(
+        torch.autograd.grad(actual, x, grad)[0], torch.autograd.grad(expected, x, grad)[0]
+    )
     x32 = x.detach().float()
     torch.testing.assert_close(
         bicubic_resize_separable(x32, size, align_corners),
-        torch.nn.functional.interpolate(x32, size=size, mode='bicubic',
-                                        align_corners=align_corners), rtol=1e-5, atol=1e-5)
+        torch.nn.functional.interpolate(
+            x32, size=size, mode='bicubic', align_corners=align_corners
+        ),
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 @pytest.mark.parametrize('bias', [True, False])
@@ -344,6 +391,7 @@ def test_star_relu_functions_have_autograds_gradients(bias, monkeypatch):
     input, the activation's scalars and the layer equal autograd's in float64; the MLP takes
     the fused function in training only where it applies."""
     from mmtokenmix.models.layers import MetaFormerMlp, metaformer
+
     torch.manual_seed(0)
     x = torch.randn(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)
     scale = torch.tensor([0.8], dtype=torch.float64, requires_grad=True)
@@ -351,8 +399,9 @@ def test_star_relu_functions_have_autograds_gradients(bias, monkeypatch):
     weight = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
     b = torch.randn(6, dtype=torch.float64, requires_grad=True) if bias else None
     assert torch.autograd.gradcheck(metaformer._StarReLUFunction.apply, (x, scale, shift))
-    assert torch.autograd.gradcheck(metaformer._StarReLULinearFunction.apply,
-                                    (x, scale, shift, weight, b))
+    assert torch.autograd.gradcheck(
+        metaformer._StarReLULinearFunction.apply, (x, scale, shift, weight, b)
+    )
 
     mlp = MetaFormerMlp(5, 2.0, bias=bias).double().train()
     calls = count_calls(monkeypatch, metaformer._StarReLULinearFunction, 'apply')

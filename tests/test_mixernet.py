@@ -1,19 +1,37 @@
 """MixerNet: every token mixer in the one skeleton at matched parameter budgets."""
+
 import math
 
 import pytest
 import torch
 
 import mmtokenmix.models  # noqa: F401 (registers the backbones)
-from mmtokenmix.models.backbones.mixernet import (BUDGET_TOLERANCE, BUDGETS, MixerNet,
-                                                   count_params, variant_arch)
+from mmtokenmix.models.backbones.mixernet import (
+    BUDGET_TOLERANCE,
+    BUDGETS,
+    MixerNet,
+    count_params,
+    variant_arch,
+)
+from mmtokenmix.models.mixers import (
+    DMA,
+    Attention,
+    CrossFeatureAttention,
+    DMixer,
+    DynamicFilter,
+    SepConv,
+)
 from mmtokenmix.models.mixers.catalogue import MIXERS, build_mixer
-from mmtokenmix.models.mixers import (DMA, Attention, CrossFeatureAttention, DMixer,
-                                      DynamicFilter, SepConv)
 from mmtokenmix.registry import MODELS
 
-MIXER_CLASS = {'dynamic_filter': DynamicFilter, 'sepconv': SepConv, 'attention': Attention,
-               'dmixer': DMixer, 'xfa': CrossFeatureAttention, 'dma': DMA}
+MIXER_CLASS = {
+    'dynamic_filter': DynamicFilter,
+    'sepconv': SepConv,
+    'attention': Attention,
+    'dmixer': DMixer,
+    'xfa': CrossFeatureAttention,
+    'dma': DMA,
+}
 
 
 @pytest.mark.parametrize('budget', sorted(BUDGETS))
@@ -25,8 +43,9 @@ def test_every_mixer_meets_the_budget_with_the_closest_width(mixer, budget):
     assert abs(params / target - 1) <= BUDGET_TOLERANCE, (mixer, budget, params)
     # the catalogue's width is the best of its neighbours (it is what the search finds)
     for other in (unit - 0.5, unit + 0.5):
-        assert abs(params - target) <= abs(count_params(variant_arch(mixer, budget, other))
-                                           - target)
+        assert abs(params - target) <= abs(
+            count_params(variant_arch(mixer, budget, other)) - target
+        )
 
 
 @pytest.mark.parametrize('mixer', MIXERS)
@@ -42,12 +61,17 @@ def test_each_toy_variant_builds_runs_and_has_its_mixer(mixer):
         elif mixer != 'attention':
             assert isinstance(inner, MIXER_CLASS[mixer])
     if mixer == 'attention':  # CAFormer's layout: separable convs where attention is quadratic
-        assert [type(s[0].token_mixer) for s in model.stages] == [SepConv, SepConv, Attention,
-                                                                   Attention]
+        assert [type(s[0].token_mixer) for s in model.stages] == [
+            SepConv,
+            SepConv,
+            Attention,
+            Attention,
+        ]
     x = torch.randn(2, 3, 64, 96)
     outs = model(x)
-    assert [tuple(o.shape) for o in outs] == [(2, c, 64 // s, 96 // s) for c, s in
-                                             zip(model.out_channels, (4, 8, 16, 32))]
+    assert [tuple(o.shape) for o in outs] == [
+        (2, c, 64 // s, 96 // s) for c, s in zip(model.out_channels, (4, 8, 16, 32))
+    ]
     sum(o.float().pow(2).mean() for o in outs).backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
@@ -91,7 +115,7 @@ def test_dmixer_blocks_of_a_stage_share_the_stage_position_encoding():
         assert len(encodings) == 1, i  # one module, shared
         weight = stage[0].token_mixer.position_encoding.weight
         num_heads = stage[0].token_mixer.mixer.global_unit.num_heads
-        side, sr = 128 // 2**(i + 2), (8, 4, 2, 1)[i]
+        side, sr = 128 // 2 ** (i + 2), (8, 4, 2, 1)[i]
         assert weight.shape == (1, num_heads, side * side, math.ceil(side / sr) ** 2)
         assert not weight.any()  # zero at init, as TransXNet
         heads.append(num_heads)

@@ -1,6 +1,7 @@
 """The model index: metafiles valid, every config listed and building with the parameter count
 the metafile states, the model-zoo page current, and the benchmark-table tool producing its
 markdown and plot on a small filter."""
+
 import glob
 import json
 import os.path as osp
@@ -33,8 +34,9 @@ def test_every_config_is_in_the_index_once_and_every_entry_is_complete():
         assert 'Paper' not in e  # a model-level Paper is {Title, URL} to mim, never numbers
         for result in e['Results']:
             assert {'Task', 'Dataset', 'Metrics', 'Source'} <= set(result)
-            assert result['Metrics'] and all(isinstance(v, (int, float))
-                                             for v in result['Metrics'].values())
+            assert result['Metrics'] and all(
+                isinstance(v, (int, float)) for v in result['Metrics'].values()
+            )
         paper = published(e)
         if 'Results' in paper:  # published numbers: of the benchmark the config is for
             assert isinstance(paper['Verified'], bool) and paper['Source']
@@ -45,9 +47,14 @@ def test_every_config_is_in_the_index_once_and_every_entry_is_complete():
             assert not paper.get('Results')
     # every family's classifiers are there (the backbone variants of the papers' tables)
     assert {e['Metadata']['timm'] for e in CLASSIFIER_ENTRIES} == {
-        'transxnet_t', 'transxnet_s', 'transxnet_b', 'xformer', 'dmformer_s', 'dmformer_m',
-        'dmformer_b'} | {f'{f}_{a}' for f in ('dfformer', 'cdfformer')
-                         for a in ('s18', 's36', 'm36', 'b36')}
+        'transxnet_t',
+        'transxnet_s',
+        'transxnet_b',
+        'xformer',
+        'dmformer_s',
+        'dmformer_m',
+        'dmformer_b',
+    } | {f'{f}_{a}' for f in ('dfformer', 'cdfformer') for a in ('s18', 's36', 'm36', 'b36')}
 
 
 def test_reconstructions_carry_no_verified_paper_numbers_they_do_not_have():
@@ -69,6 +76,7 @@ def test_param_differences_beyond_half_a_percent_are_explained():
 def test_classifier_params_equal_the_metafile(entry):
     timm = pytest.importorskip('timm')
     import mmtokenmix.models  # noqa: F401
+
     model = timm.create_model(entry['Metadata']['timm'])
     assert sum(p.numel() for p in model.parameters()) == entry['Metadata']['Parameters']
 
@@ -79,6 +87,7 @@ def test_metafiles_follow_the_openmmlab_schema_as_mim_reads_it(repo_root):
     modelindex = pytest.importorskip('modelindex')
     import mmtokenmix
     from mmtokenmix.checkpoints.official import OFFICIAL_CHECKPOINTS
+
     index = modelindex.load(osp.join(repo_root, 'model-index.yml'))
     index.build_models_with_collections()
     errors = index.check(silent=True) if hasattr(index, 'check') else []
@@ -87,7 +96,8 @@ def test_metafiles_follow_the_openmmlab_schema_as_mim_reads_it(repo_root):
     assert set(models) == {e['Name'] for e in ENTRIES}
     coco = models['retinanet_transxnet_t_coco']
     assert [(r.task, r.dataset, r.metrics) for r in coco.results] == [
-        ('Object Detection', 'COCO', {'box AP': 43.1})]
+        ('Object Detection', 'COCO', {'box AP': 43.1})
+    ]
     toy = models['retinanet_transxnet_t_toy']
     assert [r.dataset for r in toy.results] == ['toy (synthetic)']
     for e in ENTRIES:
@@ -104,23 +114,41 @@ def test_metafiles_follow_the_openmmlab_schema_as_mim_reads_it(repo_root):
 
 
 def test_model_zoo_page_is_generated_from_the_metafiles(repo_root):
-    out = run_tool([sys.executable, 'tools/analysis_tools/model_zoo_table.py', '--check'],
-                   cwd=repo_root)
+    out = run_tool(
+        [sys.executable, 'tools/analysis_tools/model_zoo_table.py', '--check'], cwd=repo_root
+    )
     assert 'matches the metafiles' in out
 
 
 def test_benchmark_table_writes_markdown_and_plot_for_a_filter(repo_root, tmp_path):
     out_md = tmp_path / 'benchmarks.md'
-    out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
-                    '^(xformer|sfpn_dmformer_s_toy)$', '--speed-filter', '^xformer$',
-                    '--warmup', '0', '--repeats', '1',
-                    '--work-dirs', str(tmp_path / 'none'), '--out', str(out_md)],
-                   cwd=repo_root)
+    out = run_tool(
+        [
+            sys.executable,
+            'tools/analysis_tools/benchmark_table.py',
+            '--filter',
+            '^(xformer|sfpn_dmformer_s_toy)$',
+            '--speed-filter',
+            '^xformer$',
+            '--warmup',
+            '0',
+            '--repeats',
+            '1',
+            '--work-dirs',
+            str(tmp_path / 'none'),
+            '--out',
+            str(out_md),
+        ],
+        cwd=repo_root,
+    )
     assert '2 measured, 0 not measured' in out
     text = out_md.read_text()
     assert (tmp_path / 'benchmarks.png').stat().st_size > 10_000
-    rows = {line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
-            for line in text.splitlines() if line.startswith('| ') and 'former' in line}
+    rows = {
+        line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
+        for line in text.splitlines()
+        if line.startswith('| ') and 'former' in line
+    }
     xf = rows['`xformer` (timm)']
     # params ours / paper / delta, the explanation of the delta, paper top-1
     assert xf[2:5] == ['5.54', '5.5', '+0.67 %'] and xf[-1].startswith('+0.7 %: the paper rounds')
@@ -136,22 +164,43 @@ def test_benchmark_table_writes_markdown_and_plot_for_a_filter(repo_root, tmp_pa
     assert re.search(r'wall time \d+\.\d min', text)
 
 
-def test_benchmark_table_reports_finished_runs_and_what_it_could_not_measure(repo_root,
-                                                                           tmp_path):
+def test_benchmark_table_reports_finished_runs_and_what_it_could_not_measure(repo_root, tmp_path):
     run = tmp_path / 'work_dirs' / 'sfpn_dmformer_s_toy' / '20260101_000000'
     run.mkdir(parents=True)
     (run / '20260101_000000.json').write_text(json.dumps({'aAcc': 90.0, 'mIoU': 51.25}))
     out_md = tmp_path / 'b.md'
-    out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
-                    '^sfpn_dmformer_s_toy$', '--no-speed', '--timeout', '1',
-                    '--work-dirs', str(tmp_path / 'work_dirs'), '--out', str(out_md)],
-                   cwd=repo_root)
+    out = run_tool(
+        [
+            sys.executable,
+            'tools/analysis_tools/benchmark_table.py',
+            '--filter',
+            '^sfpn_dmformer_s_toy$',
+            '--no-speed',
+            '--timeout',
+            '1',
+            '--work-dirs',
+            str(tmp_path / 'work_dirs'),
+            '--out',
+            str(out_md),
+        ],
+        cwd=repo_root,
+    )
     assert '0 measured, 1 not measured' in out and 'timed out after 1 s' in out
     assert 'not measured: timed out after 1 s' in out_md.read_text()
-    out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
-                    '^sfpn_dmformer_s_toy$', '--no-speed',
-                    '--work-dirs', str(tmp_path / 'work_dirs'), '--out', str(out_md)],
-                   cwd=repo_root)
+    out = run_tool(
+        [
+            sys.executable,
+            'tools/analysis_tools/benchmark_table.py',
+            '--filter',
+            '^sfpn_dmformer_s_toy$',
+            '--no-speed',
+            '--work-dirs',
+            str(tmp_path / 'work_dirs'),
+            '--out',
+            str(out_md),
+        ],
+        cwd=repo_root,
+    )
     text = out_md.read_text()
     assert 'skipped (--no-speed)' in text and 'mIoU 51.25 (' in text
 
@@ -159,10 +208,21 @@ def test_benchmark_table_reports_finished_runs_and_what_it_could_not_measure(rep
     # up, and a model the file lacks is reported, not filled in
     saved = json.loads((tmp_path / 'b.json').read_text())
     (run / '20260101_000000.json').write_text(json.dumps({'aAcc': 91.0, 'mIoU': 60.5}))
-    out = run_tool([sys.executable, 'tools/analysis_tools/benchmark_table.py', '--filter',
-                    '^(sfpn_dmformer_s_toy|xformer)$', '--reuse', str(tmp_path / 'b.json'),
-                    '--work-dirs', str(tmp_path / 'work_dirs'), '--out', str(out_md)],
-                   cwd=repo_root)
+    out = run_tool(
+        [
+            sys.executable,
+            'tools/analysis_tools/benchmark_table.py',
+            '--filter',
+            '^(sfpn_dmformer_s_toy|xformer)$',
+            '--reuse',
+            str(tmp_path / 'b.json'),
+            '--work-dirs',
+            str(tmp_path / 'work_dirs'),
+            '--out',
+            str(out_md),
+        ],
+        cwd=repo_root,
+    )
     assert '1 measured, 1 not measured (from ' in out
     text = out_md.read_text()
     assert 'mIoU 60.5 (' in text and f'not measured: not in {tmp_path / "b.json"}' in text
@@ -172,12 +232,22 @@ def test_benchmark_table_reports_finished_runs_and_what_it_could_not_measure(rep
 
     # options that only shape a measurement, and a file that is not a saved run, are refused
     (tmp_path / 'list.json').write_text(json.dumps(saved['results']))
-    for extra, message in ((['--reuse', str(tmp_path / 'b.json'), '--no-speed'],
-                            '--no-speed would not be applied'),
-                           (['--reuse', str(tmp_path / 'list.json')],
-                            'is not a run saved by this tool')):
-        proc = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark_table.py',
-                               '--out', str(tmp_path / 'c.md'), *extra], cwd=repo_root,
-                              capture_output=True, text=True, timeout=300)
+    for extra, message in (
+        (['--reuse', str(tmp_path / 'b.json'), '--no-speed'], '--no-speed would not be applied'),
+        (['--reuse', str(tmp_path / 'list.json')], 'is not a run saved by this tool'),
+    ):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                'tools/analysis_tools/benchmark_table.py',
+                '--out',
+                str(tmp_path / 'c.md'),
+                *extra,
+            ],
+            cwd=repo_root,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode != 0 and message in proc.stderr
         assert not (tmp_path / 'c.md').exists()

@@ -8,9 +8,11 @@ import torch
 from conftest import load_tool
 
 from mmtokenmix.models import CDFFormer, DFFormer
-from mmtokenmix.models.mixers.dynamic_filter import (DynamicFilter,
-                                                     global_filter_with_dft_matrices,
-                                                     use_dft_matrices)
+from mmtokenmix.models.mixers.dynamic_filter import (
+    DynamicFilter,
+    global_filter_with_dft_matrices,
+    use_dft_matrices,
+)
 
 onnxruntime = pytest.importorskip('onnxruntime')
 pytorch2onnx = load_tool('tools/deployment/pytorch2onnx.py')
@@ -35,8 +37,9 @@ def test_use_dft_matrices_keeps_the_outputs_and_switches_back(cls):
     with torch.no_grad():
         want = model(x)
         with use_dft_matrices(model):
-            assert {m.spectral_impl for m in model.modules()
-                    if isinstance(m, DynamicFilter)} == {'dft_matrices'}
+            assert {m.spectral_impl for m in model.modules() if isinstance(m, DynamicFilter)} == {
+                'dft_matrices'
+            }
             got = model(x)
     assert {m.spectral_impl for m in model.modules() if isinstance(m, DynamicFilter)} == {'fft'}
     for g, w in zip(got, want):
@@ -49,16 +52,19 @@ def _run_in_onnxruntime(path, x):
 
 
 # (MODEL argument, input size): backbones of configs (all their returned maps) and classifiers
-CASES = [('configs/retinanet_transxnet_t_coco.py', (224, 224)),
-         ('configs/retinanet_dfformer_s18_coco.py', (65, 97)),
-         ('cdfformer_s18', (64, 64)),
-         ('configs/retinanet_dmformer_s_coco.py', (64, 96)),
-         ('xformer', (64, 64))]
+CASES = [
+    ('configs/retinanet_transxnet_t_coco.py', (224, 224)),
+    ('configs/retinanet_dfformer_s18_coco.py', (65, 97)),
+    ('cdfformer_s18', (64, 64)),
+    ('configs/retinanet_dmformer_s_coco.py', (64, 96)),
+    ('xformer', (64, 64)),
+]
 
 
 @pytest.mark.parametrize('model_arg,size', CASES, ids=[c[0].split('/')[-1] for c in CASES])
-def test_exported_file_matches_pytorch_in_onnxruntime(model_arg, size, tmp_path, capsys,
-                                                      repo_root, monkeypatch):
+def test_exported_file_matches_pytorch_in_onnxruntime(
+    model_arg, size, tmp_path, capsys, repo_root, monkeypatch
+):
     monkeypatch.chdir(repo_root)
     out = str(tmp_path / 'model.onnx')
     torch.manual_seed(0)
@@ -92,9 +98,17 @@ def test_exporting_with_a_checkpoint_loads_it_strictly(tmp_path, repo_root, monk
         pytorch2onnx.build('dmformer_s', str(tmp_path / 'bad.pth'))
 
 
-def test_a_size_transxnet_cannot_take_in_onnx_is_a_clear_error(tmp_path, repo_root,
-                                                              monkeypatch):
+def test_a_size_transxnet_cannot_take_in_onnx_is_a_clear_error(tmp_path, repo_root, monkeypatch):
     monkeypatch.chdir(repo_root)
     with pytest.raises(SystemExit, match='multiples of K'):
-        pytorch2onnx.main(['configs/retinanet_transxnet_t_coco.py', '--shape', '64', '96',
-                           '--out', str(tmp_path / 'x.onnx'), '--no-verify'])
+        pytorch2onnx.main(
+            [
+                'configs/retinanet_transxnet_t_coco.py',
+                '--shape',
+                '64',
+                '96',
+                '--out',
+                str(tmp_path / 'x.onnx'),
+                '--no-verify',
+            ]
+        )

@@ -6,13 +6,13 @@ Bits are only comparable on the CPU kind the reference was recorded on (kernels 
 instruction set and sum in different orders), so the file holds one recording per instruction
 set. On a CPU kind without its own recording the outputs are compared with every recording
 within float32 rounding across kernels (measured between the AVX2 and AVX-512 recordings: at
-most 2.1e-6 of a map's largest value, growing with depth); record that machine with ``python tests/reference_outputs.py`` from
-unchanged code to get the bit-exact check there too.
+most 2.1e-6 of a map's largest value, growing with depth); record that machine with
+``python tests/reference_outputs.py`` from unchanged code to get the bit-exact check there too.
 """
+
 import numpy as np
 import pytest
 import torch
-
 from reference_outputs import CASES, DATA, build_case, cpu_capability, run_case
 
 # Relative to a map's largest value, between recordings of the same code on different
@@ -38,8 +38,9 @@ def test_the_reference_holds_recordings_of_two_instruction_sets():
     saved, capabilities = recordings()
     assert {'AVX2', 'AVX512'} <= set(capabilities)
     for capability in capabilities:
-        assert {k.split('/')[1] for k in saved.files if k.startswith(capability + '/')} \
-            == set(CASES)
+        assert {k.split('/')[1] for k in saved.files if k.startswith(capability + '/')} == set(
+            CASES
+        )
 
 
 @pytest.mark.parametrize('name', sorted(CASES))

@@ -7,7 +7,6 @@ import pytest
 import torch
 from mmengine import Config
 
-
 # what importing a package may pull in, each checked in a fresh interpreter
 IMPORT_RULES = {
     'the plugin imports without mmdet or mmseg': (
@@ -16,26 +15,30 @@ IMPORT_RULES = {
         'from mmtokenmix.registry import MODELS\n'
         'assert MODELS.get("TransXNet") is mmtokenmix.models.TransXNet\n'
         'assert not any(m.split(".")[0] in ("mmdet", "mmseg") and sys.modules[m] '
-        'for m in sys.modules)\n'),
+        'for m in sys.modules)\n'
+    ),
     'checkpoint reading does not import the models, nor the models the converters': (
         'import sys\n'
         'import mmtokenmix.checkpoints\n'
         'assert "mmtokenmix.models" not in sys.modules\n'
         'import mmtokenmix.models\n'
-        'assert "mmtokenmix.converters" not in sys.modules\n'),
+        'assert "mmtokenmix.converters" not in sys.modules\n'
+    ),
 }
 
 
 @pytest.mark.parametrize('rule', sorted(IMPORT_RULES))
 def test_imports_go_one_way(repo_root, rule):
-    proc = subprocess.run([sys.executable, '-c', IMPORT_RULES[rule]], cwd=repo_root,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, '-c', IMPORT_RULES[rule]], cwd=repo_root, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.parametrize('scope', ['mmdet', 'mmseg'])
 def test_scoped_name_resolves_from_mmdet_and_mmseg(scope):
     from mmengine.registry import init_default_scope
+
     init_default_scope(scope)
     registry = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS
     backbone = registry.build(dict(type='mmtokenmix.TransXNet', arch='t', out_indices=(3,)))
@@ -53,17 +56,18 @@ def test_every_config_imports_the_plugin_uses_scoped_names_and_the_crash_safe_ho
     for path in paths:
         cfg = Config.fromfile(path)
         assert cfg.custom_imports == dict(
-            imports=['mmtokenmix.models', 'mmtokenmix.engine'],
-            allow_failed_imports=False), path
+            imports=['mmtokenmix.models', 'mmtokenmix.engine'], allow_failed_imports=False
+        ), path
         # atomic checkpoints and exact resume (tests/test_crash_safety.py)
         assert cfg.default_hooks.checkpoint.type == 'mmtokenmix.CrashSafeCheckpointHook', path
         assert cfg.default_scope in ('mmdet', 'mmseg'), path
         assert cfg.model.backbone.type.startswith('mmtokenmix.'), path
 
 
-@pytest.mark.parametrize('variant,dims,dpr', [('t', [96, 224, 448], 0.1),
-                                             ('s', [128, 320, 512], 0.2),
-                                             ('b', [152, 336, 672], 0.3)])
+@pytest.mark.parametrize(
+    'variant,dims,dpr',
+    [('t', [96, 224, 448], 0.1), ('s', [128, 320, 512], 0.2), ('b', [152, 336, 672], 0.3)],
+)
 def test_retinanet_configs_follow_the_official_recipe(repo_root, variant, dims, dpr):
     cfg = Config.fromfile(osp.join(repo_root, f'configs/retinanet_transxnet_{variant}_coco.py'))
     assert cfg.model.backbone.arch == variant
@@ -79,24 +83,35 @@ def test_retinanet_configs_follow_the_official_recipe(repo_root, variant, dims, 
     assert [s.milestones for s in cfg.param_scheduler if s.type == 'MultiStepLR'] == [[8, 11]]
 
 
-@pytest.mark.parametrize('model_type,scope', [('MaskRCNN', 'mmdet'), ('YOLOV3', 'mmdet'),
-                                              ('EncoderDecoder', 'mmseg'),
-                                              ('mmseg.EncoderDecoder', 'mmseg')])
+@pytest.mark.parametrize(
+    'model_type,scope',
+    [
+        ('MaskRCNN', 'mmdet'),
+        ('YOLOV3', 'mmdet'),
+        ('EncoderDecoder', 'mmseg'),
+        ('mmseg.EncoderDecoder', 'mmseg'),
+    ],
+)
 def test_tools_detect_the_toolbox_of_a_config_without_default_scope(model_type, scope):
     from mmtokenmix.config_utils import detect_default_scope
+
     assert detect_default_scope(Config(dict(model=dict(type=model_type)))) == scope
-    assert detect_default_scope(Config(dict(default_scope='mmseg',
-                                            model=dict(type=model_type)))) == 'mmseg'
+    assert (
+        detect_default_scope(Config(dict(default_scope='mmseg', model=dict(type=model_type))))
+        == 'mmseg'
+    )
 
 
 def test_unknown_model_type_gets_a_clear_error():
     from mmtokenmix.config_utils import detect_default_scope
+
     with pytest.raises(ValueError, match="set default_scope = 'mmdet' or 'mmseg'"):
         detect_default_scope(Config(dict(model=dict(type='NoSuchDetector'))))
 
 
 def test_cpu_distributed_runs_replace_sync_bn_and_use_gloo(repo_root):
     from mmtokenmix.config_utils import adapt_config_to_device
+
     path = osp.join(repo_root, 'configs/segformer_transxnet_t_toy.py')
     cfg = Config.fromfile(path)
     adapt_config_to_device(cfg, 'none')  # single process: mmengine reverts SyncBN itself

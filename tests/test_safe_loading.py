@@ -1,5 +1,6 @@
 """Checkpoint files are read weights-only on every path (no code from a file ever runs), bad
 files get errors that name them, and URLs are fetched with timeouts and hash checks."""
+
 import os
 import os.path as osp
 import subprocess
@@ -11,8 +12,7 @@ import torch
 from conftest import REPO
 from payloads import pickle_payload
 
-from mmtokenmix.checkpoints import (CheckpointFileError, download_checkpoint,
-                                    load_checkpoint_file)
+from mmtokenmix.checkpoints import CheckpointFileError, download_checkpoint, load_checkpoint_file
 
 
 def _malicious(path, marker, state_dict=None):
@@ -21,8 +21,9 @@ def _malicious(path, marker, state_dict=None):
 
 def _run(args, cwd, timeout=600):
     env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _assert_refused(proc, path, marker):
@@ -50,6 +51,7 @@ def test_the_per_call_opt_in_does_run_full_unpickling(tmp_path):
 
 def test_backbone_pretrained_init_cfg_refuses_a_payload(tmp_path):
     from mmtokenmix.models import TransXNet
+
     marker = tmp_path / 'marker'
     path = _malicious(tmp_path / 'transx-t.pth', marker)
     model = TransXNet('t', init_cfg=dict(type='Pretrained', checkpoint=path))
@@ -63,6 +65,7 @@ def test_mmengine_loading_is_routed_through_the_safe_reader(tmp_path):
     from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
     import mmtokenmix.checkpoints  # noqa: F401  (what a config's custom_imports does)
+
     marker = tmp_path / 'marker'
     path = _malicious(tmp_path / 'evil.pth', marker)
     with pytest.raises(CheckpointFileError, match='refusing'):
@@ -76,8 +79,15 @@ def test_mmengine_loading_is_routed_through_the_safe_reader(tmp_path):
 def test_converters_refuse_a_payload(tmp_path, tool):
     marker = tmp_path / 'marker'
     path = _malicious(tmp_path / 'official.pth', marker)
-    proc = _run([sys.executable, osp.join(REPO, 'tools', 'model_converters', tool), path,
-                 tmp_path / 'out.pth'], cwd=tmp_path)
+    proc = _run(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools', 'model_converters', tool),
+            path,
+            tmp_path / 'out.pth',
+        ],
+        cwd=tmp_path,
+    )
     _assert_refused(proc, path, marker)
     assert not (tmp_path / 'out.pth').exists()
 
@@ -92,8 +102,10 @@ def test_test_tool_and_train_tool_refuse_payloads(toy_workdir, tmp_path):
         ['tools/train.py', config, '--cfg-options', f'load_from={path}'],
     ]
     for case in cases:
-        proc = _run([sys.executable, osp.join(REPO, case[0]), *case[1:], '--work-dir',
-                     tmp_path / 'work'], cwd=toy_workdir)
+        proc = _run(
+            [sys.executable, osp.join(REPO, case[0]), *case[1:], '--work-dir', tmp_path / 'work'],
+            cwd=toy_workdir,
+        )
         _assert_refused(proc, path, marker)
 
 
@@ -102,7 +114,7 @@ def test_truncated_and_random_files_get_errors_naming_them(tmp_path):
     torch.save({'state_dict': {'w': torch.randn(1000)}}, good)
     data = good.read_bytes()
     truncated = tmp_path / 'truncated.pth'
-    truncated.write_bytes(data[:len(data) // 2])
+    truncated.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointFileError, match=r"truncated\.pth.*truncated or damaged"):
         load_checkpoint_file(str(truncated))
     noise = tmp_path / 'noise.pth'
@@ -113,17 +125,28 @@ def test_truncated_and_random_files_get_errors_naming_them(tmp_path):
         load_checkpoint_file(str(tmp_path / 'missing.pth'))
 
 
-def test_resume_with_a_file_that_is_not_a_resume_checkpoint_explains_itself(toy_workdir,
-                                                                            tmp_path):
+def test_resume_with_a_file_that_is_not_a_resume_checkpoint_explains_itself(toy_workdir, tmp_path):
     from mmengine.config import Config
 
     from mmtokenmix.analysis import build_model_from_config
+
     config = osp.join(REPO, 'configs', 'retinanet_transxnet_t_toy.py')
     weights = tmp_path / 'weights_only.pth'
-    torch.save({'state_dict': build_model_from_config(Config.fromfile(config)).state_dict()},
-               weights)
-    proc = _run([sys.executable, osp.join(REPO, 'tools/train.py'), config, '--resume', weights,
-                 '--work-dir', tmp_path / 'work'], cwd=toy_workdir)
+    torch.save(
+        {'state_dict': build_model_from_config(Config.fromfile(config)).state_dict()}, weights
+    )
+    proc = _run(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools/train.py'),
+            config,
+            '--resume',
+            weights,
+            '--work-dir',
+            tmp_path / 'work',
+        ],
+        cwd=toy_workdir,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert 'not a resume checkpoint of a training run' in out and 'load_from' in out
@@ -133,12 +156,22 @@ def test_resume_with_a_file_that_is_not_a_resume_checkpoint_explains_itself(toy_
 def test_train_refuses_a_load_from_that_does_not_fit_unless_partial(toy_workdir, tmp_path):
     """An ImageNet backbone file as load_from: 0 tensors of the detector match."""
     from mmtokenmix.models import TransXNet
+
     config = osp.join(REPO, 'configs', 'retinanet_transxnet_t_toy.py')
     backbone = tmp_path / 'backbone.pth'
     torch.save(TransXNet('t').state_dict(), backbone)
-    base = [sys.executable, osp.join(REPO, 'tools/train.py'), config, '--work-dir',
-            tmp_path / 'work', '--cfg-options', f'load_from={backbone}',
-            'train_cfg.max_epochs=1', 'train_dataloader.batch_size=8', 'train_cfg.val_interval=9']
+    base = [
+        sys.executable,
+        osp.join(REPO, 'tools/train.py'),
+        config,
+        '--work-dir',
+        tmp_path / 'work',
+        '--cfg-options',
+        f'load_from={backbone}',
+        'train_cfg.max_epochs=1',
+        'train_dataloader.batch_size=8',
+        'train_cfg.val_interval=9',
+    ]
     proc = _run(base, cwd=toy_workdir)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -158,19 +191,28 @@ def test_converters_refuse_to_overwrite_src_and_a_bad_nominal_size(tmp_path):
     tool = osp.join(REPO, 'tools', 'model_converters', 'dfformer2mmtokenmix.py')
     proc = _run([sys.executable, tool, src, src], cwd=tmp_path)
     assert proc.returncode != 0 and 'would overwrite the official file' in proc.stderr
-    proc = _run([sys.executable, tool, src, tmp_path / 'out.pth', '--nominal-size', '0'],
-                cwd=tmp_path)
+    proc = _run(
+        [sys.executable, tool, src, tmp_path / 'out.pth', '--nominal-size', '0'], cwd=tmp_path
+    )
     assert proc.returncode != 0 and 'must be a positive number of pixels' in proc.stderr
 
 
 def test_corrupt_annotation_json_is_named(toy_workdir, tmp_path):
     import shutil
+
     shutil.copytree(toy_workdir / 'data', tmp_path / 'data')
     ann = tmp_path / 'data' / 'toy' / 'annotations' / 'instances_train.json'
     ann.write_text(ann.read_text()[:100])
-    proc = _run([sys.executable, osp.join(REPO, 'tools/train.py'),
-                 osp.join(REPO, 'configs', 'retinanet_transxnet_t_toy.py'),
-                 '--work-dir', tmp_path / 'work'], cwd=tmp_path)
+    proc = _run(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools/train.py'),
+            osp.join(REPO, 'configs', 'retinanet_transxnet_t_toy.py'),
+            '--work-dir',
+            tmp_path / 'work',
+        ],
+        cwd=tmp_path,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "annotation file 'data/toy/annotations/instances_train.json' is not valid JSON" in out
@@ -178,8 +220,14 @@ def test_corrupt_annotation_json_is_named(toy_workdir, tmp_path):
 
 def test_backbones_refuse_empty_out_indices_and_empty_batches():
     from mmtokenmix.models import CDFFormer, DFFormer, DMFormer, TransXNet, XFormer
-    for cls, arch in ((TransXNet, 't'), (DFFormer, 's18'), (CDFFormer, 's18'),
-                      (DMFormer, 's'), (XFormer, 's')):
+
+    for cls, arch in (
+        (TransXNet, 't'),
+        (DFFormer, 's18'),
+        (CDFFormer, 's18'),
+        (DMFormer, 's'),
+        (XFormer, 's'),
+    ):
         with pytest.raises(ValueError, match='out_indices is empty'):
             cls(arch, out_indices=())
         with pytest.raises(ValueError, match='batch of 0 images'):
@@ -195,20 +243,23 @@ def test_download_from_a_server_that_never_answers_times_out(silent_server, tmp_
     assert os.listdir(tmp_path) == []
 
 
-def test_pretrained_url_in_init_cfg_times_out_with_the_env_setting(silent_server, tmp_path,
-                                                                   monkeypatch):
+def test_pretrained_url_in_init_cfg_times_out_with_the_env_setting(
+    silent_server, tmp_path, monkeypatch
+):
     from mmtokenmix.models import TransXNet
+
     monkeypatch.setenv('MMTOKENMIX_DOWNLOAD_TIMEOUT', '1')
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    model = TransXNet('t', init_cfg=dict(type='Pretrained',
-                                         checkpoint=f'{silent_server}/transx-t.pth'))
+    model = TransXNet(
+        't', init_cfg=dict(type='Pretrained', checkpoint=f'{silent_server}/transx-t.pth')
+    )
     with pytest.raises(CheckpointFileError, match='timed out'):
         model.init_weights()
 
 
-def test_download_checks_the_hash_in_the_name_and_caches_only_good_files(file_server,
-                                                                         tmp_path):
+def test_download_checks_the_hash_in_the_name_and_caches_only_good_files(file_server, tmp_path):
     import hashlib
+
     root, url = file_server
     torch.save({'w': torch.arange(4.0)}, root / 'weights.pth')
     digest = hashlib.sha256((root / 'weights.pth').read_bytes()).hexdigest()
@@ -220,8 +271,10 @@ def test_download_checks_the_hash_in_the_name_and_caches_only_good_files(file_se
     with pytest.raises(CheckpointFileError, match='corrupt.*deadbeef'):
         download_checkpoint(f'{url}/weights-deadbeef.pth', cache_dir=str(cache))
     # the file and the record of where it came from; nothing of the refused download
-    assert sorted(os.listdir(cache)) == [f'weights-{digest[:8]}.pth',
-                                         f'weights-{digest[:8]}.pth.source.json']
+    assert sorted(os.listdir(cache)) == [
+        f'weights-{digest[:8]}.pth',
+        f'weights-{digest[:8]}.pth.source.json',
+    ]
     with pytest.raises(CheckpointFileError, match='cannot download.*404'):
         download_checkpoint(f'{url}/missing.pth', cache_dir=str(cache))
 
@@ -256,14 +309,18 @@ def test_the_cache_is_keyed_by_url_not_by_file_name(file_server, tmp_path, monke
     assert first == second and torch.equal(load_checkpoint_file(second)['w'], torch.ones(3))
     # ... unless a known checksum says it is the same file
     import hashlib
+
     digest = hashlib.sha256((root / 'release' / 'w.pth').read_bytes()).hexdigest()
     (root / 'release' / 'w.pth').write_bytes(b'the server now has something else')
-    assert download_checkpoint(f'{url}/elsewhere/w.pth', cache_dir=str(out),
-                               sha256=digest[:12]) == second
+    assert (
+        download_checkpoint(f'{url}/elsewhere/w.pth', cache_dir=str(out), sha256=digest[:12])
+        == second
+    )
 
 
 def test_files_we_did_not_download_are_never_replaced_or_trusted(file_server, tmp_path):
     import hashlib
+
     root, url = file_server
     torch.save({'w': torch.ones(3)}, root / 'w.pth')
     out = tmp_path / 'checkpoints'

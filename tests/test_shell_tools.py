@@ -1,6 +1,7 @@
 """Every shell tool under tools/ answers ``--help`` with its usage and changes nothing (no
 set-up, no environment, no file), and a call with missing or bad arguments gets the usage and
 status 2, not a traceback."""
+
 import glob
 import os
 import os.path as osp
@@ -13,23 +14,39 @@ SHELL_TOOLS = sorted(osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'too
 
 
 def _git_status():
-    return subprocess.run(['git', 'status', '--porcelain', '--ignored'], cwd=REPO,
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ['git', 'status', '--porcelain', '--ignored'],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def _run(command, tmp_path):
     """``bash -c command`` from the checkout, with a fresh cache, HOME and no venv, no GPU."""
     env = {k: v for k, v in os.environ.items() if k not in ('VIRTUAL_ENV', 'PYTHONPATH')}
-    env.update(HOME=str(tmp_path / 'home'), MMTOKENMIX_CACHE=str(tmp_path / 'cache'),
-               XDG_CACHE_HOME=str(tmp_path / 'xdg'), MMTOKENMIX_DEVICE='cuda')
-    return subprocess.run(['bash', '-c', command], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=60)
+    env.update(
+        HOME=str(tmp_path / 'home'),
+        MMTOKENMIX_CACHE=str(tmp_path / 'cache'),
+        XDG_CACHE_HOME=str(tmp_path / 'xdg'),
+        MMTOKENMIX_DEVICE='cuda',
+    )
+    return subprocess.run(
+        ['bash', '-c', command], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_every_shell_tool_is_listed():
-    assert SHELL_TOOLS == ['tools/demo.sh', 'tools/dist_test.sh', 'tools/dist_train.sh',
-                           'tools/gpu_smoke.sh', 'tools/run_tests.sh', 'tools/setup_env.sh',
-                           'tools/slurm_train.sh']
+    assert SHELL_TOOLS == [
+        'tools/demo.sh',
+        'tools/dist_test.sh',
+        'tools/dist_train.sh',
+        'tools/gpu_smoke.sh',
+        'tools/run_tests.sh',
+        'tools/setup_env.sh',
+        'tools/slurm_train.sh',
+    ]
 
 
 @pytest.mark.parametrize('tool', SHELL_TOOLS)
@@ -51,15 +68,22 @@ def test_help_prints_the_usage_and_changes_nothing(tool, flag, tmp_path):
     assert _git_status() == before
 
 
-@pytest.mark.parametrize('command,message', [
-    ('bash tools/dist_train.sh', 'needs CONFIG and NUM_PROCS'),
-    ('bash tools/dist_train.sh configs/retinanet_transxnet_t_toy.py two',
-     "NUM_PROCS must be a positive integer, got 'two'"),
-    ('bash tools/dist_test.sh configs/retinanet_transxnet_t_toy.py ckpt.pth',
-     'needs CONFIG, CHECKPOINT and NUM_PROCS'),
-    ('bash tools/slurm_train.sh --partition', 'needs PARTITION, JOB_NAME, CONFIG and WORK_DIR'),
-    ('bash tools/demo.sh configs/no_such_toy.py', 'no config file configs/no_such_toy.py'),
-])
+@pytest.mark.parametrize(
+    'command,message',
+    [
+        ('bash tools/dist_train.sh', 'needs CONFIG and NUM_PROCS'),
+        (
+            'bash tools/dist_train.sh configs/retinanet_transxnet_t_toy.py two',
+            "NUM_PROCS must be a positive integer, got 'two'",
+        ),
+        (
+            'bash tools/dist_test.sh configs/retinanet_transxnet_t_toy.py ckpt.pth',
+            'needs CONFIG, CHECKPOINT and NUM_PROCS',
+        ),
+        ('bash tools/slurm_train.sh --partition', 'needs PARTITION, JOB_NAME, CONFIG and WORK_DIR'),
+        ('bash tools/demo.sh configs/no_such_toy.py', 'no config file configs/no_such_toy.py'),
+    ],
+)
 def test_bad_arguments_get_the_usage_and_status_2(command, message, tmp_path):
     before = _git_status()
     proc = _run(command, tmp_path)

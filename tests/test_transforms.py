@@ -1,6 +1,7 @@
 """The official TransXNet Semantic FPN test resize (SegFormer's "AlignResize": rescale to fit
 (2048, 512) keeping the ratio, then stretch both sides up to the next multiple of 32) is what
 mmseg's Resize(keep_ratio=True) + ResizeToMultiple in our ADE20K test pipeline compute."""
+
 import math
 import os.path as osp
 
@@ -18,21 +19,29 @@ def recipe_resize(img: np.ndarray) -> np.ndarray:
     factor = min(2048 / max(h, w), 512 / min(h, w))
     rh, rw = int(h * factor + 0.5), int(w * factor + 0.5)
     img = cv2.resize(img, (rw, rh), interpolation=cv2.INTER_LINEAR)
-    return cv2.resize(img, (math.ceil(rw / 32) * 32, math.ceil(rh / 32) * 32),
-                      interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(
+        img, (math.ceil(rw / 32) * 32, math.ceil(rh / 32) * 32), interpolation=cv2.INTER_LINEAR
+    )
 
 
 @pytest.fixture(scope='module')
 def test_resize():
     from mmcv.transforms import Compose
     from mmengine.registry import init_default_scope
+
     init_default_scope('mmseg')
     import mmseg.datasets  # noqa: F401 (registers mmseg's transforms)
+
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'sfpn_transxnet_t_ade20k.py'))
     steps = cfg.test_dataloader.dataset.pipeline
     assert cfg.val_dataloader.dataset.pipeline == steps
-    assert [s['type'] for s in steps] == ['LoadImageFromFile', 'Resize', 'ResizeToMultiple',
-                                          'LoadAnnotations', 'PackSegInputs']
+    assert [s['type'] for s in steps] == [
+        'LoadImageFromFile',
+        'Resize',
+        'ResizeToMultiple',
+        'LoadAnnotations',
+        'PackSegInputs',
+    ]
     return Compose([dict(s) for s in steps[1:3]])
 
 

@@ -5,15 +5,14 @@ from official_layout import official_shapes
 
 from mmtokenmix.models import TransXNet, TransXNetClassifier
 from mmtokenmix.models.layers import stochastic_depth_rates
-from mmtokenmix.models.mixers import IDConv, OSRA
+from mmtokenmix.models.mixers import OSRA, IDConv
 
 
 def n_params(model):
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize('arch,expected', [('t', 12_834_808), ('s', 26_864_068),
-                                           ('b', 48_009_002)])
+@pytest.mark.parametrize('arch,expected', [('t', 12_834_808), ('s', 26_864_068), ('b', 48_009_002)])
 def test_classification_param_counts_equal_official(arch, expected):
     assert n_params(TransXNetClassifier(arch)) == expected
 
@@ -35,20 +34,48 @@ def test_official_key_counts():
     assert len(TransXNet('t', out_indices=(1, 2, 3)).state_dict()) == 1510
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 66], num_groups=[2] * 4,
-                    sr_ratios=[8, 4, 2, 1], num_heads=[1, 1, 1, 2])), 'divisible by num_heads'),
-    (dict(arch=dict(depths=[1] * 4, dims=[8, 16, 32, 64], num_groups=[2, 2, 1, 2],
-                    sr_ratios=[8, 4, 2, 1], num_heads=[1, 1, 1, 2])), 'num_groups must be'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (
+            dict(
+                arch=dict(
+                    depths=[1] * 4,
+                    dims=[8, 16, 32, 66],
+                    num_groups=[2] * 4,
+                    sr_ratios=[8, 4, 2, 1],
+                    num_heads=[1, 1, 1, 2],
+                )
+            ),
+            'divisible by num_heads',
+        ),
+        (
+            dict(
+                arch=dict(
+                    depths=[1] * 4,
+                    dims=[8, 16, 32, 64],
+                    num_groups=[2, 2, 1, 2],
+                    sr_ratios=[8, 4, 2, 1],
+                    num_heads=[1, 1, 1, 2],
+                )
+            ),
+            'num_groups must be',
+        ),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TransXNet(**kwargs)
 
 
 def test_custom_arch_dict_and_aliases():
-    arch = dict(depths=[1, 1, 2, 1], dims=[16, 32, 64, 128], num_groups=[2, 2, 3, 2],
-                sr_ratios=[8, 4, 2, 1], num_heads=[1, 2, 2, 4])
+    arch = dict(
+        depths=[1, 1, 2, 1],
+        dims=[16, 32, 64, 128],
+        num_groups=[2, 2, 3, 2],
+        sr_ratios=[8, 4, 2, 1],
+        num_heads=[1, 2, 2, 4],
+    )
     model = TransXNet(arch)
     outs = model(torch.randn(2, 3, 64, 48))
     assert [o.shape[1] for o in outs] == [16, 32, 64, 128]

@@ -1,5 +1,6 @@
 """XFormer (a reconstruction, docs/xformer.md): parameter budget, layout, XFA's linear cost,
 and the MobileViT-S weight route."""
+
 import pytest
 import torch
 from official_layout import mobilevit_s_shapes, random_state_dict
@@ -28,8 +29,10 @@ def test_mobilevit_s_arch_is_the_mobilevit_layout_plus_temperatures():
     # the default differs only in the stride-8 FFN width (216 instead of 288)
     default = {k: tuple(v.shape) for k, v in XFormerClassifier().state_dict().items()}
     assert {k for k in default if default[k] != ours[k]} == {
-        f'layers.2.1.global_rep.{j}.ffn.layers.{n}' for j in (0, 1)
-        for n in ('0.0.weight', '0.0.bias', '1.weight')}
+        f'layers.2.1.global_rep.{j}.ffn.layers.{n}'
+        for j in (0, 1)
+        for n in ('0.0.weight', '0.0.bias', '1.weight')
+    }
 
 
 def test_dense_backbone_widths_and_params():
@@ -94,14 +97,19 @@ def test_xfa_cost_grows_linearly_with_tokens_unlike_self_attention():
 def test_mobilevit_weights_load_where_shapes_agree_with_a_report(tmp_path, arch):
     sd = random_state_dict(mobilevit_s_shapes(), seed=1)
     torch.save({'state_dict': sd, 'meta': {}}, tmp_path / 'mobilevit-small.pth')
-    model = XFormer(arch, init_cfg=dict(type='Pretrained', prefix='backbone.',
-                                        checkpoint=str(tmp_path / 'mobilevit-small.pth')))
+    model = XFormer(
+        arch,
+        init_cfg=dict(
+            type='Pretrained', prefix='backbone.', checkpoint=str(tmp_path / 'mobilevit-small.pth')
+        ),
+    )
     model.init_weights()
     report = model.pretrained_report
     own = model.state_dict()
     assert sorted(report['missing']) == sorted(k for k in own if k.endswith('temperature'))
     assert sorted(report['unexpected']) == sorted(
-        k[len('backbone.'):] for k in sd if k.startswith('backbone.conv_1x1_exp'))
+        k[len('backbone.') :] for k in sd if k.startswith('backbone.conv_1x1_exp')
+    )
     # the default's narrower stride-8 FFNs cannot take MobileViT-S's tensors there
     assert len(report['mismatched']) == (0 if arch == 'mobilevit_s' else 6)
     assert len(report['loaded']) == len(own) - 9 - len(report['mismatched'])
@@ -121,12 +129,15 @@ def test_xformer_checkpoints_load_strictly(tmp_path):
         model.init_weights()
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(arch=dict(XFormer.named_arch('s'), kinds=['mv2'] * 4 + ['vit'])), "'mv2' or"),
-    (dict(arch=dict(XFormer.named_arch('s'), ffn_dims=[None] * 5)), 'positive int'),
-    (dict(attn_cfg=dict(variant='mhsa')), 'unknown XFA variant'),
-    (dict(attn_cfg=dict(num_heads=5)), 'not divisible'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (dict(arch=dict(XFormer.named_arch('s'), kinds=['mv2'] * 4 + ['vit'])), "'mv2' or"),
+        (dict(arch=dict(XFormer.named_arch('s'), ffn_dims=[None] * 5)), 'positive int'),
+        (dict(attn_cfg=dict(variant='mhsa')), 'unknown XFA variant'),
+        (dict(attn_cfg=dict(num_heads=5)), 'not divisible'),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         XFormer(**kwargs)
@@ -137,4 +148,3 @@ def test_timm_name_classifies():
     clf = timm.create_model('xformer', num_classes=10).eval()
     assert clf(torch.randn(1, 3, 96, 80)).shape == (1, 10)
     assert clf.pretrained_cfg['input_size'] == (3, 256, 256)
-

@@ -19,15 +19,21 @@ evaluating a partly random model.
   a config has none, a horizontal-flip TTA of its test pipeline (mmdet's ``DetTTAModel`` with
   NMS, as mmdet's tool adds; mmseg's ``SegTTAModel``, which averages the logits).
 """
+
 import argparse
 import copy
 import os.path as osp
 
 from mmtokenmix.checkpoints import trust_file_for_unpickling
 from mmtokenmix.compat import patch_torch_for_cpu
-from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
-                                check_checkpoint_fits, load_tool_config,
-                                run_explaining_data_errors)
+from mmtokenmix.runtime import (
+    add_common_args,
+    add_loading_args,
+    build_runner,
+    check_checkpoint_fits,
+    load_tool_config,
+    run_explaining_data_errors,
+)
 
 
 def parse_args(argv=None):
@@ -35,12 +41,17 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
-    parser.add_argument('--show', action='store_true',
-                        help='show the predictions of every test image in a window')
-    parser.add_argument('--show-dir', help='draw the predictions of every test image into '
-                                           'WORK_DIR/SHOW_DIR (or SHOW_DIR when absolute)')
-    parser.add_argument('--wait-time', type=float, default=2,
-                        help='seconds each image is shown with --show')
+    parser.add_argument(
+        '--show', action='store_true', help='show the predictions of every test image in a window'
+    )
+    parser.add_argument(
+        '--show-dir',
+        help='draw the predictions of every test image into '
+        'WORK_DIR/SHOW_DIR (or SHOW_DIR when absolute)',
+    )
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds each image is shown with --show'
+    )
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
     add_common_args(parser)
     add_loading_args(parser)
@@ -52,8 +63,10 @@ def trigger_visualization_hook(cfg, show: bool, show_dir: str, wait_time: float)
     into ``WORK_DIR/show_dir`` (``show_dir`` when absolute) for both toolboxes."""
     hook = cfg.get('default_hooks', {}).get('visualization')
     if hook is None:
-        raise ValueError(f'--show/--show-dir: {cfg.filename} has no default_hooks.visualization '
-                         '(DetVisualizationHook / SegVisualizationHook) to draw with')
+        raise ValueError(
+            f'--show/--show-dir: {cfg.filename} has no default_hooks.visualization '
+            '(DetVisualizationHook / SegVisualizationHook) to draw with'
+        )
     hook['draw'] = True
     if cfg.default_scope == 'mmseg':
         hook['interval'] = 1  # mmseg's hook draws every 50th image by default
@@ -67,7 +80,8 @@ def trigger_visualization_hook(cfg, show: bool, show_dir: str, wait_time: float)
         hook['test_out_dir'] = target  # the hook writes each image there itself
     else:  # mmseg's hook draws through the visualizer's local backend: point it there
         cfg.visualizer['vis_backends'] = [
-            dict(type='LocalVisBackend', save_dir=target, img_save_dir='.')]
+            dict(type='LocalVisBackend', save_dir=target, img_save_dir='.')
+        ]
 
 
 def _innermost_dataset(dataset_cfg):
@@ -83,11 +97,18 @@ def flip_tta_pipeline(test_pipeline: list) -> list:
     pack = dict(pipeline[-1])
     if pack.get('meta_keys') is not None:
         pack['meta_keys'] = tuple(pack['meta_keys']) + tuple(
-            k for k in ('flip', 'flip_direction') if k not in pack['meta_keys'])
-    pipeline[-1] = dict(type='TestTimeAug', transforms=[
-        [dict(type='RandomFlip', prob=1.0, direction='horizontal'),
-         dict(type='RandomFlip', prob=0.0, direction='horizontal')],
-        [pack]])
+            k for k in ('flip', 'flip_direction') if k not in pack['meta_keys']
+        )
+    pipeline[-1] = dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+            ],
+            [pack],
+        ],
+    )
     return pipeline
 
 
@@ -98,8 +119,10 @@ def use_tta(cfg) -> None:
     if cfg.get('tta_model') is None:
         if cfg.default_scope != 'mmdet':
             raise ValueError(f'--tta: {cfg.filename} has no tta_model')
-        cfg.tta_model = dict(type='DetTTAModel', tta_cfg=dict(
-            nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+        cfg.tta_model = dict(
+            type='DetTTAModel',
+            tta_cfg=dict(nms=dict(type='nms', iou_threshold=0.5), max_per_img=100),
+        )
     if cfg.get('tta_pipeline') is None:
         if dataset.get('batch_shapes_cfg'):  # fixed output sizes do not mix with TTA
             dataset['batch_shapes_cfg'] = None
@@ -125,6 +148,7 @@ def main(argv=None):
     check_checkpoint_fits(getattr(runner.model, 'module', runner.model), args.checkpoint)
     if args.out is not None:
         from mmengine.evaluator import DumpResults
+
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     run_explaining_data_errors(cfg, runner.test)
 

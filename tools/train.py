@@ -8,31 +8,52 @@ Unlike the stock tools, ``load_from`` must fit the model exactly (a mismatch lis
 ``--partial-load`` loads what fits and lists the rest), and ``--resume FILE`` must be a resume
 checkpoint of a training run.
 """
+
 import argparse
 
 import torch
 
 from mmtokenmix.checkpoints import trust_file_for_unpickling
 from mmtokenmix.compat import patch_torch_for_cpu
-from mmtokenmix.runtime import (add_common_args, add_loading_args, build_runner,
-                                check_checkpoint_fits, check_resume_checkpoint,
-                                checkpoint_to_resume, load_tool_config,
-                                run_explaining_data_errors)
+from mmtokenmix.runtime import (
+    add_common_args,
+    add_loading_args,
+    build_runner,
+    check_checkpoint_fits,
+    check_resume_checkpoint,
+    checkpoint_to_resume,
+    load_tool_config,
+    run_explaining_data_errors,
+)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision: float16 with dynamic loss scaling on '
-                             'a GPU, bfloat16 autocast on a CPU')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr by the real batch size (auto_scale_lr in the config)')
-    parser.add_argument('--resume', nargs='?', type=str, const='auto',
-                        help='resume from CKPT, or from the latest checkpoint of the work dir')
-    parser.add_argument('--partial-load', action='store_true',
-                        help='load_from may fit the model partly: load the tensors that fit '
-                             'and list the rest (default: refuse a mismatch)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision: float16 with dynamic loss scaling on '
+        'a GPU, bfloat16 autocast on a CPU',
+    )
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by the real batch size (auto_scale_lr in the config)',
+    )
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from CKPT, or from the latest checkpoint of the work dir',
+    )
+    parser.add_argument(
+        '--partial-load',
+        action='store_true',
+        help='load_from may fit the model partly: load the tensors that fit '
+        'and list the rest (default: refuse a mismatch)',
+    )
     add_common_args(parser)
     add_loading_args(parser)
     return parser.parse_args(argv)
@@ -58,8 +79,7 @@ def main(argv=None):
         use_amp(cfg)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise RuntimeError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the '
-                               'config')
+            raise RuntimeError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None

@@ -6,6 +6,7 @@ given size two ways: mmengine's counter (a jit-trace counter that, unlike the mm
 the papers used, also counts matrix multiplications: attention and dynamic convolutions) and
 :func:`hook_style_flops`, which applies the mmcv 1.x rules.
 """
+
 import os.path as osp
 from functools import partial
 from typing import Dict, Sequence, Tuple
@@ -14,6 +15,7 @@ import torch
 import torch.nn as nn
 
 from mmtokenmix.model_index import input_size, load_model_index
+
 from .models import build_model_from_config, dummy_data_samples
 
 
@@ -24,39 +26,66 @@ def paper_input_size(cfg) -> Tuple[int, int]:
     for entry in load_model_index():
         if entry['Config'] and osp.basename(entry['Config']) == name:
             return input_size(entry)
-    raise ValueError(f'{name or "this config"} is not in the model index, so its paper input '
-                     'size is unknown; pass --shape H W')
+    raise ValueError(
+        f'{name or "this config"} is not in the model index, so its paper input '
+        'size is unknown; pass --shape H W'
+    )
 
 
 def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-HOOK_COUNTED = (nn.Conv2d, nn.Linear, nn.modules.batchnorm._BatchNorm, nn.GroupNorm,
-                nn.LayerNorm, nn.modules.instancenorm._InstanceNorm, nn.ReLU, nn.ReLU6,
-                nn.LeakyReLU, nn.PReLU, nn.ELU, nn.modules.pooling._MaxPoolNd,
-                nn.modules.pooling._AvgPoolNd, nn.modules.pooling._AdaptiveAvgPoolNd,
-                nn.Upsample)
+HOOK_COUNTED = (
+    nn.Conv2d,
+    nn.Linear,
+    nn.modules.batchnorm._BatchNorm,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.modules.instancenorm._InstanceNorm,
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.modules.pooling._MaxPoolNd,
+    nn.modules.pooling._AvgPoolNd,
+    nn.modules.pooling._AdaptiveAvgPoolNd,
+    nn.Upsample,
+)
 
 
 def _module_flops(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
     """One module call, counted with the rules of mmcv 1.x's ``get_model_complexity_info``."""
     if isinstance(m, nn.Conv2d):
-        per_position = m.in_channels // m.groups * m.out_channels * m.kernel_size[0] * \
-            m.kernel_size[1]
+        per_position = (
+            m.in_channels // m.groups * m.out_channels * m.kernel_size[0] * m.kernel_size[1]
+        )
         positions = y.numel() // m.out_channels
-        return per_position * positions + (m.out_channels * positions if m.bias is not None
-                                            else 0)
+        return per_position * positions + (m.out_channels * positions if m.bias is not None else 0)
     if isinstance(m, nn.Linear):
         return x.numel() * m.out_features
-    if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm,
-                      nn.modules.instancenorm._InstanceNorm)):
+    if isinstance(
+        m,
+        (
+            nn.modules.batchnorm._BatchNorm,
+            nn.GroupNorm,
+            nn.LayerNorm,
+            nn.modules.instancenorm._InstanceNorm,
+        ),
+    ):
         affine = getattr(m, 'affine', None) or getattr(m, 'elementwise_affine', False)
         return x.numel() * (2 if affine else 1)
     if isinstance(m, (nn.Upsample,)):
         return y.numel()
-    if isinstance(m, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
-                      nn.modules.pooling._AdaptiveAvgPoolNd)):
+    if isinstance(
+        m,
+        (
+            nn.modules.pooling._MaxPoolNd,
+            nn.modules.pooling._AvgPoolNd,
+            nn.modules.pooling._AdaptiveAvgPoolNd,
+        ),
+    ):
         return x.numel()
     return y.numel()  # the activations
 
@@ -72,8 +101,9 @@ def hook_style_flops(model: nn.Module, inputs: Sequence[torch.Tensor]) -> int:
         if torch.is_tensor(args[0]) and torch.is_tensor(out):
             total[0] += _module_flops(m, args[0], out)
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, HOOK_COUNTED)]
+    handles = [
+        m.register_forward_hook(hook) for m in model.modules() if isinstance(m, HOOK_COUNTED)
+    ]
     try:
         with torch.no_grad():
             model(*inputs)
@@ -87,12 +117,15 @@ def module_complexity(model: nn.Module, inputs: Sequence[torch.Tensor]) -> Dict[
     """Params and FLOPs of one call ``model(*inputs)``: ``flops`` with mmengine's counter,
     ``hook_flops`` with the mmcv 1.x rules of :func:`hook_style_flops`."""
     from mmengine.analysis import get_model_complexity_info
+
     inputs = tuple(inputs)
     with torch.no_grad():
-        info = get_model_complexity_info(model, inputs=inputs, show_table=False,
-                                         show_arch=False)
-    return dict(params=count_parameters(model), flops=info['flops'],
-                hook_flops=hook_style_flops(model, inputs))
+        info = get_model_complexity_info(model, inputs=inputs, show_table=False, show_arch=False)
+    return dict(
+        params=count_parameters(model),
+        flops=info['flops'],
+        hook_flops=hook_style_flops(model, inputs),
+    )
 
 
 def model_complexity(cfg, shape: Sequence[int] = None) -> Dict[str, float]:
@@ -100,6 +133,7 @@ def model_complexity(cfg, shape: Sequence[int] = None) -> Dict[str, float]:
     data preprocessing), see :func:`module_complexity`. Returns ``dict(params, flops,
     hook_flops, h, w)``."""
     from mmtokenmix.config_utils import detect_default_scope
+
     h, w = shape if shape is not None else paper_input_size(cfg)
     model = build_model_from_config(cfg).eval()
     samples = dummy_data_samples(detect_default_scope(cfg), h, w)

@@ -1,5 +1,6 @@
 """Peak memory of one call: on CUDA or from the process's resident set (Linux ``/proc``), or
 the peak of tensor memory allocated on the CPU, from the profiler's allocation records."""
+
 import warnings
 from typing import Callable
 
@@ -44,6 +45,7 @@ def peak_allocated_of(run: Callable[[], object]) -> int:
     step that drops the previous step's gradients counts its new ones in full, whether or
     not the old ones were allocated while profiling)."""
     from torch.profiler import ProfilerActivity, profile
+
     with warnings.catch_warnings():  # (releases of blocks allocated before the call)
         warnings.simplefilter('ignore')
         with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:

@@ -1,5 +1,6 @@
 """Building a config's whole detector/segmentor for measuring it, and the data samples a
 ``mode='tensor'`` forward of it needs."""
+
 import torch
 
 
@@ -10,6 +11,7 @@ def build_model_from_config(cfg, pretrained: bool = False) -> torch.nn.Module:
     from mmengine.registry import MODELS, init_default_scope
 
     from mmtokenmix.config_utils import detect_default_scope
+
     init_default_scope(detect_default_scope(cfg))
     model_cfg = cfg.model.copy()
     if not pretrained and model_cfg.get('backbone', {}).get('init_cfg') is not None:
@@ -19,8 +21,13 @@ def build_model_from_config(cfg, pretrained: bool = False) -> torch.nn.Module:
 
 def dummy_data_samples(scope: str, h: int, w: int, batch: int = 1):
     """Data samples with the meta information a ``mode='tensor'`` forward needs."""
-    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w), batch_input_shape=(h, w),
-                scale_factor=(1.0, 1.0))
+    meta = dict(
+        img_shape=(h, w),
+        ori_shape=(h, w),
+        pad_shape=(h, w),
+        batch_input_shape=(h, w),
+        scale_factor=(1.0, 1.0),
+    )
     if scope == 'mmdet':
         from mmdet.structures import DetDataSample as Sample
     else:

@@ -19,6 +19,7 @@ target path that has no record was not downloaded by us: it is used only when a 
 verifies it, and never overwritten. The default cache folder is one per URL under torch hub's
 ``checkpoints/mmtokenmix/``, so two URLs with the same file name never meet.
 """
+
 import hashlib
 import http.client
 import json
@@ -35,8 +36,15 @@ from typing import Optional
 
 import torch
 
-from .files import (TMP_SUFFIX, CheckpointFileError, _default_file_mode, _describe,
-                    atomic_write_text, check_checkpoint_archive, file_sha256)
+from .files import (
+    TMP_SUFFIX,
+    CheckpointFileError,
+    _default_file_mode,
+    _describe,
+    atomic_write_text,
+    check_checkpoint_archive,
+    file_sha256,
+)
 
 DEFAULT_TIMEOUT_S = 60.0
 SOURCE_SUFFIX = '.source.json'
@@ -55,8 +63,9 @@ def parse_sha256(value: str) -> str:
     string included, is a ValueError (an empty value must never mean "do not verify")."""
     text = value.strip().lower() if isinstance(value, str) else value
     if not isinstance(text, str) or not _SHA256.fullmatch(text):
-        raise ValueError(f'a SHA-256 must be 8 to 64 hex digits (the digest or a prefix of it), '
-                         f'got {value!r}')
+        raise ValueError(
+            f'a SHA-256 must be 8 to 64 hex digits (the digest or a prefix of it), got {value!r}'
+        )
     return text
 
 
@@ -110,10 +119,14 @@ def _reusable(target: str, url: str, expected: Optional[str]) -> bool:
         raise CheckpointFileError(
             f'{_describe(target)} is already there but was not downloaded by mmtokenmix (it '
             f'has no {osp.basename(source_record_path(target))}) and '
-            + (f'its SHA-256 {digest[:16]}... does not start with the expected {expected!r}'
-               if expected else 'no checksum is known to verify it')
+            + (
+                f'its SHA-256 {digest[:16]}... does not start with the expected {expected!r}'
+                if expected
+                else 'no checksum is known to verify it'
+            )
             + '. It is left alone: move it away to download the file, or give its SHA-256 '
-            '(--sha256) to use it')
+            '(--sha256) to use it'
+        )
     if digest != record.get('sha256'):
         return False  # changed since we downloaded it: download again
     if expected:
@@ -121,14 +134,21 @@ def _reusable(target: str, url: str, expected: Optional[str]) -> bool:
     if record.get('url') != url:
         return False  # fetched from another URL, and no checksum says it is the same file
     if not record.get('sha256_verified'):
-        warnings.warn(f'using {target}, downloaded from {url}: no checksum was published to '
-                      f'verify it ({record.get("checked")})', stacklevel=3)
+        warnings.warn(
+            f'using {target}, downloaded from {url}: no checksum was published to '
+            f'verify it ({record.get("checked")})',
+            stacklevel=3,
+        )
     return True
 
 
-def download_checkpoint(url: str, cache_dir: Optional[str] = None,
-                        timeout: Optional[float] = None, sha256: Optional[str] = None,
-                        file_name: Optional[str] = None) -> str:
+def download_checkpoint(
+    url: str,
+    cache_dir: Optional[str] = None,
+    timeout: Optional[float] = None,
+    sha256: Optional[str] = None,
+    file_name: Optional[str] = None,
+) -> str:
     """The local path of ``url``'s file in ``cache_dir`` (default :func:`default_cache_dir`),
     downloading it unless a file there may serve this URL (see the module docstring).
     ``sha256``: the full hex digest or a prefix (default: the prefix the file name carries, if
@@ -153,23 +173,40 @@ def download_checkpoint(url: str, cache_dir: Optional[str] = None,
         if length is not None and size != length:
             raise CheckpointFileError(
                 f'download of {url} stopped after {size} of {length} bytes (the connection '
-                'closed early); nothing was saved')
+                'closed early); nothing was saved'
+            )
         if expected and not digest.startswith(expected):
             raise CheckpointFileError(
                 f'download of {url} is corrupt or not the expected file: its SHA-256 '
-                f'{digest[:16]}... does not start with {expected!r} ({where}); nothing was saved')
+                f'{digest[:16]}... does not start with {expected!r} ({where}); nothing was saved'
+            )
         with open(tmp, 'rb') as f:
             try:
                 check_checkpoint_archive(f, url)
             except CheckpointFileError as e:
                 raise CheckpointFileError(f'{e}; nothing was saved') from None
-        checked = (f'SHA-256 verified against {expected} ({where})' if expected else
-                   'size checked against Content-Length' if length is not None else
-                   'unverified: the server sent no Content-Length and no checksum is known')
+        checked = (
+            f'SHA-256 verified against {expected} ({where})'
+            if expected
+            else 'size checked against Content-Length'
+            if length is not None
+            else 'unverified: the server sent no Content-Length and no checksum is known'
+        )
         # the record first: a kill before the rename leaves a record that fits no file
-        atomic_write_text(source_record_path(target), json.dumps(dict(
-            url=url, sha256=digest, size=size, sha256_verified=bool(expected),
-            checked=checked), indent=1) + '\n')
+        atomic_write_text(
+            source_record_path(target),
+            json.dumps(
+                dict(
+                    url=url,
+                    sha256=digest,
+                    size=size,
+                    sha256_verified=bool(expected),
+                    checked=checked,
+                ),
+                indent=1,
+            )
+            + '\n',
+        )
         os.chmod(tmp, _default_file_mode())  # mkstemp makes it 0600
         os.replace(tmp, target)
     finally:
@@ -195,10 +232,12 @@ def _fetch(url: str, f, timeout: float):
         raise CheckpointFileError(
             f'download of {url} timed out: no answer within {timeout:g} s ({e}); set '
             'MMTOKENMIX_DOWNLOAD_TIMEOUT to wait longer, or download the file yourself and '
-            'give its local path') from None
+            'give its local path'
+        ) from None
     except urllib.error.URLError as e:
         raise CheckpointFileError(f'cannot download {url}: {e}') from None
     except (http.client.HTTPException, ConnectionError) as e:
-        raise CheckpointFileError(f'download of {url} failed: {type(e).__name__}: {e}; '
-                                  'nothing was saved') from None
+        raise CheckpointFileError(
+            f'download of {url} failed: {type(e).__name__}: {e}; nothing was saved'
+        ) from None
     return size, digest.hexdigest(), length

@@ -22,6 +22,7 @@
   (named ``.<name>.<random>.mmtokenmix.tmp``), flush it to disk, then rename it over the target:
   a kill at any moment leaves either the old file or the new one, never a partial file.
 """
+
 import hashlib
 import io
 import os
@@ -77,8 +78,15 @@ def _describe(path: str) -> str:
 
 # what torch.save puts in its zip archive (all under one folder, named after the file or
 # 'archive'): the pickle, format records and one record per tensor storage
-_SAVE_RECORDS = {'data.pkl', 'version', '.format_version', 'byteorder', '.data/version',
-                 '.data/serialization_id', '.storage_alignment'}
+_SAVE_RECORDS = {
+    'data.pkl',
+    'version',
+    '.format_version',
+    'byteorder',
+    '.data/version',
+    '.data/serialization_id',
+    '.storage_alignment',
+}
 _STORAGE_RECORD = re.compile(r'data/\d+$')
 
 
@@ -94,9 +102,12 @@ def check_checkpoint_archive(f, path: str) -> None:
     if head != b'PK\x03\x04':
         raise CheckpointFileError(
             f'{_describe(path)} is not a PyTorch checkpoint: it starts with {head!r}, not with '
-            'a zip archive or pickle header as torch.save writes them')
-    damaged = (f'checkpoint {_describe(path)} is a truncated or damaged zip archive: it was '
-               'probably not completely written or downloaded')
+            'a zip archive or pickle header as torch.save writes them'
+        )
+    damaged = (
+        f'checkpoint {_describe(path)} is a truncated or damaged zip archive: it was '
+        'probably not completely written or downloaded'
+    )
     if not zipfile.is_zipfile(f):
         raise CheckpointFileError(damaged + ' (no central directory)')
     f.seek(0)
@@ -111,57 +122,67 @@ def check_checkpoint_archive(f, path: str) -> None:
             f'refusing {_describe(path)}: it is a TorchScript archive (torch.jit.save: it holds '
             'code/ and constants.pkl), not a checkpoint. Loading TorchScript runs the code it '
             'contains, so it is never read as weights (not even with --allow-unsafe-load); if '
-            'you trust its source, load it with torch.jit.load and torch.save its state_dict()')
-    unexpected = sorted(r for r in records
-                        if r not in _SAVE_RECORDS and not _STORAGE_RECORD.match(r))
+            'you trust its source, load it with torch.jit.load and torch.save its state_dict()'
+        )
+    unexpected = sorted(
+        r for r in records if r not in _SAVE_RECORDS and not _STORAGE_RECORD.match(r)
+    )
     if unexpected or 'data.pkl' not in records:
         what = f'holds {unexpected[:5]}' if unexpected else 'has no data.pkl'
         raise CheckpointFileError(
             f'refusing {_describe(path)}: it is a zip archive but not one torch.save writes '
             f'(it {what}; torch.save writes data.pkl, version/byteorder records and data/<n> '
-            'tensor storages)')
+            'tensor storages)'
+        )
 
 
 def _unsafe_message(path: str, error: Exception) -> str:
     found = re.search(r'GLOBAL (\S+)', str(error))
     asks = f'it asks to run or build {found.group(1)!r}' if found else f'({error})'
-    return (f'refusing to fully unpickle checkpoint {path!r}: {asks}, which is not a tensor, '
-            'container or number. Full unpickling runs whatever code the file names, so it is '
-            'only safe for files from a source you trust. If you trust it, load it with '
-            f'--allow-unsafe-load {path} (Python: load_checkpoint_file(..., allow_unsafe=True)) '
-            'and save its weights again (torch.save of the state dict), which gives a safe '
-            'file.')
+    return (
+        f'refusing to fully unpickle checkpoint {path!r}: {asks}, which is not a tensor, '
+        'container or number. Full unpickling runs whatever code the file names, so it is '
+        'only safe for files from a source you trust. If you trust it, load it with '
+        f'--allow-unsafe-load {path} (Python: load_checkpoint_file(..., allow_unsafe=True)) '
+        'and save its weights again (torch.save of the state dict), which gives a safe '
+        'file.'
+    )
 
 
 def _download_hint(path: str) -> str:
     from .official import official_checkpoint_for_path
+
     entry = official_checkpoint_for_path(path) if osp.basename(path) else None
     if entry is None:
         return ''
-    return (f'; it is a released file: python tools/misc/download_weights.py {entry.name} '
-            f'fetches it ({entry.url})')
+    return (
+        f'; it is a released file: python tools/misc/download_weights.py {entry.name} '
+        f'fetches it ({entry.url})'
+    )
 
 
-def load_checkpoint_file(path: str, map_location: str = 'cpu',
-                         allow_unsafe: Optional[bool] = None) -> dict:
+def load_checkpoint_file(
+    path: str, map_location: str = 'cpu', allow_unsafe: Optional[bool] = None
+) -> dict:
     """Read a checkpoint: a local path, an ``http(s)://`` URL (downloaded once, see
     :func:`~mmtokenmix.checkpoints.downloads.download_checkpoint`; a downloaded file that is
     refused is deleted) or a URI of one of mmengine's schemes (:mod:`.schemes`).
     Weights-only unpickling unless ``allow_unsafe`` (default: only for a path given to
-    :func:`trust_file_for_unpickling`; never for a URI or a TorchScript archive); every failure is a :class:`CheckpointFileError` naming the file."""
+    :func:`trust_file_for_unpickling`; never for a URI or a TorchScript archive); every failure
+    is a :class:`CheckpointFileError` naming the file."""
     if not isinstance(path, str) or not path:
         raise CheckpointFileError(f'checkpoint path must be a non-empty string, got {path!r}')
     if re.match(r'https?://', path):
         return load_url_weights_only(path, map_location)
     if '://' in path:
         from .schemes import load_from_scheme
+
         return load_from_scheme(path, map_location)
     path = osp.expanduser(path)
     if osp.isdir(path):
         raise CheckpointFileError(f'checkpoint {path!r} is a directory, not a file')
     if not osp.isfile(path):
-        raise CheckpointNotFoundError(
-            f'checkpoint file {path!r} not found{_download_hint(path)}')
+        raise CheckpointNotFoundError(f'checkpoint file {path!r} not found{_download_hint(path)}')
     if allow_unsafe is None:
         allow_unsafe = is_trusted_for_unpickling(path)
     return _read_checkpoint(path, map_location, allow_unsafe)
@@ -171,14 +192,16 @@ def load_url_weights_only(url: str, map_location='cpu', cache_dir: Optional[str]
     """Download ``url`` (see :func:`~.downloads.download_checkpoint`) and read it weights-only;
     a file we downloaded that is then refused is deleted."""
     from .downloads import download_checkpoint, forget_download
+
     local = download_checkpoint(url, cache_dir=cache_dir)
     try:
         return _read_checkpoint(local, map_location, allow_unsafe=False)
     except CheckpointFileError as e:
         forgotten = forget_download(local)
         raise CheckpointFileError(
-            f'{e} [downloaded from {url}' +
-            ('; the downloaded file was deleted]' if forgotten else ']')) from None
+            f'{e} [downloaded from {url}'
+            + ('; the downloaded file was deleted]' if forgotten else ']')
+        ) from None
 
 
 def read_checkpoint_bytes(data: bytes, name: str, map_location='cpu') -> dict:
@@ -205,17 +228,18 @@ def _read_checkpoint_from(f, path: str, map_location, allow_unsafe: bool):
         numpy_refusal = re.search(r'refusing a NumPy object[^\n]*', str(e))
         if numpy_refusal:
             raise CheckpointFileError(
-                f'refusing checkpoint {_describe(path)}: {numpy_refusal.group(0)}') from None
+                f'refusing checkpoint {_describe(path)}: {numpy_refusal.group(0)}'
+            ) from None
         if 'weights_only' in str(e) or 'Unsupported global' in str(e):
             raise CheckpointFileError(_unsafe_message(path, e)) from None
-        raise CheckpointFileError(f'cannot unpickle checkpoint {_describe(path)}: {e}') \
-            from e
+        raise CheckpointFileError(f'cannot unpickle checkpoint {_describe(path)}: {e}') from e
     except CheckpointFileError:
         raise
     except Exception as e:  # truncated archives, bad pickles: torch's messages omit the file
         raise CheckpointFileError(
             f'cannot read checkpoint {_describe(path)}: {type(e).__name__}: {e}. The file '
-            'may be truncated or corrupt') from e
+            'may be truncated or corrupt'
+        ) from e
 
 
 def file_sha256(path: str) -> str:
@@ -307,9 +331,11 @@ def install_safe_mmengine_loaders() -> None:
     from mmengine.runner.checkpoint import CheckpointLoader
 
     from .schemes import SCHEME_LOADERS, refuse_unknown_scheme
+
     CheckpointLoader.register_scheme('', load_from_local_weights_only, force=True)
-    CheckpointLoader.register_scheme(('http://', 'https://'), load_from_url_weights_only,
-                                     force=True)
+    CheckpointLoader.register_scheme(
+        ('http://', 'https://'), load_from_url_weights_only, force=True
+    )
     ours = {'', 'http://', 'https://'}
     for prefixes, loader in SCHEME_LOADERS:
         CheckpointLoader.register_scheme(prefixes, loader, force=True)

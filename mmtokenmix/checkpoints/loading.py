@@ -10,9 +10,11 @@ STATE_DICT_KEYS = ('state_dict', 'model', 'state_dict_ema')
 
 # (a key only that kind of whole dense model has, its name): the official released COCO /
 # ADE20K models; the head key names are the same in mmdet 2.x/3.x and mmseg 0.x/1.x
-DENSE_MODELS = (('bbox_head.retina_cls.weight', 'retinanet'),
-                ('roi_head.mask_head.conv_logits.weight', 'maskrcnn'),
-                ('decode_head.scale_heads.0.0.conv.weight', 'sfpn'))
+DENSE_MODELS = (
+    ('bbox_head.retina_cls.weight', 'retinanet'),
+    ('roi_head.mask_head.conv_logits.weight', 'maskrcnn'),
+    ('decode_head.scale_heads.0.0.conv.weight', 'sfpn'),
+)
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -34,21 +36,20 @@ def extract_state_dict(checkpoint: dict) -> 'OrderedDict[str, torch.Tensor]':
     if bad:
         raise CheckpointMismatchError(
             f'checkpoint has no state dict (looked for {", ".join(STATE_DICT_KEYS)} or a raw '
-            f'tensor dict); non-tensor entries: {bad[:10]}')
-    return OrderedDict((k[7:] if k.startswith('module.') else k, v)
-                       for k, v in state_dict.items())
+            f'tensor dict); non-tensor entries: {bad[:10]}'
+        )
+    return OrderedDict((k[7:] if k.startswith('module.') else k, v) for k, v in state_dict.items())
 
 
 def strip_prefix(state_dict: Dict[str, torch.Tensor], prefix: str) -> 'OrderedDict':
     """Keep the entries under ``prefix`` (e.g. ``'backbone.'``), with the prefix removed."""
     if not prefix:
         return OrderedDict(state_dict)
-    out = OrderedDict((k[len(prefix):], v) for k, v in state_dict.items()
-                      if k.startswith(prefix))
+    out = OrderedDict((k[len(prefix) :], v) for k, v in state_dict.items() if k.startswith(prefix))
     if not out:
         raise CheckpointMismatchError(
-            f'no key of the checkpoint starts with {prefix!r}; first keys: '
-            f'{list(state_dict)[:5]}')
+            f'no key of the checkpoint starts with {prefix!r}; first keys: {list(state_dict)[:5]}'
+        )
     return out
 
 
@@ -56,10 +57,13 @@ def _format(title: str, keys: List[str]) -> str:
     return f'{title} ({len(keys)}):\n    ' + '\n    '.join(keys)
 
 
-def check_state_dict(module: nn.Module, state_dict: Dict[str, torch.Tensor],
-                     allow_missing: Callable[[str], bool] = lambda k: False,
-                     allow_unexpected: Callable[[str], bool] = lambda k: False,
-                     source: str = 'checkpoint') -> Tuple[List[str], List[str]]:
+def check_state_dict(
+    module: nn.Module,
+    state_dict: Dict[str, torch.Tensor],
+    allow_missing: Callable[[str], bool] = lambda k: False,
+    allow_unexpected: Callable[[str], bool] = lambda k: False,
+    source: str = 'checkpoint',
+) -> Tuple[List[str], List[str]]:
     """Compare ``state_dict`` with ``module``'s keys and shapes without loading anything.
 
     Missing keys must satisfy ``allow_missing``, unexpected ones ``allow_unexpected``, and
@@ -71,8 +75,11 @@ def check_state_dict(module: nn.Module, state_dict: Dict[str, torch.Tensor],
     unexpected = [k for k in state_dict if k not in own]
     bad_missing = [k for k in missing if not allow_missing(k)]
     bad_unexpected = [k for k in unexpected if not allow_unexpected(k)]
-    bad_shapes = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(v.shape)}'
-                  for k, v in own.items() if k in state_dict and state_dict[k].shape != v.shape]
+    bad_shapes = [
+        f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(v.shape)}'
+        for k, v in own.items()
+        if k in state_dict and state_dict[k].shape != v.shape
+    ]
     if bad_missing or bad_unexpected or bad_shapes:
         parts = [f'{source} does not match {type(module).__name__}']
         if bad_missing:
@@ -85,14 +92,18 @@ def check_state_dict(module: nn.Module, state_dict: Dict[str, torch.Tensor],
     return missing, unexpected
 
 
-def load_state_dict_checked(module: nn.Module, state_dict: Dict[str, torch.Tensor],
-                            allow_missing: Callable[[str], bool] = lambda k: False,
-                            allow_unexpected: Callable[[str], bool] = lambda k: False,
-                            source: str = 'checkpoint') -> Tuple[List[str], List[str]]:
+def load_state_dict_checked(
+    module: nn.Module,
+    state_dict: Dict[str, torch.Tensor],
+    allow_missing: Callable[[str], bool] = lambda k: False,
+    allow_unexpected: Callable[[str], bool] = lambda k: False,
+    source: str = 'checkpoint',
+) -> Tuple[List[str], List[str]]:
     """:func:`check_state_dict`, then load the matching entries (nothing is loaded when the
     check fails). Returns the allowed (missing, unexpected)."""
-    missing, unexpected = check_state_dict(module, state_dict, allow_missing,
-                                           allow_unexpected, source)
+    missing, unexpected = check_state_dict(
+        module, state_dict, allow_missing, allow_unexpected, source
+    )
     own = set(module.state_dict())
     module.load_state_dict({k: v for k, v in state_dict.items() if k in own}, strict=False)
     return missing, unexpected

@@ -15,6 +15,7 @@ model (from the model index, ``index_name``) and count x 4 bytes (float32), the 
 these weights can hold; a training checkpoint that also stores EMA weights or optimizer state is
 larger.
 """
+
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -41,6 +42,7 @@ class OfficialCheckpoint:
         configs: the configs that use it (to fine-tune from, or to evaluate it with).
         sha256: the full SHA-256 or a prefix of it, when one is known.
     """
+
     name: str
     url: str
     what: str
@@ -60,34 +62,64 @@ class OfficialCheckpoint:
 def _transxnet() -> List[OfficialCheckpoint]:
     entries = []
     for arch in ('t', 's', 'b'):
-        entries.append(OfficialCheckpoint(
-            f'transxnet_{arch}_in1k', f'{TRANSXNET_RELEASE}transx-{arch}.pth.tar',
-            f'TransXNet-{arch.upper()} ImageNet-1K classifier, 224', f'transxnet_{arch}',
-            f'checkpoints/transx-{arch}.pth.tar',
-            tuple(f'configs/{head}_transxnet_{arch}_{data}.py' for head, data in (
-                ('retinanet', 'coco'), ('maskrcnn', 'coco'), ('sfpn', 'ade20k'),
-                ('segformer', 'ade20k'), ('segformer', 'cityscapes')))
-            + (('configs/yolov3_transxnet_t_coco.py', 'configs/yolov3-320_transxnet_t_coco.py')
-               if arch == 't' else ())))
-    entries.append(OfficialCheckpoint(
-        'transxnet_b_in1k_384', f'{TRANSXNET_RELEASE}transx-b-384.pth.tar',
-        'TransXNet-B ImageNet-1K classifier fine-tuned at 384', None,
-        'checkpoints/transx-b-384.pth.tar', (),
-        notes="timm.create_model('transxnet_b', image_size=384, checkpoint_path=...)"))
+        entries.append(
+            OfficialCheckpoint(
+                f'transxnet_{arch}_in1k',
+                f'{TRANSXNET_RELEASE}transx-{arch}.pth.tar',
+                f'TransXNet-{arch.upper()} ImageNet-1K classifier, 224',
+                f'transxnet_{arch}',
+                f'checkpoints/transx-{arch}.pth.tar',
+                tuple(
+                    f'configs/{head}_transxnet_{arch}_{data}.py'
+                    for head, data in (
+                        ('retinanet', 'coco'),
+                        ('maskrcnn', 'coco'),
+                        ('sfpn', 'ade20k'),
+                        ('segformer', 'ade20k'),
+                        ('segformer', 'cityscapes'),
+                    )
+                )
+                + (
+                    ('configs/yolov3_transxnet_t_coco.py', 'configs/yolov3-320_transxnet_t_coco.py')
+                    if arch == 't'
+                    else ()
+                ),
+            )
+        )
+    entries.append(
+        OfficialCheckpoint(
+            'transxnet_b_in1k_384',
+            f'{TRANSXNET_RELEASE}transx-b-384.pth.tar',
+            'TransXNet-B ImageNet-1K classifier fine-tuned at 384',
+            None,
+            'checkpoints/transx-b-384.pth.tar',
+            (),
+            notes="timm.create_model('transxnet_b', image_size=384, checkpoint_path=...)",
+        )
+    )
     word = dict(t='tiny', s='small', b='base')
-    dense = dict(retinanet='COCO RetinaNet 1x', maskrcnn='COCO Mask R-CNN 1x',
-                 sfpn='ADE20K Semantic FPN 80k')
+    dense = dict(
+        retinanet='COCO RetinaNet 1x', maskrcnn='COCO Mask R-CNN 1x', sfpn='ADE20K Semantic FPN 80k'
+    )
     for head, task in dense.items():
         data = 'ade20k' if head == 'sfpn' else 'coco'
         for arch in ('t', 's', 'b'):
-            official = (f'sfpn_transxnet_{word[arch]}.pth' if head == 'sfpn'
-                        else f'{head}_{word[arch]}.pth')
+            official = (
+                f'sfpn_transxnet_{word[arch]}.pth' if head == 'sfpn' else f'{head}_{word[arch]}.pth'
+            )
             name = f'{head}_transxnet_{arch}_{data}'
-            entries.append(OfficialCheckpoint(
-                name, TRANSXNET_RELEASE + official,
-                f'TransXNet-{arch.upper()} {task}', name, f'checkpoints/{official}',
-                (f'configs/{name}.py',), converter='transxnet',
-                converted_as=f'checkpoints/{name}.pth'))
+            entries.append(
+                OfficialCheckpoint(
+                    name,
+                    TRANSXNET_RELEASE + official,
+                    f'TransXNet-{arch.upper()} {task}',
+                    name,
+                    f'checkpoints/{official}',
+                    (f'configs/{name}.py',),
+                    converter='transxnet',
+                    converted_as=f'checkpoints/{name}.pth',
+                )
+            )
     return entries
 
 
@@ -95,32 +127,63 @@ def _dfformer() -> List[OfficialCheckpoint]:
     entries = []
     for family in ('dfformer', 'cdfformer'):
         for arch in ('s18', 's36', 'm36', 'b36'):
-            configs = tuple(f'configs/{head}_{family}_{arch}_{data}.py' for head, data in (
-                ('retinanet', 'coco'), ('maskrcnn', 'coco'), ('sfpn', 'ade20k'),
-                ('segformer', 'ade20k'), ('segformer', 'cityscapes'))) if arch != 'b36' else ()
-            entries.append(OfficialCheckpoint(
-                f'{family}_{arch}_in1k', f'{DFFORMER_RELEASE}{family}_{arch}.pth',
-                f'{"C" if family == "cdfformer" else ""}DFFormer-{arch.upper()} ImageNet-1K '
-                'classifier, 224', f'{family}_{arch}', f'checkpoints/{family}_{arch}.pth', configs,
-                notes='' if configs else f"timm.create_model('{family}_{arch}', "
-                                         "checkpoint_path=...)"))
+            configs = (
+                tuple(
+                    f'configs/{head}_{family}_{arch}_{data}.py'
+                    for head, data in (
+                        ('retinanet', 'coco'),
+                        ('maskrcnn', 'coco'),
+                        ('sfpn', 'ade20k'),
+                        ('segformer', 'ade20k'),
+                        ('segformer', 'cityscapes'),
+                    )
+                )
+                if arch != 'b36'
+                else ()
+            )
+            entries.append(
+                OfficialCheckpoint(
+                    f'{family}_{arch}_in1k',
+                    f'{DFFORMER_RELEASE}{family}_{arch}.pth',
+                    f'{"C" if family == "cdfformer" else ""}DFFormer-{arch.upper()} ImageNet-1K '
+                    'classifier, 224',
+                    f'{family}_{arch}',
+                    f'checkpoints/{family}_{arch}.pth',
+                    configs,
+                    notes=''
+                    if configs
+                    else f"timm.create_model('{family}_{arch}', checkpoint_path=...)",
+                )
+            )
     return entries
 
 
 def _mobilevit() -> List[OfficialCheckpoint]:
     name = 'mobilevit-small_3rdparty_in1k_20221018-cb4f741c.pth'
-    return [OfficialCheckpoint(
-        'mobilevit_s_in1k', MMPRETRAIN_MOBILEVIT + name,
-        "MobileViT-S ImageNet-1K (mmpretrain's conversion): XFormer's substitute "
-        'initialisation (no XFormer weights exist)', None, f'checkpoints/{name}',
-        ('configs/retinanet_xformer_coco.py', 'configs/maskrcnn_xformer_coco.py',
-         'configs/yolov3_xformer_coco.py', 'configs/yolov3-320_xformer_coco.py',
-         'configs/segformer_xformer_ade20k.py', 'configs/segformer_xformer_cityscapes.py'),
-        sha256='cb4f741c')]
+    return [
+        OfficialCheckpoint(
+            'mobilevit_s_in1k',
+            MMPRETRAIN_MOBILEVIT + name,
+            "MobileViT-S ImageNet-1K (mmpretrain's conversion): XFormer's substitute "
+            'initialisation (no XFormer weights exist)',
+            None,
+            f'checkpoints/{name}',
+            (
+                'configs/retinanet_xformer_coco.py',
+                'configs/maskrcnn_xformer_coco.py',
+                'configs/yolov3_xformer_coco.py',
+                'configs/yolov3-320_xformer_coco.py',
+                'configs/segformer_xformer_ade20k.py',
+                'configs/segformer_xformer_cityscapes.py',
+            ),
+            sha256='cb4f741c',
+        )
+    ]
 
 
 OFFICIAL_CHECKPOINTS: Dict[str, OfficialCheckpoint] = {
-    c.name: c for c in _transxnet() + _dfformer() + _mobilevit()}
+    c.name: c for c in _transxnet() + _dfformer() + _mobilevit()
+}
 
 
 def find_official_checkpoint(name: str) -> OfficialCheckpoint:
@@ -128,8 +191,9 @@ def find_official_checkpoint(name: str) -> OfficialCheckpoint:
     try:
         return OFFICIAL_CHECKPOINTS[name]
     except KeyError:
-        raise KeyError(f'no released checkpoint called {name!r}; known: '
-                       f'{", ".join(OFFICIAL_CHECKPOINTS)}') from None
+        raise KeyError(
+            f'no released checkpoint called {name!r}; known: {", ".join(OFFICIAL_CHECKPOINTS)}'
+        ) from None
 
 
 def official_checkpoint_for_path(path: str) -> Optional[OfficialCheckpoint]:

@@ -14,6 +14,7 @@ b'b')`` followed by a state whose byte string has the size its shape and dtype n
 refuse everything else with :class:`pickle.UnpicklingError`. Arrays are rebuilt from their bytes
 after unpickling (:func:`materialise_arrays`).
 """
+
 import argparse
 import math
 import pickle
@@ -31,8 +32,11 @@ def _refuse(what: str):
 
 
 def _plain_dtype(dtype) -> np.dtype:
-    if not isinstance(dtype, np.dtype) or dtype.hasobject or \
-            type(dtype).__name__ in _EXCLUDED_DTYPE_CLASSES:
+    if (
+        not isinstance(dtype, np.dtype)
+        or dtype.hasobject
+        or type(dtype).__name__ in _EXCLUDED_DTYPE_CLASSES
+    ):
         _refuse(f'dtype {dtype!r} (only numeric, bool and fixed-size string dtypes)')
     return dtype
 
@@ -69,20 +73,30 @@ class ArrayState:
         dtype = _plain_dtype(dtype)
         if not (isinstance(shape, tuple) and all(isinstance(n, int) and n >= 0 for n in shape)):
             _refuse(f'array shape {shape!r}')
-        if not isinstance(data, (bytes, bytearray)) or \
-                len(data) != math.prod(shape) * dtype.itemsize:
-            _refuse(f'an array of shape {shape} and dtype {dtype} whose data is not its '
-                    f'{math.prod(shape) * dtype.itemsize} bytes')
-        self.array = np.frombuffer(bytes(data), dtype=dtype).reshape(
-            shape, order='F' if fortran else 'C').copy(order='K')
+        if (
+            not isinstance(data, (bytes, bytearray))
+            or len(data) != math.prod(shape) * dtype.itemsize
+        ):
+            _refuse(
+                f'an array of shape {shape} and dtype {dtype} whose data is not its '
+                f'{math.prod(shape) * dtype.itemsize} bytes'
+            )
+        self.array = (
+            np.frombuffer(bytes(data), dtype=dtype)
+            .reshape(shape, order='F' if fortran else 'C')
+            .copy(order='K')
+        )
 
 
 def _make_reconstruct(module: str):
     def _reconstruct(cls, shape, code):
         if cls is not _NDARRAY or tuple(shape) != (0,) or code != b'b':
-            _refuse(f'_reconstruct({cls!r}, {shape!r}, {code!r}) (NumPy writes '
-                    "_reconstruct(ndarray, (0,), b'b'))")
+            _refuse(
+                f'_reconstruct({cls!r}, {shape!r}, {code!r}) (NumPy writes '
+                "_reconstruct(ndarray, (0,), b'b'))"
+            )
         return ArrayState()
+
     _reconstruct.__module__ = module
     return _reconstruct
 
@@ -93,6 +107,7 @@ def _make_scalar(module: str):
         if not isinstance(data, (bytes, bytearray)) or len(data) != dtype.itemsize:
             _refuse(f'a {dtype} scalar from {type(data).__name__} of the wrong size')
         return np.frombuffer(bytes(data), dtype=dtype)[0].copy()
+
     scalar.__module__ = module
     return scalar
 
@@ -115,8 +130,11 @@ def allowed_types() -> List[Any]:
     """What ``torch.serialization.safe_globals`` gets: the bounded NumPy constructors (under
     the names NumPy pickles use), the dtype classes a rebuilt dtype may have (BUILD sets their
     byte order), :class:`ArrayState` and ``argparse.Namespace``."""
-    dtype_classes = [getattr(np.dtypes, n) for n in dir(np.dtypes)
-                     if n.endswith('DType') and n not in _EXCLUDED_DTYPE_CLASSES]
+    dtype_classes = [
+        getattr(np.dtypes, n)
+        for n in dir(np.dtypes)
+        if n.endswith('DType') and n not in _EXCLUDED_DTYPE_CLASSES
+    ]
     numpy_names = [f(m) for m in _MODULES for f in (_make_reconstruct, _make_scalar)]
     return [*numpy_names, _NDARRAY, dtype, *dtype_classes, ArrayState, argparse.Namespace]
 

@@ -18,19 +18,25 @@ loaders call ``torch.load`` with full unpickling). URLs go to torch hub's ``chec
 folder, where mmengine and torch hub put them, so a file they downloaded earlier is reused when
 the hash in its name (``resnet50-0676ba61.pth``) verifies it; see :mod:`.downloads`.
 """
+
 import os.path as osp
 import re
 import tempfile
 
 import torch
 
-from .files import (CheckpointFileError, load_checkpoint_file, load_url_weights_only,
-                    read_checkpoint_bytes)
+from .files import (
+    CheckpointFileError,
+    load_checkpoint_file,
+    load_url_weights_only,
+    read_checkpoint_bytes,
+)
 
 
 def _mmengine():
     # looked up at call time: the URL tables are module functions (and tests replace them)
     from mmengine.runner import checkpoint
+
     return checkpoint
 
 
@@ -43,14 +49,14 @@ def _lookup(table: dict, name: str, uri: str, what: str) -> str:
         close = sorted(k for k in table if k.split('_')[0] == name.split('_')[0])[:8]
         raise CheckpointFileError(
             f'cannot load {uri!r}: {what} has no model {name!r}'
-            + (f' (similar names: {close})' if close else ''))
+            + (f' (similar names: {close})' if close else '')
+        )
     return table[name]
 
 
 def load_from_torchvision_weights_only(filename: str, map_location=None):
     name = filename.split('://', 1)[1]
-    url = _lookup(_mmengine().get_torchvision_models(), name, filename,
-                  "torchvision's model table")
+    url = _lookup(_mmengine().get_torchvision_models(), name, filename, "torchvision's model table")
     return load_url_weights_only(url, map_location or 'cpu', cache_dir=_hub_checkpoints_dir())
 
 
@@ -58,21 +64,29 @@ def load_from_openmmlab_weights_only(filename: str, map_location=None):
     mmengine_checkpoint = _mmengine()
     name = filename.split('://', 1)[1]
     name = mmengine_checkpoint.get_deprecated_model_names().get(name, name)
-    location = _lookup(mmengine_checkpoint.get_external_models(), name, filename,
-                       "mmengine's open-mmlab table")
+    location = _lookup(
+        mmengine_checkpoint.get_external_models(), name, filename, "mmengine's open-mmlab table"
+    )
     if re.match(r'https?://', location):
-        return load_url_weights_only(location, map_location or 'cpu',
-                                     cache_dir=_hub_checkpoints_dir())
-    return load_checkpoint_file(osp.join(mmengine_checkpoint._get_mmengine_home(), location),
-                                map_location or 'cpu', allow_unsafe=False)
+        return load_url_weights_only(
+            location, map_location or 'cpu', cache_dir=_hub_checkpoints_dir()
+        )
+    return load_checkpoint_file(
+        osp.join(mmengine_checkpoint._get_mmengine_home(), location),
+        map_location or 'cpu',
+        allow_unsafe=False,
+    )
 
 
 def load_from_mmcls_weights_only(filename: str, map_location=None):
     mmengine_checkpoint = _mmengine()
-    url = _lookup(mmengine_checkpoint.get_mmcls_models(), filename.split('://', 1)[1], filename,
-                  "mmengine's mmcls table")
-    checkpoint = load_url_weights_only(url, map_location or 'cpu',
-                                       cache_dir=_hub_checkpoints_dir())
+    url = _lookup(
+        mmengine_checkpoint.get_mmcls_models(),
+        filename.split('://', 1)[1],
+        filename,
+        "mmengine's mmcls table",
+    )
+    checkpoint = load_url_weights_only(url, map_location or 'cpu', cache_dir=_hub_checkpoints_dir())
     return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
 
 
@@ -80,9 +94,10 @@ def load_from_pavi_weights_only(filename: str, map_location=None):
     try:
         from pavi import modelcloud
     except ImportError:
-        raise ImportError(f'cannot load {filename!r}: install pavi to load checkpoints from its '
-                          'model cloud') from None
-    model = modelcloud.get(filename[len('pavi://'):])
+        raise ImportError(
+            f'cannot load {filename!r}: install pavi to load checkpoints from its model cloud'
+        ) from None
+    model = modelcloud.get(filename[len('pavi://') :])
     with tempfile.TemporaryDirectory() as folder:
         local = osp.join(folder, model.name)
         model.download(local)
@@ -91,6 +106,7 @@ def load_from_pavi_weights_only(filename: str, map_location=None):
 
 def load_from_ceph_weights_only(filename: str, map_location=None):
     from mmengine.fileio import get_file_backend
+
     backend = get_file_backend(filename, backend_args={'backend': 'petrel'})
     return read_checkpoint_bytes(backend.get(filename), filename, map_location or 'cpu')
 
@@ -98,7 +114,8 @@ def load_from_ceph_weights_only(filename: str, map_location=None):
 def refuse_unknown_scheme(filename: str, map_location=None):
     raise CheckpointFileError(
         f'cannot load {filename!r}: its scheme was registered with mmengine by another package '
-        'and mmtokenmix cannot read it weights-only; download the file and give its path')
+        'and mmtokenmix cannot read it weights-only; download the file and give its path'
+    )
 
 
 #: (mmengine's prefixes, our loader): the same prefixes as mmengine 0.10's own registrations
@@ -116,8 +133,10 @@ def load_from_scheme(uri: str, map_location='cpu'):
     for prefixes, loader in SCHEME_LOADERS:
         if any(re.match(prefix, uri) for prefix in prefixes):
             return loader(uri, map_location)
-    known = [p.replace(r'(\S+\:)?', '[cluster:]') for prefixes, _ in SCHEME_LOADERS
-             for p in prefixes]
+    known = [
+        p.replace(r'(\S+\:)?', '[cluster:]') for prefixes, _ in SCHEME_LOADERS for p in prefixes
+    ]
     raise CheckpointFileError(
         f'cannot load {uri!r}: unknown scheme; checkpoints are read from local paths, http(s) '
-        f'URLs and the schemes {known}')
+        f'URLs and the schemes {known}'
+    )

@@ -1,4 +1,5 @@
 """Whether a file is an image that can be read, for the tools that check inputs before use."""
+
 import os.path as osp
 from typing import Optional
 
@@ -14,6 +15,7 @@ def image_file_problem(path: str) -> Optional[str]:
     if osp.getsize(path) == 0:
         return 'is empty (0 bytes)'
     from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as image:
             image.load()

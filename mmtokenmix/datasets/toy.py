@@ -10,6 +10,7 @@ textured background (stripes, gradient and noise). Written as::
 so the same files drive RetinaNet/Mask R-CNN/YOLOv3 (COCO json) and mmseg heads (label maps).
 Only numpy and OpenCV are needed.
 """
+
 import json
 import os
 import os.path as osp
@@ -30,13 +31,15 @@ def _background(rng: np.random.RandomState, h: int, w: int) -> np.ndarray:
     img = np.empty((h, w, 3), np.float32)
     for c in range(3):
         base = rng.uniform(60, 190)
-        img[..., c] = (base + 25 * stripes * rng.uniform(0.3, 1) + 40 * gradient
-                       + rng.normal(0, 12, (h, w)))
+        img[..., c] = (
+            base + 25 * stripes * rng.uniform(0.3, 1) + 40 * gradient + rng.normal(0, 12, (h, w))
+        )
     return img
 
 
-def _shape_polygon(rng: np.random.RandomState, label: int, cx: float, cy: float,
-                   r: float) -> np.ndarray:
+def _shape_polygon(
+    rng: np.random.RandomState, label: int, cx: float, cy: float, r: float
+) -> np.ndarray:
     if label == 0:  # circle, as a 32-gon so that drawing, mask and polygon agree exactly
         t = np.linspace(0, 2 * np.pi, 32, endpoint=False)
         pts = np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], 1)
@@ -73,8 +76,14 @@ def _make_image(rng, h, w, max_objects):
     return np.clip(img, 0, 255).astype(np.uint8), sem, objects
 
 
-def make_toy_dataset(root: str, num_train: int = 256, num_val: int = 64, size=(128, 128),
-                     max_objects: int = 3, seed: int = 0) -> Dict[str, str]:
+def make_toy_dataset(
+    root: str,
+    num_train: int = 256,
+    num_val: int = 64,
+    size=(128, 128),
+    max_objects: int = 3,
+    seed: int = 0,
+) -> Dict[str, str]:
     """Write the dataset under ``root`` (see the module docstring); returns its paths.
 
     The same ``seed`` always gives byte-identical files.
@@ -103,10 +112,17 @@ def make_toy_dataset(root: str, num_train: int = 256, num_val: int = 64, size=(1
                 ys, xs = np.nonzero(mask)
                 x0, y0 = float(xs.min()), float(ys.min())
                 bw, bh = float(xs.max() + 1 - x0), float(ys.max() + 1 - y0)
-                annotations.append(dict(
-                    id=ann_id, image_id=image_id, category_id=label + 1, iscrowd=0,
-                    bbox=[x0, y0, bw, bh], area=float(mask.sum()),
-                    segmentation=[pts.astype(float).flatten().tolist()]))
+                annotations.append(
+                    dict(
+                        id=ann_id,
+                        image_id=image_id,
+                        category_id=label + 1,
+                        iscrowd=0,
+                        bbox=[x0, y0, bw, bh],
+                        area=float(mask.sum()),
+                        segmentation=[pts.astype(float).flatten().tolist()],
+                    )
+                )
                 ann_id += 1
         ann_file = osp.join(root, 'annotations', f'instances_{split}.json')
         with open(ann_file, 'w') as f:

@@ -1,4 +1,5 @@
 """Data transforms of the plugin."""
+
 from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 
 from mmtokenmix.registry import TRANSFORMS
@@ -20,6 +21,8 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
             return super().transform(results)
         except Exception as e:
             path = results.get('img_path')
-            raise ImageFileError(f'cannot read image {path!r}: {type(e).__name__}: '
-                                 f'{str(e).strip()} (an empty, truncated or non-image file? '
-                                 'tools/misc/check_dataset.py CONFIG lists them all)') from e
+            raise ImageFileError(
+                f'cannot read image {path!r}: {type(e).__name__}: '
+                f'{str(e).strip()} (an empty, truncated or non-image file? '
+                'tools/misc/check_dataset.py CONFIG lists them all)'
+            ) from e

@@ -19,6 +19,7 @@ and resumed ends with the same weights as the run that was not interrupted (same
 batches (mmengine's ``Advance dataloader`` step) under a saved RNG state, so loading them does
 not consume the resumed run's random numbers either.
 """
+
 import os
 import os.path as osp
 import random
@@ -31,16 +32,19 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import IterBasedTrainLoop
 
-from mmtokenmix.checkpoints.files import (TMP_SUFFIX, atomic_write_text, is_own_temporary_file,
-                                         replace_atomically)
+from mmtokenmix.checkpoints.files import (
+    TMP_SUFFIX,
+    atomic_write_text,
+    is_own_temporary_file,
+    replace_atomically,
+)
 from mmtokenmix.registry import HOOKS
 
 RNG_KEY = 'mmtokenmix_rng_state'
 
 
 def get_rng_state() -> dict:
-    state = dict(python=random.getstate(), numpy=np.random.get_state(),
-                 torch=torch.get_rng_state())
+    state = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state['cuda'] = torch.cuda.get_rng_state_all()
     return state
@@ -56,23 +60,29 @@ def set_rng_state(state: dict) -> None:
 
 def _as_python_state(state):
     """``random.setstate`` wants tuples; a checkpoint round trip may give lists."""
-    return tuple(_as_python_state(s) for s in state) if isinstance(state, (list, tuple)) \
-        else state
+    return tuple(_as_python_state(s) for s in state) if isinstance(state, (list, tuple)) else state
 
 
 def _plain_message_hub(state: dict) -> dict:
     """The message hub's state with each ``HistoryBuffer`` as a plain dict of arrays: pickled
     as objects, they also pickle references to their methods, which weights-only loading
     rightly refuses."""
-    scalars = {key: dict(log_history=buffer._log_history, count_history=buffer._count_history,
-                         max_length=buffer.max_length)
-               for key, buffer in state.get('log_scalars', {}).items()}
+    scalars = {
+        key: dict(
+            log_history=buffer._log_history,
+            count_history=buffer._count_history,
+            max_length=buffer.max_length,
+        )
+        for key, buffer in state.get('log_scalars', {}).items()
+    }
     return dict(state, log_scalars=scalars)
 
 
 def _message_hub_with_buffers(state: dict) -> dict:
-    scalars = {key: HistoryBuffer(**value) if isinstance(value, dict) else value
-               for key, value in state.get('log_scalars', {}).items()}
+    scalars = {
+        key: HistoryBuffer(**value) if isinstance(value, dict) else value
+        for key, value in state.get('log_scalars', {}).items()
+    }
     return dict(state, log_scalars=scalars)
 
 
@@ -145,8 +155,9 @@ class CrashSafeCheckpointHook(CheckpointHook):
             return
         loop = runner.train_loop
         if isinstance(loop, IterBasedTrainLoop) and loop.iter > 0:
-            loop.dataloader_iterator = _ReplayingIterator(loop.dataloader_iterator,
-                                                          loop.iter, state)
+            loop.dataloader_iterator = _ReplayingIterator(
+                loop.dataloader_iterator, loop.iter, state
+            )
         else:
             set_rng_state(state)
 
@@ -219,8 +230,7 @@ class CrashSafeCheckpointHook(CheckpointHook):
         if not self._local():
             return super()._save_checkpoint_with_step(runner, step, meta)
         outdated = []
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
-                                            and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 outdated.append(self.keep_ckpt_ids.popleft())
             self.keep_ckpt_ids.append(step)
@@ -230,10 +240,16 @@ class CrashSafeCheckpointHook(CheckpointHook):
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         with self._atomic_runner_saves(runner):
             runner.save_checkpoint(
-                self.out_dir, filename, self.file_client_args,
+                self.out_dir,
+                filename,
+                self.file_client_args,
                 save_optimizer=self.save_optimizer,
-                save_param_scheduler=self.save_param_scheduler, meta=meta,
-                by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
+                **self.args,
+            )
         if not is_main_process():
             return
         atomic_write_text(osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
@@ -249,8 +265,10 @@ class CrashSafeCheckpointHook(CheckpointHook):
             return super()._save_best_checkpoint(runner, metrics)
 
         def best_paths():
-            return [getattr(self, 'best_ckpt_path', None),
-                    *getattr(self, 'best_ckpt_path_dict', {}).values()]
+            return [
+                getattr(self, 'best_ckpt_path', None),
+                *getattr(self, 'best_ckpt_path_dict', {}).values(),
+            ]
 
         with self._removals_after_save(best_paths), self._atomic_runner_saves(runner):
             super()._save_best_checkpoint(runner, metrics)

@@ -5,6 +5,7 @@ meaning on a CPU. On CPU, autocast runs in bfloat16, which has float32's exponen
 gradients do not underflow and no loss scaling is needed, so this is the plain
 ``OptimWrapper`` with the forward (and loss) under ``torch.autocast('cpu', torch.bfloat16)``.
 """
+
 from contextlib import contextmanager
 
 import torch
@@ -29,8 +30,9 @@ class CPUAutocastOptimWrapper(OptimWrapper):
 
     def __init__(self, dtype: str = 'bfloat16', **kwargs):
         if dtype not in self.valid_dtypes:
-            raise ValueError(f'CPUAutocastOptimWrapper: dtype must be one of '
-                             f'{self.valid_dtypes}, got {dtype!r}')
+            raise ValueError(
+                f'CPUAutocastOptimWrapper: dtype must be one of {self.valid_dtypes}, got {dtype!r}'
+            )
         super().__init__(**kwargs)
         self.cast_dtype = getattr(torch, dtype)
 

@@ -51,6 +51,7 @@ path under ``torch.autocast('cpu', torch.bfloat16)``: time and the relative RMS 
 ``||bf16 - plain|| / ||plain||`` per returned map (the worst map). XFormer-S and DMFormer-S
 can be named in ``--models`` for these columns (they have no caches: plain = fast).
 """
+
 import argparse
 import copy
 import json
@@ -75,6 +76,7 @@ def parse_setting(text: str):
 def build(name: str, seed: int = 0) -> torch.nn.Module:
     """The dense backbone ``name`` in eval mode, with random trained-looking weights."""
     from mmtokenmix.models import CDFFormer, DFFormer, DMFormer, TransXNet, XFormer
+
     torch.manual_seed(seed)
     family, arch = name.split('-')
     if family == 'TransXNet':
@@ -83,7 +85,8 @@ def build(name: str, seed: int = 0) -> torch.nn.Module:
         model = {'XFormer': XFormer, 'DMFormer': DMFormer}[family](arch.lower())
     else:
         model = {'DFFormer': DFFormer, 'CDFFormer': CDFFormer}[family](
-            arch.lower(), nominal_size=800)
+            arch.lower(), nominal_size=800
+        )
     with torch.no_grad():
         for pname, param in model.named_parameters():
             if 'relative_pos_enc' in pname:
@@ -97,8 +100,8 @@ def build(name: str, seed: int = 0) -> torch.nn.Module:
 
 def forward(model, x, fast: bool, bf16: bool = False):
     from mmtokenmix.models import fast_paths
-    with torch.no_grad(), fast_paths(fast), torch.autocast('cpu', torch.bfloat16,
-                                                           enabled=bf16):
+
+    with torch.no_grad(), fast_paths(fast), torch.autocast('cpu', torch.bfloat16, enabled=bf16):
         return model(x)
 
 
@@ -106,25 +109,25 @@ def train_step(model, x, fast: bool, bf16: bool = False):
     """Forward and backward of one training step (the gradients are left in the
     parameters); returns the outputs, detached."""
     from mmtokenmix.models import fast_paths
+
     model.train()
     model.zero_grad(set_to_none=True)
     with fast_paths(fast), torch.autocast('cpu', torch.bfloat16, enabled=bf16):
         outs = model(x)
         # weights that differ per position, so no gradient is zero by symmetry
-        loss = sum((o.float() * torch.linspace(-1, 1, o.numel()).view_as(o)).mean()
-                   for o in outs)
+        loss = sum((o.float() * torch.linspace(-1, 1, o.numel()).view_as(o)).mean() for o in outs)
     loss.backward()
     return [o.detach().float() for o in outs]
 
 
 def gradients(model) -> dict:
-    return {n: p.grad.detach().clone() for n, p in model.named_parameters()
-            if p.grad is not None}
+    return {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
 
 
 def peak_memory(name: str, setting, fast: bool) -> int:
     """Peak bytes of two forwards in this (fresh) process; see the module docstring."""
     from mmtokenmix.analysis import peak_memory_of
+
     model = build(name)
     x = torch.randn(*setting[:1], 3, *setting[1:])
     return peak_memory_of(lambda: (forward(model, x, fast), forward(model, x, fast)), 'cpu')
@@ -136,19 +139,27 @@ def peak_memory_in_fresh_process(name: str, setting, fast: bool) -> int:
 
 
 def relative_difference(fast_outs, plain_outs) -> float:
-    return max(((a - b).abs().max() / b.abs().max()).item()
-               for a, b in zip(fast_outs, plain_outs))
+    return max(((a - b).abs().max() / b.abs().max()).item() for a, b in zip(fast_outs, plain_outs))
 
 
 def relative_rms_error(outs, plain_outs) -> float:
     return max(((a.float() - b).norm() / b.norm()).item() for a, b in zip(outs, plain_outs))
 
 
-def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = False,
-            bf16: bool = False, train: bool = False, reference: bool = True) -> dict:
+def measure(
+    name: str,
+    setting,
+    repeats: int,
+    memory: bool,
+    compile_: bool = False,
+    bf16: bool = False,
+    train: bool = False,
+    reference: bool = True,
+) -> dict:
     """Forwards (``train``: training steps) of the plain and the fast path, and compiled /
     bf16 if asked: see the module docstring."""
     from mmtokenmix.analysis import interleaved_seconds
+
     model = build(name)
     batch, height, width = setting
     x = torch.randn(batch, 3, height, width)
@@ -193,6 +204,7 @@ def measure(name: str, setting, repeats: int, memory: bool, compile_: bool = Fal
     row['speedup'] = seconds['plain']['median'] / seconds['fast']['median']
     if memory and train:  # tensor memory, measured here (the same in any process)
         from mmtokenmix.analysis import peak_allocated_of
+
         for key, fast in (('plain_peak_mib', False), ('fast_peak_mib', True)):
             row[key] = peak_allocated_of(lambda: train_step(model, x, fast)) / 2**20
     elif memory:
@@ -209,6 +221,7 @@ def measure_config(path: str, repeats: int) -> dict:
 
     from mmtokenmix.analysis import build_model_from_config, interleaved_seconds
     from mmtokenmix.models import fast_paths
+
     cfg = Config.fromfile(path)
     model = build_model_from_config(cfg).train()
     loader_cfg = cfg.train_dataloader.copy()
@@ -216,8 +229,10 @@ def measure_config(path: str, repeats: int) -> dict:
     try:
         batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
     except FileNotFoundError as e:
-        raise SystemExit(f'{path}: its training data is missing ({e}); for the toy configs run '
-                         f'python tools/make_toy_data.py')
+        raise SystemExit(
+            f'{path}: its training data is missing ({e}); for the toy configs run '
+            f'python tools/make_toy_data.py'
+        )
     data = model.data_preprocessor(batch, True)
 
     def iteration(fast: bool):
@@ -226,21 +241,31 @@ def measure_config(path: str, repeats: int) -> dict:
             loss, _ = model.parse_losses(model(**data, mode='loss'))
         loss.backward()
 
-    seconds = interleaved_seconds({'plain': lambda: iteration(False),
-                                   'fast': lambda: iteration(True)}, repeats)
+    seconds = interleaved_seconds(
+        {'plain': lambda: iteration(False), 'fast': lambda: iteration(True)}, repeats
+    )
     shape = 'x'.join(str(v) for v in data['inputs'].shape)
-    return dict(model=path, input=shape, train=True, plain_s=seconds['plain'],
-                fast_s=seconds['fast'],
-                speedup=seconds['plain']['median'] / seconds['fast']['median'])
+    return dict(
+        model=path,
+        input=shape,
+        train=True,
+        plain_s=seconds['plain'],
+        fast_s=seconds['fast'],
+        speedup=seconds['plain']['median'] / seconds['fast']['median'],
+    )
 
 
-BASELINES = {'ConvNeXt-T': 'convnext_tiny', 'Swin-T': 'swin_tiny_patch4_window7_224',
-             'PVTv2-b2': 'pvt_v2_b2'}
+BASELINES = {
+    'ConvNeXt-T': 'convnext_tiny',
+    'Swin-T': 'swin_tiny_patch4_window7_224',
+    'PVTv2-b2': 'pvt_v2_b2',
+}
 
 
 def build_baseline(name: str, setting) -> torch.nn.Module:
     """timm's ``name`` model as a feature extractor with random weights, for ``setting``."""
     import timm
+
     kwargs = dict(img_size=setting[1:]) if name == 'Swin-T' else {}
     torch.manual_seed(0)
     return timm.create_model(BASELINES[name], pretrained=False, features_only=True, **kwargs)
@@ -250,48 +275,62 @@ def cost_table(setting, repeats: int) -> list:
     """Seconds and peak tensor memory of one training step of every family and baseline at
     ``setting`` (see the module docstring)."""
     from mmtokenmix.analysis import interleaved_seconds, peak_allocated_of
+
     families = MODELS[:1] + MODELS[2:] + EXTRA_MODELS
     models = {name: build(name) for name in families}
     models.update({name: build_baseline(name, setting) for name in BASELINES})
     x = torch.randn(setting[0], 3, *setting[1:])
-    runs = {(name, True): (lambda m=model: train_step(m, x, True))
-            for name, model in models.items()}
-    runs.update({(name, False): (lambda m=models[name]: train_step(m, x, False))
-                 for name in families})
+    runs = {
+        (name, True): (lambda m=model: train_step(m, x, True)) for name, model in models.items()
+    }
+    runs.update(
+        {(name, False): (lambda m=models[name]: train_step(m, x, False)) for name in families}
+    )
     seconds = interleaved_seconds(runs, repeats)
     reference = seconds[('ConvNeXt-T', True)]['median']
     rows = []
     for name, model in models.items():
-        row = dict(model=name, input='x'.join(map(str, setting)),
-                   params_m=sum(p.numel() for p in model.parameters()) / 1e6,
-                   step_s=seconds[(name, True)],
-                   peak_mib=peak_allocated_of(lambda: train_step(model, x, True)) / 2**20,
-                   vs_convnext=seconds[(name, True)]['median'] / reference)
+        row = dict(
+            model=name,
+            input='x'.join(map(str, setting)),
+            params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+            step_s=seconds[(name, True)],
+            peak_mib=peak_allocated_of(lambda: train_step(model, x, True)) / 2**20,
+            vs_convnext=seconds[(name, True)]['median'] / reference,
+        )
         if name in families:
             row['plain_step_s'] = seconds[(name, False)]
-            row['plain_peak_mib'] = peak_allocated_of(
-                lambda: train_step(model, x, False)) / 2**20
+            row['plain_peak_mib'] = peak_allocated_of(lambda: train_step(model, x, False)) / 2**20
             row['plain_vs_convnext'] = seconds[(name, False)]['median'] / reference
         rows.append(row)
     return rows
 
 
 def format_cost_row(r: dict) -> str:
-    plain = (f'{secs(r["plain_step_s"])} | {r["plain_peak_mib"]:.0f} | '
-             f'{r["plain_vs_convnext"]:.2f}x' if 'plain_step_s' in r else '- | - | -')
-    return (f'| {r["model"]} | {r["input"]} | {r["params_m"]:.1f} | {plain} | '
-            f'{secs(r["step_s"])} | {r["peak_mib"]:.0f} | {r["vs_convnext"]:.2f}x |')
+    plain = (
+        f'{secs(r["plain_step_s"])} | {r["plain_peak_mib"]:.0f} | {r["plain_vs_convnext"]:.2f}x'
+        if 'plain_step_s' in r
+        else '- | - | -'
+    )
+    return (
+        f'| {r["model"]} | {r["input"]} | {r["params_m"]:.1f} | {plain} | '
+        f'{secs(r["step_s"])} | {r["peak_mib"]:.0f} | {r["vs_convnext"]:.2f}x |'
+    )
 
 
 def gradient_difference(grads: dict, reference: dict) -> float:
     """Worst ``max |g - g_ref| / max |g_ref|`` over the parameters whose reference gradient
     is not zero up to rounding (see the module docstring)."""
     if grads.keys() != reference.keys():
-        raise RuntimeError(f'gradients of different parameters: '
-                           f'{sorted(set(grads) ^ set(reference))}')
+        raise RuntimeError(
+            f'gradients of different parameters: {sorted(set(grads) ^ set(reference))}'
+        )
     largest = max(g.abs().max().item() for g in reference.values())
-    return max(((grads[k].double() - g).abs().max() / g.abs().max()).item()
-               for k, g in reference.items() if g.abs().max().item() > 1e-9 * largest)
+    return max(
+        ((grads[k].double() - g).abs().max() / g.abs().max()).item()
+        for k, g in reference.items()
+        if g.abs().max().item() > 1e-9 * largest
+    )
 
 
 def secs(s: dict) -> str:
@@ -303,25 +342,48 @@ def optional(row: dict, key: str) -> str:
 
 
 def format_row(r: dict) -> str:
-    memory = (f'{r["plain_peak_mib"]:.0f} / {r["fast_peak_mib"]:.0f}'
-              if 'plain_peak_mib' in r else 'not measured')
-    cells = [r['model'], r['input'], secs(r['plain_s']), secs(r['fast_s']),
-             f'{r["speedup"]:.2f}x', memory, optional(r, 'max_rel_diff')]
+    memory = (
+        f'{r["plain_peak_mib"]:.0f} / {r["fast_peak_mib"]:.0f}'
+        if 'plain_peak_mib' in r
+        else 'not measured'
+    )
+    cells = [
+        r['model'],
+        r['input'],
+        secs(r['plain_s']),
+        secs(r['fast_s']),
+        f'{r["speedup"]:.2f}x',
+        memory,
+        optional(r, 'max_rel_diff'),
+    ]
     if r.get('train'):
         cells.append(optional(r, 'plain_max_rel_diff'))
     if 'compiled_s' in r:
-        cells += [f'{r["compile_s"]:.0f}', secs(r['compiled_s']),
-                  f'{r["plain_s"]["median"] / r["compiled_s"]["median"]:.2f}x',
-                  f'{r["compiled_max_rel_diff"]:.1e}']
+        cells += [
+            f'{r["compile_s"]:.0f}',
+            secs(r['compiled_s']),
+            f'{r["plain_s"]["median"] / r["compiled_s"]["median"]:.2f}x',
+            f'{r["compiled_max_rel_diff"]:.1e}',
+        ]
     if 'bf16_s' in r:
-        cells += [secs(r['bf16_s']), f'{r["plain_s"]["median"] / r["bf16_s"]["median"]:.2f}x',
-                  f'{r["bf16_rel_rms_error"]:.1e}']
+        cells += [
+            secs(r['bf16_s']),
+            f'{r["plain_s"]["median"] / r["bf16_s"]["median"]:.2f}x',
+            f'{r["bf16_rel_rms_error"]:.1e}',
+        ]
     return '| ' + ' | '.join(cells) + ' |'
 
 
 def header(compile_: bool, bf16: bool, train: bool) -> str:
-    names = ['model', 'input', 'plain s', 'fast s', 'speed-up', 'peak MiB plain / fast',
-             'max rel. diff']
+    names = [
+        'model',
+        'input',
+        'plain s',
+        'fast s',
+        'speed-up',
+        'peak MiB plain / fast',
+        'max rel. diff',
+    ]
     if train:
         names.append('plain rel. diff')
     if compile_:
@@ -333,25 +395,36 @@ def header(compile_: bool, bf16: bool, train: bool) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--models', nargs='+', choices=MODELS + EXTRA_MODELS,
-                        default=list(MODELS))
-    parser.add_argument('--settings', nargs='+', type=parse_setting,
-                        default=[parse_setting(s) for s in SETTINGS])
+    parser.add_argument('--models', nargs='+', choices=MODELS + EXTRA_MODELS, default=list(MODELS))
+    parser.add_argument(
+        '--settings', nargs='+', type=parse_setting, default=[parse_setting(s) for s in SETTINGS]
+    )
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--no-memory', action='store_true', help='skip the peak memory runs')
     parser.add_argument('--compile', action='store_true', help='also time torch.compile')
     parser.add_argument('--bf16', action='store_true', help='also time bf16 autocast')
-    parser.add_argument('--train', action='store_true',
-                        help='time training steps (forward + backward, train mode) instead '
-                             'of inference forwards')
-    parser.add_argument('--no-reference', action='store_true',
-                        help='--train: skip the float64 reference step and the differences')
-    parser.add_argument('--configs', nargs='+', metavar='CONFIG',
-                        help='time one training iteration of these configs\' whole models '
-                             'instead')
-    parser.add_argument('--cost-table', action='store_true',
-                        help='training step of every family (fast path) next to timm\'s '
-                             'ConvNeXt-T, Swin-T and PVTv2-b2 instead')
+    parser.add_argument(
+        '--train',
+        action='store_true',
+        help='time training steps (forward + backward, train mode) instead of inference forwards',
+    )
+    parser.add_argument(
+        '--no-reference',
+        action='store_true',
+        help='--train: skip the float64 reference step and the differences',
+    )
+    parser.add_argument(
+        '--configs',
+        nargs='+',
+        metavar='CONFIG',
+        help='time one training iteration of these configs\' whole models instead',
+    )
+    parser.add_argument(
+        '--cost-table',
+        action='store_true',
+        help='training step of every family (fast path) next to timm\'s '
+        'ConvNeXt-T, Swin-T and PVTv2-b2 instead',
+    )
     parser.add_argument('--json', help='also write the rows to this file')
     args = parser.parse_args(argv)
     if args.repeats < 1:
@@ -359,10 +432,14 @@ def main(argv=None):
 
     start = time.perf_counter()
     if args.cost_table:
-        print(f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
-              f'training step (forward + backward): median (min-max) of {args.repeats}\n')
-        print('| model | input | params M | plain s per step | plain peak MiB | plain vs '
-              'ConvNeXt-T | s per step | peak MiB | vs ConvNeXt-T |\n' + '|---' * 9 + '|')
+        print(
+            f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
+            f'training step (forward + backward): median (min-max) of {args.repeats}\n'
+        )
+        print(
+            '| model | input | params M | plain s per step | plain peak MiB | plain vs '
+            'ConvNeXt-T | s per step | peak MiB | vs ConvNeXt-T |\n' + '|---' * 9 + '|'
+        )
         rows = []
         for setting in args.settings:
             for row in cost_table(setting, args.repeats):
@@ -376,8 +453,10 @@ def main(argv=None):
     if args.configs:
         args.train, args.no_memory, args.no_reference = True, True, True
     unit = 'training step (forward + backward)' if args.train else 'forward'
-    print(f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
-          f'{unit}: median (min-max) of {args.repeats}\n')
+    print(
+        f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
+        f'{unit}: median (min-max) of {args.repeats}\n'
+    )
     print(header(args.compile, args.bf16, args.train))
     rows = []
     for path in args.configs or []:
@@ -385,8 +464,18 @@ def main(argv=None):
         print(format_row(rows[-1]), flush=True)
     for name in [] if args.configs else args.models:
         for setting in args.settings:
-            rows.append(measure(name, setting, args.repeats, not args.no_memory, args.compile,
-                                args.bf16, args.train, not args.no_reference))
+            rows.append(
+                measure(
+                    name,
+                    setting,
+                    args.repeats,
+                    not args.no_memory,
+                    args.compile,
+                    args.bf16,
+                    args.train,
+                    not args.no_reference,
+                )
+            )
             print(format_row(rows[-1]), flush=True)
     print(f'\nwall time {time.perf_counter() - start:.0f} s')
     if args.json:

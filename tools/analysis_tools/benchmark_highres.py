@@ -16,6 +16,7 @@ set (VmHWM, reset just before the forward). Throughput = images / second from th
 the timing loop of every benchmark tool). Writes ``results.json``, ``table.md`` and
 ``highres.png`` (two panels, log scale) to ``--out-dir`` and prints the table.
 """
+
 import argparse
 import json
 import os
@@ -37,8 +38,10 @@ def measure(name: str, resolution: int, batch_size: int, repeats: int, device: s
 
     import mmtokenmix.models as models
     from mmtokenmix.analysis import interleaved_seconds, peak_memory_of
+
     if isinstance(MODELS[name], str):
         import timm
+
         model = timm.create_model(MODELS[name])
     else:
         family, arch = MODELS[name]
@@ -51,20 +54,30 @@ def measure(name: str, resolution: int, batch_size: int, repeats: int, device: s
         # the first forward of a fresh process (also the warm-up: allocator, cuFFT plans,
         # oneDNN primitives)
         peak = peak_memory_of(lambda: model(x), device)
-        seconds = interleaved_seconds({name: lambda: model(x)}, repeats=repeats, warmup=0,
-                                      device=device)[name]['median']
-    return dict(model=name, resolution=resolution, batch_size=batch_size, device=device,
-                params_m=round(params / 1e6, 2), seconds_per_batch=round(seconds, 4),
-                images_per_s=round(batch_size / seconds, 3),
-                peak_mib=round(peak / 2**20, 1))
+        seconds = interleaved_seconds(
+            {name: lambda: model(x)}, repeats=repeats, warmup=0, device=device
+        )[name]['median']
+    return dict(
+        model=name,
+        resolution=resolution,
+        batch_size=batch_size,
+        device=device,
+        params_m=round(params / 1e6, 2),
+        seconds_per_batch=round(seconds, 4),
+        images_per_s=round(batch_size / seconds, 3),
+        peak_mib=round(peak / 2**20, 1),
+    )
 
 
 def write_table(results, path) -> str:
     resolutions = sorted({r['resolution'] for r in results})
     by = {(r['model'], r['resolution']): r for r in results}
-    lines = ['| model | params (M) | ' + ' | '.join(
-        f'{res}: img/s · peak MiB' for res in resolutions) + ' |',
-        '|---|---|' + '---|' * len(resolutions)]
+    lines = [
+        '| model | params (M) | '
+        + ' | '.join(f'{res}: img/s · peak MiB' for res in resolutions)
+        + ' |',
+        '|---|---|' + '---|' * len(resolutions),
+    ]
     for name in MODELS:
         cells = []
         for res in resolutions:
@@ -80,8 +93,10 @@ def write_table(results, path) -> str:
 
 def plot(results, path, title):
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for name in MODELS:
         rows = sorted((r for r in results if r['model'] == name), key=lambda r: r['resolution'])
@@ -105,44 +120,69 @@ def main(argv=None):
     parser.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--device', choices=['cpu', 'cuda'], default=None,
-                        help='default: cuda when available')
+    parser.add_argument(
+        '--device', choices=['cpu', 'cuda'], default=None, help='default: cuda when available'
+    )
     parser.add_argument('--out-dir', default='work_dirs/benchmark_highres')
     parser.add_argument('--single', nargs=2, metavar=('MODEL', 'RES'), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     import torch
+
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if args.single:
-        print(json.dumps(measure(args.single[0], int(args.single[1]), args.batch_size,
-                                 args.repeats, device)))
+        print(
+            json.dumps(
+                measure(args.single[0], int(args.single[1]), args.batch_size, args.repeats, device)
+            )
+        )
         return
 
     os.makedirs(args.out_dir, exist_ok=True)
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (repo, os.environ.get('PYTHONPATH')) if p))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(p for p in (repo, os.environ.get('PYTHONPATH')) if p)
+    )
     results = []
     for res in args.resolutions:
         for name in args.models:
-            cmd = [sys.executable, osp.abspath(__file__), '--single', name, str(res),
-                   '--batch-size', str(args.batch_size), '--repeats', str(args.repeats),
-                   '--device', device]
+            cmd = [
+                sys.executable,
+                osp.abspath(__file__),
+                '--single',
+                name,
+                str(res),
+                '--batch-size',
+                str(args.batch_size),
+                '--repeats',
+                str(args.repeats),
+                '--device',
+                device,
+            ]
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if proc.returncode != 0:  # e.g. out of memory: report it and go on
                 print(f'{name} @ {res}: failed\n{proc.stderr[-2000:]}', file=sys.stderr)
                 continue
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             r = results[-1]
-            print(f'{name:>20} @ {res:>4}: {r["images_per_s"]:8.3f} img/s, '
-                  f'peak {r["peak_mib"]:8.1f} MiB', flush=True)
+            print(
+                f'{name:>20} @ {res:>4}: {r["images_per_s"]:8.3f} img/s, '
+                f'peak {r["peak_mib"]:8.1f} MiB',
+                flush=True,
+            )
     with open(osp.join(args.out_dir, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
-    where = (torch.cuda.get_device_name() if device == 'cuda'
-             else f'CPU, {torch.get_num_threads()} threads')
+    where = (
+        torch.cuda.get_device_name()
+        if device == 'cuda'
+        else f'CPU, {torch.get_num_threads()} threads'
+    )
     print(f'\n{where}, batch {args.batch_size}, torch {torch.__version__}\n')
     print(write_table(results, osp.join(args.out_dir, 'table.md')))
-    plot(results, osp.join(args.out_dir, 'highres.png'),
-         f'MetaFormer-S18 token mixers at high resolution ({where}, batch {args.batch_size})')
+    plot(
+        results,
+        osp.join(args.out_dir, 'highres.png'),
+        f'MetaFormer-S18 token mixers at high resolution ({where}, batch {args.batch_size})',
+    )
     print(f'\nwrote {args.out_dir}/results.json, table.md, highres.png')
 
 

@@ -9,6 +9,7 @@ products included); "hook GFLOPs" counts modules with mmcv 1.x's rules (convs, l
 norms, ReLU-family activations, pooling; no GELU, matmul, softmax, FFT), close to how the
 papers of that era report multiply-adds.
 """
+
 import argparse
 
 from mmtokenmix.analysis import module_complexity
@@ -24,14 +25,18 @@ def main(argv=None):
     from mmengine.logging import MMLogger
 
     import mmtokenmix.models  # noqa: F401  (registers our timm names)
+
     MMLogger.get_instance('classifier_flops', log_level='ERROR')
     print(f'| model | params (M) | GFLOPs @{args.size} (mmengine) | hook GFLOPs |')
     print('|---|---|---|---|')
     for name in args.models:
         model = timm.create_model(name, pretrained=False).eval()
         r = module_complexity(model, (torch.zeros(1, 3, args.size, args.size),))
-        print(f'| {name} | {r["params"] / 1e6:.2f} | {r["flops"] / 1e9:.2f} | '
-              f'{r["hook_flops"] / 1e9:.2f} |', flush=True)
+        print(
+            f'| {name} | {r["params"] / 1e6:.2f} | {r["flops"] / 1e9:.2f} | '
+            f'{r["hook_flops"] / 1e9:.2f} |',
+            flush=True,
+        )
 
 
 if __name__ == '__main__':

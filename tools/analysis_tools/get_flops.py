@@ -10,6 +10,7 @@ without the dataset (mmseg 1.2.2's own get_flops.py is broken with mmengine 0.10
 counts modules only with the rules of mmcv 1.x's counter (no attention matmuls, softmax, FFT),
 the way most papers of that era report FLOPs.
 """
+
 import argparse
 import os.path as osp
 
@@ -27,14 +28,18 @@ def main(argv=None):
     # the counter logs every operator it does not count (elementwise ops, NMS, RoIAlign) as a
     # warning; keep the table readable
     MMLogger.get_instance('get_flops', log_level='ERROR')
-    print(f'{"config":45s} {"input HxW":>11s} {"params (M)":>11s} {"GFLOPs":>9s} '
-          f'{"hook GFLOPs":>12s}')
+    print(
+        f'{"config":45s} {"input HxW":>11s} {"params (M)":>11s} {"GFLOPs":>9s} {"hook GFLOPs":>12s}'
+    )
     for path in args.configs:
         cfg = Config.fromfile(path)
         r = model_complexity(cfg, args.shape)
         name = osp.splitext(osp.basename(path))[0]
-        print(f'{name:45s} {r["h"]:>5d}x{r["w"]:<5d} {r["params"] / 1e6:11.2f} '
-              f'{r["flops"] / 1e9:9.1f} {r["hook_flops"] / 1e9:12.2f}', flush=True)
+        print(
+            f'{name:45s} {r["h"]:>5d}x{r["w"]:<5d} {r["params"] / 1e6:11.2f} '
+            f'{r["flops"] / 1e9:9.1f} {r["hook_flops"] / 1e9:12.2f}',
+            flush=True,
+        )
 
 
 if __name__ == '__main__':

@@ -20,6 +20,7 @@ over the seeds per metric, params, FLOPs, img/s, memory) and next to it ``<out>_
 (metric vs FLOPs with error bars) and ``<out>_scaling.png`` (throughput and memory vs
 resolution).
 """
+
 import argparse
 import glob
 import json
@@ -35,16 +36,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmtokenmix.models.mixers.catalogue import MIXERS  # noqa: E402
 from mmtokenmix.models.backbones.mixernet import BUDGETS, variant_arch  # noqa: E402
+from mmtokenmix.models.mixers.catalogue import MIXERS  # noqa: E402
 
 #: the two toy tasks: the leaf config whose head, data and recipe every variant shares, the
 #: stages the head reads, the metric reported
 TASKS = {
-    'det': dict(config='configs/retinanet_transxnet_t_toy.py', out_indices=(1, 2, 3),
-                metric='coco/bbox_mAP', label='bbox mAP'),
-    'seg': dict(config='configs/sfpn_dmformer_s_toy.py', out_indices=(0, 1, 2, 3),
-                metric='mIoU', label='mIoU'),
+    'det': dict(
+        config='configs/retinanet_transxnet_t_toy.py',
+        out_indices=(1, 2, 3),
+        metric='coco/bbox_mAP',
+        label='bbox mAP',
+    ),
+    'seg': dict(
+        config='configs/sfpn_dmformer_s_toy.py',
+        out_indices=(0, 1, 2, 3),
+        metric='mIoU',
+        label='mIoU',
+    ),
 }
 TOY_SIZE = 128  # the toy images' side: the filter bases' nominal size
 
@@ -57,19 +66,26 @@ def arena_config(task: str, mixer: str, budget: str, seed: int, length: int) -> 
     model = [
         f"    backbone=dict(_delete_=True, type='mmtokenmix.MixerNet', arch='{mixer}-{budget}',",
         f"                  out_indices={spec['out_indices']}, nominal_size={TOY_SIZE}),",
-        f"    neck=dict(in_channels={[widths[i] for i in spec['out_indices']]}),"]
+        f"    neck=dict(in_channels={[widths[i] for i in spec['out_indices']]}),",
+    ]
     if task == 'det':
         # every detection scored: with mmdet's 0.05 a short run may keep none, and get no AP
         model.append('    test_cfg=dict(score_thr=0.0),')
     else:
         # with cross-entropy alone pooling-toy predicted only background (86 % of the pixels;
         # mIoU 21.6) for 400 iterations; a Dice term weighs the small shapes up
-        model += ['    decode_head=dict(loss_decode=[',
-                  "        dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),",
-                  "        dict(type='DiceLoss', use_sigmoid=False, loss_weight=1.0)]),"]
+        model += [
+            '    decode_head=dict(loss_decode=[',
+            "        dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),",
+            "        dict(type='DiceLoss', use_sigmoid=False, loss_weight=1.0)]),",
+        ]
     model.append(')')
-    lines = [f"_base_ = [{osp.join(REPO, spec['config'])!r}]", 'model = dict(', *model,
-             f'randomness = dict(seed={seed})']
+    lines = [
+        f"_base_ = [{osp.join(REPO, spec['config'])!r}]",
+        'model = dict(',
+        *model,
+        f'randomness = dict(seed={seed})',
+    ]
     if task == 'det':  # the toy recipe: 50 warm-up iterations, cosine over the epochs
         lines += [
             f'train_cfg = dict(max_epochs={length}, val_interval={length})',
@@ -132,13 +148,21 @@ def train_variant(task: str, mixer: str, seed: int, args) -> dict:
     if code:
         sys.exit(f'error: {task} {mixer} seed {seed} failed (exit {code}); see {log}')
     metric = last_metric(run_dir, TASKS[task]['metric'])
-    result = dict(task=task, mixer=mixer, seed=seed, metric=metric,
-                  seconds=round(time.time() - start, 1), length=length)
+    result = dict(
+        task=task,
+        mixer=mixer,
+        seed=seed,
+        metric=metric,
+        seconds=round(time.time() - start, 1),
+        length=length,
+    )
     with open(result_file + '.tmp', 'w') as f:
         json.dump(result, f)
     os.replace(result_file + '.tmp', result_file)  # written whole or not at all
-    print(f'{task} {mixer} seed {seed}: {TASKS[task]["metric"]} {metric:.4f} '
-          f'({result["seconds"]:.0f} s)')
+    print(
+        f'{task} {mixer} seed {seed}: {TASKS[task]["metric"]} {metric:.4f} '
+        f'({result["seconds"]:.0f} s)'
+    )
     return result
 
 
@@ -147,6 +171,7 @@ def _measure_in_this_process(mixer: str, budget: str, size: int, repeats: int) -
 
     from mmtokenmix.analysis import interleaved_seconds, peak_memory_of
     from mmtokenmix.models.backbones.mixernet import MixerNet
+
     torch.manual_seed(0)
     model = MixerNet(arch=f'{mixer}-{budget}').eval()
     x = torch.randn(1, 3, size, size)
@@ -157,8 +182,12 @@ def _measure_in_this_process(mixer: str, budget: str, size: int, repeats: int) -
 
     memory = peak_memory_of(forward, 'cpu')  # the first forward of a fresh process
     seconds = interleaved_seconds({'forward': forward}, repeats=repeats)['forward']
-    return dict(memory_mib=memory / 2**20, images_per_s=1 / seconds['median'],
-                seconds_min=seconds['min'], seconds_max=seconds['max'])
+    return dict(
+        memory_mib=memory / 2**20,
+        images_per_s=1 / seconds['median'],
+        seconds_min=seconds['min'],
+        seconds_max=seconds['max'],
+    )
 
 
 def measure_speed(mixer: str, size: int, args) -> dict:
@@ -172,8 +201,10 @@ def measure_speed(mixer: str, size: int, args) -> dict:
     with open(path + '.tmp', 'w') as f:
         json.dump(result, f)
     os.replace(path + '.tmp', path)
-    print(f'{mixer} at {size}x{size}: {result["images_per_s"]:.2f} img/s, '
-          f'{result["memory_mib"]:.0f} MiB')
+    print(
+        f'{mixer} at {size}x{size}: {result["images_per_s"]:.2f} img/s, '
+        f'{result["memory_mib"]:.0f} MiB'
+    )
     return result
 
 
@@ -183,6 +214,7 @@ def complexity(mixer: str, budget: str) -> dict:
 
     from mmtokenmix.analysis.complexity import module_complexity
     from mmtokenmix.models.backbones.mixernet import MixerNet
+
     model = MixerNet(arch=f'{mixer}-{budget}').eval()
     return module_complexity(model, (torch.randn(1, 3, 224, 224),))
 
@@ -229,14 +261,19 @@ def write_report(args, results, complexities, speeds, wall_seconds: float):
     lines += ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     noise = {}
     for task in tasks:
-        stds = [mean_std([r['metric'] for r in results if r['task'] == task and
-                          r['mixer'] == m])[1] for m in args.mixers]
+        stds = [
+            mean_std([r['metric'] for r in results if r['task'] == task and r['mixer'] == m])[1]
+            for m in args.mixers
+        ]
         stds = [s for s in stds if not math.isnan(s)]
         noise[task] = math.sqrt(statistics.fmean([s * s for s in stds])) if stds else None
     for mixer in args.mixers:
         c = complexities[mixer]
-        row = [f'{mixer} †' if MIXERS[mixer].caveat else mixer, f'{c["params"] / 1e6:.2f}',
-               f'{c["flops"] / 1e9:.2f} / {c["hook_flops"] / 1e9:.2f}']
+        row = [
+            f'{mixer} †' if MIXERS[mixer].caveat else mixer,
+            f'{c["params"] / 1e6:.2f}',
+            f'{c["flops"] / 1e9:.2f} / {c["hook_flops"] / 1e9:.2f}',
+        ]
         for task in tasks:
             values = [r['metric'] for r in results if r['task'] == task and r['mixer'] == mixer]
             row.append(pm(*mean_std(values)) if values else '—')
@@ -246,9 +283,11 @@ def write_report(args, results, complexities, speeds, wall_seconds: float):
     lines.append('')
     for task in tasks:
         if noise[task] is not None:
-            lines.append(f'Noise floor of {TASKS[task]["label"]} ({task}): pooled standard '
-                         f'deviation over seeds {noise[task]:.3f}; differences between two '
-                         f'means below about {2 * noise[task]:.3f} are within noise.')
+            lines.append(
+                f'Noise floor of {TASKS[task]["label"]} ({task}): pooled standard '
+                f'deviation over seeds {noise[task]:.3f}; differences between two '
+                f'means below about {2 * noise[task]:.3f} are within noise.'
+            )
     caveats = [f'{m}: {MIXERS[m].caveat}.' for m in args.mixers if MIXERS[m].caveat]
     if caveats:
         lines += [''] + [f'† {c}' for c in caveats]
@@ -258,15 +297,23 @@ def write_report(args, results, complexities, speeds, wall_seconds: float):
     print(f'table -> {args.out}')
 
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.8), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for mixer in args.mixers:
             values = [r['metric'] for r in results if r['task'] == task and r['mixer'] == mixer]
             mean, std = mean_std(values)
-            ax.errorbar(complexities[mixer]['flops'] / 1e9, mean,
-                        yerr=0 if math.isnan(std) else std, fmt='o', capsize=3, label=mixer)
+            ax.errorbar(
+                complexities[mixer]['flops'] / 1e9,
+                mean,
+                yerr=0 if math.isnan(std) else std,
+                fmt='o',
+                capsize=3,
+                label=mixer,
+            )
         ax.set_xlabel('GFLOPs at 224×224 (mmengine)')
         ax.set_ylabel(TASKS[task]['label'])
         ax.set_title(f'toy {task}: mean ± std over {len(args.seeds)} seeds', fontsize=9)
@@ -276,10 +323,18 @@ def write_report(args, results, complexities, speeds, wall_seconds: float):
     fig.savefig(base + '_accuracy.png', dpi=100)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for mixer in args.mixers:
-        axes[0].plot(args.sizes, [speeds[mixer, s]['images_per_s'] for s in args.sizes],
-                     marker='o', label=mixer)
-        axes[1].plot(args.sizes, [speeds[mixer, s]['memory_mib'] for s in args.sizes],
-                     marker='o', label=mixer)
+        axes[0].plot(
+            args.sizes,
+            [speeds[mixer, s]['images_per_s'] for s in args.sizes],
+            marker='o',
+            label=mixer,
+        )
+        axes[1].plot(
+            args.sizes,
+            [speeds[mixer, s]['memory_mib'] for s in args.sizes],
+            marker='o',
+            label=mixer,
+        )
     for ax, label in zip(axes, ('images / s (batch 1, CPU)', 'peak memory (MiB)')):
         ax.set_xlabel('input side (pixels)')
         ax.set_ylabel(label)
@@ -301,8 +356,9 @@ def main(argv=None):
     parser.add_argument('--seg-iters', type=int, default=300)
     parser.add_argument('--sizes', nargs='+', type=int, default=[224, 512, 768, 1024])
     parser.add_argument('--repeats', type=int, default=3, help='timed forwards per size')
-    parser.add_argument('--jobs', type=int, default=1,
-                        help='variants trained at once, each on cores / jobs threads')
+    parser.add_argument(
+        '--jobs', type=int, default=1, help='variants trained at once, each on cores / jobs threads'
+    )
     parser.add_argument('--work-dir', default='work_dirs/mixer_arena')
     parser.add_argument('--out', default='docs/mixer_arena.md')
     args = parser.parse_args(argv)
@@ -310,16 +366,21 @@ def main(argv=None):
         parser.error(f'--jobs must be at least 1, got {args.jobs}')
     args.argv = sys.argv[1:] if argv is None else list(argv)
     if not osp.isfile('data/toy/annotations/instances_val.json'):
-        subprocess.check_call([sys.executable, osp.join(REPO, 'tools/make_toy_data.py'),
-                               '--root', 'data/toy'])
+        subprocess.check_call(
+            [sys.executable, osp.join(REPO, 'tools/make_toy_data.py'), '--root', 'data/toy']
+        )
     start = time.time()
-    runs = [(task, mixer, seed) for task in args.tasks for mixer in args.mixers
-            for seed in args.seeds]
+    runs = [
+        (task, mixer, seed) for task in args.tasks for mixer in args.mixers for seed in args.seeds
+    ]
     with ThreadPoolExecutor(args.jobs) as pool:  # threads only wait on the subprocesses
         results = list(pool.map(lambda run: train_variant(*run, args), runs))
     complexities = {mixer: complexity(mixer, args.budget) for mixer in args.mixers}
-    speeds = {(mixer, size): measure_speed(mixer, size, args) for mixer in args.mixers
-              for size in args.sizes}
+    speeds = {
+        (mixer, size): measure_speed(mixer, size, args)
+        for mixer in args.mixers
+        for size in args.sizes
+    }
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     write_report(args, results, complexities, speeds, time.time() - start)
 

@@ -4,6 +4,7 @@ mixer catalogue holds another unit (after a mixer changed: copy the unit into th
 
     python tools/analysis_tools/mixer_widths.py
 """
+
 import argparse
 
 import mmtokenmix.models  # noqa: F401 (registers the backbones)

@@ -5,11 +5,13 @@ metafiles), between the ``<!-- model-zoo:start -->`` and ``<!-- model-zoo:end --
 
 ``--check`` only compares (exit 1 if the page's table is not what the metafiles give).
 """
+
 import argparse
 import os.path as osp
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmtokenmix.model_index import load_model_index, published
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 START, END = '<!-- model-zoo:start -->', '<!-- model-zoo:end -->'
 
@@ -21,15 +23,18 @@ def _paper_numbers(entries) -> str:
         results = paper.get('Results')
         if results:
             mark = '' if paper.get('Verified', True) else ' (unverified)'
-            cells.append(f'{e["Name"]}: ' + ', '.join(f'{k} {v}' for k, v in results.items())
-                         + mark)
+            cells.append(
+                f'{e["Name"]}: ' + ', '.join(f'{k} {v}' for k, v in results.items()) + mark
+            )
     return '<br>'.join(cells) or '— (not available)'
 
 
 def zoo_table(entries) -> str:
-    lines = ['| family | status | ImageNet classifiers (timm): params ours / paper (DFFormer: '
-             'official code) | configs | paper results | official weights |',
-             '|---|---|---|---|---|---|']
+    lines = [
+        '| family | status | ImageNet classifiers (timm): params ours / paper (DFFormer: '
+        'official code) | configs | paper results | official weights |',
+        '|---|---|---|---|---|---|',
+    ]
     for name in dict.fromkeys(e['In Collection'] for e in entries):
         family = [e for e in entries if e['In Collection'] == name]
         coll = family[0]['Collection']
@@ -37,18 +42,21 @@ def zoo_table(entries) -> str:
         for e in family:
             if e.get('Config') is None:
                 paper = published(e).get('Parameters (M)')
-                classifiers.append(f'`{e["Name"]}` {e["Metadata"]["Parameters"] / 1e6:.2f}M / '
-                                   + (f'{paper:g}M' if paper else '—'))
+                classifiers.append(
+                    f'`{e["Name"]}` {e["Metadata"]["Parameters"] / 1e6:.2f}M / '
+                    + (f'{paper:g}M' if paper else '—')
+                )
         tasks = {}
         for e in family:
             if e.get('Config'):
                 key = f'{e["Metadata"]["Head"]} ({e["Metadata"]["Training Data"]})'
                 tasks.setdefault(key, []).append(e['Name'])
-        configs = '<br>'.join(f'{k}: ' + ', '.join(f'`{n}`' for n in v)
-                              for k, v in tasks.items())
-        lines.append(f'| [{name}]({coll["Paper"]["URL"]}) | {coll["Metadata"]["Status"]} | '
-                     f'{"<br>".join(classifiers)} | {configs} | {_paper_numbers(family)} | '
-                     f'{coll["Metadata"]["Official Weights"]} |')
+        configs = '<br>'.join(f'{k}: ' + ', '.join(f'`{n}`' for n in v) for k, v in tasks.items())
+        lines.append(
+            f'| [{name}]({coll["Paper"]["URL"]}) | {coll["Metadata"]["Status"]} | '
+            f'{"<br>".join(classifiers)} | {configs} | {_paper_numbers(family)} | '
+            f'{coll["Metadata"]["Official Weights"]} |'
+        )
     return '\n'.join(lines)
 
 
@@ -66,8 +74,10 @@ def main(argv=None):
     new = f'{head}{START}\n{zoo_table(load_model_index())}\n{END}{tail}'
     if args.check:
         if new != text:
-            raise SystemExit(f'the model-zoo table of {args.page} is out of date: run '
-                             'python tools/analysis_tools/model_zoo_table.py')
+            raise SystemExit(
+                f'the model-zoo table of {args.page} is out of date: run '
+                'python tools/analysis_tools/model_zoo_table.py'
+            )
         print(f'the model-zoo table of {args.page} matches the metafiles')
         return
     with open(args.page, 'w') as f:

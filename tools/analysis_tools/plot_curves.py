@@ -10,6 +10,7 @@ iteration (default: every ``loss*`` key). Right: the validation metrics against 
 iteration they were measured at (default: mmdet's ``coco/bbox_mAP``, ``coco/segm_mAP``, mmseg's
 ``mIoU``, whichever the run has). Prints the first and last value of each curve.
 """
+
 import argparse
 import glob
 import json
@@ -28,8 +29,10 @@ def find_scalars(path: str) -> list:
     # only WORK_DIR/<timestamp>/vis_data: a test run's logs one level deeper are not training
     found = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
     if not found:
-        sys.exit(f'error: no <timestamp>/vis_data/scalars.json under {path} (is it a '
-                 '--work-dir of tools/train.py?)')
+        sys.exit(
+            f'error: no <timestamp>/vis_data/scalars.json under {path} (is it a '
+            '--work-dir of tools/train.py?)'
+        )
     return found
 
 
@@ -67,22 +70,27 @@ def main(argv=None):
         sys.exit(f'error: {path} has no training losses yet')
     losses = args.losses or sorted({k for r in train for k in r if k.startswith('loss')})
     metrics = args.metrics or [k for k in DEFAULT_METRICS if any(k in r for r in val)]
-    missing = [k for k in losses if not any(k in r for r in train)] + \
-        [k for k in metrics if not any(k in r for r in val)]
+    missing = [k for k in losses if not any(k in r for r in train)] + [
+        k for k in metrics if not any(k in r for r in val)
+    ]
     if missing:
         sys.exit(f'error: {path} has no values for {missing}')
 
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     panels = 2 if metrics else 1
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 3.6), squeeze=False)
     ax = axes[0][0]
     for key in losses:
         points = [(r['step'], r[key]) for r in train if key in r]
         ax.plot(*zip(*points), label=key, linewidth=1.2)
-        print(f'{key}: {points[0][1]:.4f} -> {points[-1][1]:.4f} over {len(points)} points, '
-              f'iterations {points[0][0]}-{points[-1][0]}')
+        print(
+            f'{key}: {points[0][1]:.4f} -> {points[-1][1]:.4f} over {len(points)} points, '
+            f'iterations {points[0][0]}-{points[-1][0]}'
+        )
     ax.set_xlabel('iteration')
     ax.set_ylabel('training loss')
     ax.legend(fontsize=8)
@@ -93,10 +101,18 @@ def main(argv=None):
         for key in metrics:
             points = [(r['step'], r[key]) for r in val if key in r]
             ax.plot(*zip(*points), marker='o', label=key, linewidth=1.2)
-            ax.annotate(f'{points[-1][1]:.3f}', points[-1], textcoords='offset points',
-                        xytext=(-8, 6), ha='right', fontsize=8)
-            print(f'{key}: {points[-1][1]:.4f} at {"epoch" if epoch_based else "step"} '
-                  f'{points[-1][0]}')
+            ax.annotate(
+                f'{points[-1][1]:.3f}',
+                points[-1],
+                textcoords='offset points',
+                xytext=(-8, 6),
+                ha='right',
+                fontsize=8,
+            )
+            print(
+                f'{key}: {points[-1][1]:.4f} at {"epoch" if epoch_based else "step"} '
+                f'{points[-1][0]}'
+            )
         # the whole run on the x axis, also when it was evaluated only at the end
         ax.set_xlim(0, 1.05 * (train[-1]['epoch'] if epoch_based else train[-1]['step']))
         ax.set_ylim(bottom=0)
@@ -104,8 +120,9 @@ def main(argv=None):
         ax.set_ylabel('validation metric')
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    fig.suptitle(args.title or osp.basename(osp.dirname(osp.dirname(osp.dirname(path)))),
-                 fontsize=10)
+    fig.suptitle(
+        args.title or osp.basename(osp.dirname(osp.dirname(osp.dirname(path)))), fontsize=10
+    )
     fig.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     fig.savefig(args.out, dpi=110)

@@ -17,6 +17,7 @@ difference to PyTorch is printed; a difference above ``--atol`` (default 1e-4 ti
 output) is an error. Whole detectors are not exported here: mmdet's post-processing (NMS,
 dynamic box counts) needs mmdeploy.
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -25,13 +26,19 @@ import torch
 
 
 def build(model_name: str, checkpoint: str = None) -> torch.nn.Module:
-    from mmtokenmix.checkpoints import (extract_state_dict, load_checkpoint_file,
-                                        load_state_dict_checked, strip_prefix)
+    from mmtokenmix.checkpoints import (
+        extract_state_dict,
+        load_checkpoint_file,
+        load_state_dict_checked,
+        strip_prefix,
+    )
+
     if model_name.endswith('.py'):
         from mmengine import Config
         from mmengine.registry import MODELS, init_default_scope
 
         import mmtokenmix.models  # noqa: F401
+
         cfg = Config.fromfile(model_name)
         init_default_scope('mmtokenmix')
         model = MODELS.build(dict(cfg.model.backbone, init_cfg=None))
@@ -44,10 +51,12 @@ def build(model_name: str, checkpoint: str = None) -> torch.nn.Module:
     import timm
 
     import mmtokenmix.models  # noqa: F401  (registers our timm names)
+
     model = timm.create_model(model_name)
     if checkpoint:
-        load_state_dict_checked(model, extract_state_dict(load_checkpoint_file(checkpoint)),
-                                source=checkpoint)
+        load_state_dict_checked(
+            model, extract_state_dict(load_checkpoint_file(checkpoint)), source=checkpoint
+        )
     return model
 
 
@@ -60,11 +69,16 @@ def main(argv=None):
     parser.add_argument('--out', help='output file (default: <model>.onnx)')
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--no-verify', action='store_true', help='skip the onnxruntime check')
-    parser.add_argument('--atol', type=float, default=None,
-                        help='largest accepted difference (default 1e-4 x largest output)')
+    parser.add_argument(
+        '--atol',
+        type=float,
+        default=None,
+        help='largest accepted difference (default 1e-4 x largest output)',
+    )
     args = parser.parse_args(argv)
 
     from mmtokenmix.deployment import OnnxExportError, compare_with_onnxruntime, export_onnx
+
     model = build(args.model, args.checkpoint).eval()
     out = args.out or osp.splitext(osp.basename(args.model))[0] + '.onnx'
     shape = (args.batch, getattr(model, 'in_channels', 3), *args.shape)
@@ -72,15 +86,19 @@ def main(argv=None):
         names = export_onnx(model, shape, out, opset=args.opset)
     except OnnxExportError as e:
         sys.exit(f'error: {e}')
-    print(f'exported {type(model).__name__} for input {tuple(shape)} -> {out} '
-          f'(outputs {", ".join(names)}; opset {args.opset})')
+    print(
+        f'exported {type(model).__name__} for input {tuple(shape)} -> {out} '
+        f'(outputs {", ".join(names)}; opset {args.opset})'
+    )
     if args.no_verify:
         return
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
     diff, scale = compare_with_onnxruntime(model, out, x)
     atol = args.atol if args.atol is not None else 1e-4 * scale
-    print(f'onnxruntime vs PyTorch: max abs difference {diff:.3g} (largest output {scale:.3g}, '
-          f'accepted {atol:.3g})')
+    print(
+        f'onnxruntime vs PyTorch: max abs difference {diff:.3g} (largest output {scale:.3g}, '
+        f'accepted {atol:.3g})'
+    )
     if diff > atol:
         sys.exit(f'error: the ONNX model differs from PyTorch by {diff:.3g} > {atol:.3g}')
 

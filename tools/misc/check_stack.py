@@ -8,6 +8,7 @@ equal the CPU ops' (a CPU-only mmcv build fails here with mmcv's own error, whic
 Prints one line of versions and exits non-zero with the reason if anything is wrong.
 tools/setup_env.sh runs it before it marks an environment finished.
 """
+
 import argparse
 import sys
 
@@ -33,13 +34,14 @@ def check_ops(device: str) -> str:
     _, keep = nms(boxes.cuda(), scores.cuda(), 0.5)
     pooled = roi_align(feats.cuda(), rois.cuda())
     if not torch.equal(keep.cpu(), keep_cpu):
-        raise RuntimeError(f'mmcv.ops.nms on CUDA kept {keep.tolist()}, on CPU '
-                           f'{keep_cpu.tolist()}')
+        raise RuntimeError(f'mmcv.ops.nms on CUDA kept {keep.tolist()}, on CPU {keep_cpu.tolist()}')
     diff = (pooled.cpu() - pooled_cpu).abs().max().item()
     if diff > 1e-5:
         raise RuntimeError(f'mmcv.ops.RoIAlign differs between CUDA and CPU by {diff:.2e}')
-    return (f'nms kept {len(keep)}/64 boxes and RoIAlign {tuple(pooled.shape)} on '
-            f'{torch.cuda.get_device_name()}, equal to the CPU ops (max diff {diff:.1e})')
+    return (
+        f'nms kept {len(keep)}/64 boxes and RoIAlign {tuple(pooled.shape)} on '
+        f'{torch.cuda.get_device_name()}, equal to the CPU ops (max diff {diff:.1e})'
+    )
 
 
 def main(argv=None) -> int:
@@ -49,21 +51,25 @@ def main(argv=None) -> int:
     try:
         import mmcv
         import mmdet
+        import mmdet.models  # noqa: F401
         import mmengine
         import mmseg
+        import mmseg.models  # noqa: F401
         import timm
         import torch
         import torchvision
-        import mmdet.models  # noqa: F401
-        import mmseg.models  # noqa: F401
+
         ops = check_ops(args.device)
     except Exception as exc:  # any failure here means the environment is not usable
-        print(f'[setup] ERROR: the stack check failed: {type(exc).__name__}: {exc}',
-              file=sys.stderr)
+        print(
+            f'[setup] ERROR: the stack check failed: {type(exc).__name__}: {exc}', file=sys.stderr
+        )
         return 1
-    print(f'[setup] torch {torch.__version__} (CUDA {torch.version.cuda}), torchvision '
-          f'{torchvision.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, '
-          f'mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, timm {timm.__version__}; {ops}')
+    print(
+        f'[setup] torch {torch.__version__} (CUDA {torch.version.cuda}), torchvision '
+        f'{torchvision.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, '
+        f'mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, timm {timm.__version__}; {ops}'
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ the checkout), mmcv (compiled by the set-up for the machine) and pip's own tools
 writes nothing and exits non-zero, listing the differences, when the environment is not exactly
 the lock.
 """
+
 import argparse
 import os.path as osp
 import re
@@ -20,9 +21,11 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LOCK = osp.join(REPO, 'requirements', 'lock.txt')
 #: not locked: built or installed from source by the set-up, or pip's own tools
 UNLOCKED = {'mmtokenmix', 'mmcv', 'pip', 'setuptools', 'wheel'}
-HEADER = ('# The whole resolved stack, one version per package (written by '
-          'tools/misc/lock_stack.py;\n# tools/setup_env.sh installs it with --no-deps, then '
-          'checks requirements/stack.txt).\n')
+HEADER = (
+    '# The whole resolved stack, one version per package (written by '
+    'tools/misc/lock_stack.py;\n# tools/setup_env.sh installs it with --no-deps, then '
+    'checks requirements/stack.txt).\n'
+)
 
 
 def canonical(name: str) -> str:
@@ -61,8 +64,11 @@ def read_lock(path: str = LOCK) -> dict:
 
 
 def differences(have: dict, locked: dict) -> list:
-    out = [f'{n}: installed {have[n]}, locked {locked[n]}'
-           for n in sorted(set(have) & set(locked)) if have[n] != locked[n]]
+    out = [
+        f'{n}: installed {have[n]}, locked {locked[n]}'
+        for n in sorted(set(have) & set(locked))
+        if have[n] != locked[n]
+    ]
     out += [f'{n}: installed {have[n]}, not locked' for n in sorted(set(have) - set(locked))]
     out += [f'{n}: locked {locked[n]}, not installed' for n in sorted(set(locked) - set(have))]
     return out
@@ -70,8 +76,9 @@ def differences(have: dict, locked: dict) -> list:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--check', action='store_true',
-                        help='compare the environment with the lock; write nothing')
+    parser.add_argument(
+        '--check', action='store_true', help='compare the environment with the lock; write nothing'
+    )
     args = parser.parse_args(argv)
     have = installed()
     if args.check:

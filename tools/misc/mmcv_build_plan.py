@@ -28,6 +28,7 @@ Choices (the rules setup_env.sh follows):
 * A CPU build hides the GPUs from the build (``CUDA_VISIBLE_DEVICES=``), because mmcv's
   setup.py compiles CUDA ops whenever torch sees one.
 """
+
 import argparse
 import os
 import re
@@ -52,25 +53,26 @@ class SetupError(RuntimeError):
 @dataclass
 class Probe:
     """What the plan depends on, read off the machine by :func:`probe_machine`."""
+
     torch_version: str = ''
-    torch_cuda: Optional[str] = None            # torch.version.cuda, None for a CPU build
-    cuda_usable: bool = False                   # torch.cuda.is_available()
+    torch_cuda: Optional[str] = None  # torch.version.cuda, None for a CPU build
+    cuda_usable: bool = False  # torch.cuda.is_available()
     gpu_capabilities: List[Tuple[int, int]] = field(default_factory=list)
-    nvidia_smi_gpus: int = 0                    # GPUs nvidia-smi lists (0: none or no nvidia-smi)
-    cuda_home: Optional[str] = None             # the toolkit torch's extension builder would use
-    nvcc_version: Optional[str] = None          # e.g. '12.4'
-    arch_list_env: Optional[str] = None         # TORCH_CUDA_ARCH_LIST
-    requested: str = 'auto'                     # MMTOKENMIX_DEVICE
-    cxx: Optional[str] = None                   # path of the C++ compiler
-    python_header: bool = True                  # Python.h of this interpreter exists
+    nvidia_smi_gpus: int = 0  # GPUs nvidia-smi lists (0: none or no nvidia-smi)
+    cuda_home: Optional[str] = None  # the toolkit torch's extension builder would use
+    nvcc_version: Optional[str] = None  # e.g. '12.4'
+    arch_list_env: Optional[str] = None  # TORCH_CUDA_ARCH_LIST
+    requested: str = 'auto'  # MMTOKENMIX_DEVICE
+    cxx: Optional[str] = None  # path of the C++ compiler
+    python_header: bool = True  # Python.h of this interpreter exists
     python_version: Tuple[int, int] = sys.version_info[:2]
 
 
 @dataclass
 class Plan:
-    device: str                                 # 'cpu' or 'cuda': what the mmcv build targets
-    flavour: str                                # part of the cached wheel's name
-    check_device: str                           # where the post-install ops check runs
+    device: str  # 'cpu' or 'cuda': what the mmcv build targets
+    flavour: str  # part of the cached wheel's name
+    check_device: str  # where the post-install ops check runs
     build_env: Dict[str, str]
     notes: List[str] = field(default_factory=list)
 
@@ -83,7 +85,8 @@ def check_python(version: Tuple[int, int]) -> None:
             f'mmengine 0.10.7) needs Python {fmt(PYTHON_MIN)} to '
             f'{PYTHON_MAX_EXCLUSIVE[0]}.{PYTHON_MAX_EXCLUSIVE[1] - 1} (tested: 3.11). Install '
             'Python 3.11 (e.g. `apt-get install python3.11 python3.11-venv python3.11-dev` or '
-            '`pyenv install 3.11`) and point MMTOKENMIX_PYTHON at it if it is not `python3.11`.')
+            '`pyenv install 3.11`) and point MMTOKENMIX_PYTHON at it if it is not `python3.11`.'
+        )
 
 
 def fmt(version: Tuple[int, int]) -> str:
@@ -100,8 +103,9 @@ def decide(probe: Probe) -> Plan:
     """The build plan for ``probe``, or :class:`SetupError`."""
     requested = probe.requested or 'auto'
     if requested not in DEVICE_CHOICES:
-        raise SetupError(f'MMTOKENMIX_DEVICE={requested!r} is not one of '
-                         f'{", ".join(DEVICE_CHOICES)}')
+        raise SetupError(
+            f'MMTOKENMIX_DEVICE={requested!r} is not one of {", ".join(DEVICE_CHOICES)}'
+        )
     if requested == 'cpu' or (requested == 'auto' and not probe.cuda_usable):
         if requested == 'auto' and probe.nvidia_smi_gpus:
             raise SetupError(
@@ -110,76 +114,107 @@ def decide(probe: Probe) -> Plan:
                 'cannot use them (torch.cuda.is_available() is False). Usually the NVIDIA '
                 f'driver is too old for CUDA {probe.torch_cuda} (update it), or '
                 'CUDA_VISIBLE_DEVICES hides the GPUs. To set up CPU-only ops anyway, run again '
-                'with MMTOKENMIX_DEVICE=cpu.')
+                'with MMTOKENMIX_DEVICE=cpu.'
+            )
         # mmcv compiles CUDA ops whenever torch sees a GPU: hide them from a CPU build
-        return Plan('cpu', 'cpu', 'cpu',
-                    dict(MMCV_WITH_OPS='1', FORCE_CUDA='0', CUDA_VISIBLE_DEVICES=''))
+        return Plan(
+            'cpu', 'cpu', 'cpu', dict(MMCV_WITH_OPS='1', FORCE_CUDA='0', CUDA_VISIBLE_DEVICES='')
+        )
 
     if probe.torch_cuda is None:
-        raise SetupError(f'MMTOKENMIX_DEVICE=cuda, but torch {probe.torch_version} is a '
-                         'CPU-only build: install a CUDA build of torch (requirements/stack.txt '
-                         'pins the PyPI one, CUDA 12.4) or use MMTOKENMIX_DEVICE=cpu.')
+        raise SetupError(
+            f'MMTOKENMIX_DEVICE=cuda, but torch {probe.torch_version} is a '
+            'CPU-only build: install a CUDA build of torch (requirements/stack.txt '
+            'pins the PyPI one, CUDA 12.4) or use MMTOKENMIX_DEVICE=cpu.'
+        )
     if not probe.cuda_usable and not probe.arch_list_env:
-        raise SetupError('MMTOKENMIX_DEVICE=cuda, but torch sees no usable GPU here. To build '
-                         'CUDA ops for GPUs of another machine, name their architectures, e.g. '
-                         "TORCH_CUDA_ARCH_LIST='8.0;9.0'; or use MMTOKENMIX_DEVICE=cpu.")
+        raise SetupError(
+            'MMTOKENMIX_DEVICE=cuda, but torch sees no usable GPU here. To build '
+            'CUDA ops for GPUs of another machine, name their architectures, e.g. '
+            "TORCH_CUDA_ARCH_LIST='8.0;9.0'; or use MMTOKENMIX_DEVICE=cpu."
+        )
     want = probe.torch_cuda
     if probe.cuda_home is None or probe.nvcc_version is None:
-        where = (f'CUDA_HOME={probe.cuda_home} has no working bin/nvcc' if probe.cuda_home
-                 else 'no nvcc was found (CUDA_HOME unset, nvcc not on PATH, no /usr/local/cuda)')
+        where = (
+            f'CUDA_HOME={probe.cuda_home} has no working bin/nvcc'
+            if probe.cuda_home
+            else 'no nvcc was found (CUDA_HOME unset, nvcc not on PATH, no /usr/local/cuda)'
+        )
         raise SetupError(
             f'mmcv\'s CUDA ops must be compiled with the CUDA toolkit that matches torch '
             f'{probe.torch_version} (CUDA {want}), but {where}. Install CUDA toolkit {want} '
             f'(NVIDIA\'s cuda-toolkit-{want.replace(".", "-")} package, or '
             f'`conda install -c nvidia cuda-toolkit={want}`), then set '
             f'CUDA_HOME=/usr/local/cuda-{want} (or wherever it went) and run again. '
-            'To set up CPU-only ops instead: MMTOKENMIX_DEVICE=cpu.')
+            'To set up CPU-only ops instead: MMTOKENMIX_DEVICE=cpu.'
+        )
     notes = []
     if probe.nvcc_version.split('.')[0] != want.split('.')[0]:
         raise SetupError(
             f'nvcc {probe.nvcc_version} (CUDA_HOME={probe.cuda_home}) does not match torch '
             f'{probe.torch_version}, which was built with CUDA {want}; torch refuses to compile '
             f'extensions across CUDA major versions. Install CUDA toolkit {want} and point '
-            'CUDA_HOME at it, or use MMTOKENMIX_DEVICE=cpu.')
+            'CUDA_HOME at it, or use MMTOKENMIX_DEVICE=cpu.'
+        )
     if probe.nvcc_version != want:
-        notes.append(f'nvcc {probe.nvcc_version} differs from torch\'s CUDA {want} in the '
-                     'minor version only; torch allows this (it warns), so the build goes on.')
+        notes.append(
+            f'nvcc {probe.nvcc_version} differs from torch\'s CUDA {want} in the '
+            'minor version only; torch allows this (it warns), so the build goes on.'
+        )
     if probe.arch_list_env:
         arch_list = probe.arch_list_env.strip()
         notes.append(f'compiling for TORCH_CUDA_ARCH_LIST={arch_list!r} (given)')
     else:
-        arch_list = ';'.join(sorted({f'{major}.{minor}'
-                                     for major, minor in probe.gpu_capabilities}))
+        arch_list = ';'.join(
+            sorted({f'{major}.{minor}' for major, minor in probe.gpu_capabilities})
+        )
         notes.append(f'compiling for the GPUs found here: TORCH_CUDA_ARCH_LIST={arch_list!r}')
     if not probe.cuda_usable:
         notes.append('no usable GPU here: the CUDA ops are built but only checked on CPU')
     flavour = f'cu{want.replace(".", "")}-sm{_arch_tag(arch_list)}'
-    return Plan('cuda', flavour, 'cuda' if probe.cuda_usable else 'cpu',
-                dict(MMCV_WITH_OPS='1', FORCE_CUDA='1', TORCH_CUDA_ARCH_LIST=arch_list,
-                     CUDA_HOME=probe.cuda_home), notes)
+    return Plan(
+        'cuda',
+        flavour,
+        'cuda' if probe.cuda_usable else 'cpu',
+        dict(
+            MMCV_WITH_OPS='1',
+            FORCE_CUDA='1',
+            TORCH_CUDA_ARCH_LIST=arch_list,
+            CUDA_HOME=probe.cuda_home,
+        ),
+        notes,
+    )
 
 
 def check_build_tools(probe: Probe) -> None:
     """Raise :class:`SetupError` unless mmcv can be compiled here (a C++ compiler and the
     Python headers)."""
     if probe.cxx is None:
-        raise SetupError('compiling mmcv 2.1.0 needs a C++ compiler (g++ >= 9) and none was '
-                         'found (CXX unset, no c++/g++ on PATH). Install one, e.g. '
-                         '`apt-get install g++` (Debian/Ubuntu) or `dnf install gcc-c++`, '
-                         'and run again.')
+        raise SetupError(
+            'compiling mmcv 2.1.0 needs a C++ compiler (g++ >= 9) and none was '
+            'found (CXX unset, no c++/g++ on PATH). Install one, e.g. '
+            '`apt-get install g++` (Debian/Ubuntu) or `dnf install gcc-c++`, '
+            'and run again.'
+        )
     if not probe.python_header:
         have = fmt(probe.python_version)
-        raise SetupError(f'compiling mmcv needs the headers of Python {have} (Python.h), '
-                         f'which are missing. Install them, e.g. `apt-get install '
-                         f'python{have}-dev`, and run again.')
+        raise SetupError(
+            f'compiling mmcv needs the headers of Python {have} (Python.h), '
+            f'which are missing. Install them, e.g. `apt-get install '
+            f'python{have}-dev`, and run again.'
+        )
 
 
 def _nvcc_version(cuda_home: Optional[str]) -> Optional[str]:
     if not cuda_home:
         return None
     try:
-        out = subprocess.run([os.path.join(cuda_home, 'bin', 'nvcc'), '--version'],
-                             capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run(
+            [os.path.join(cuda_home, 'bin', 'nvcc'), '--version'],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r'release (\d+\.\d+)', out)
@@ -190,29 +225,33 @@ def _nvidia_smi_gpus() -> int:
     if shutil.which('nvidia-smi') is None:
         return 0
     try:
-        out = subprocess.run(['nvidia-smi', '-L'], capture_output=True, text=True,
-                             timeout=60).stdout
+        out = subprocess.run(
+            ['nvidia-smi', '-L'], capture_output=True, text=True, timeout=60
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return 0
     return sum(line.startswith('GPU ') for line in out.splitlines())
 
 
 def probe_machine(with_torch: bool = True) -> Probe:
-    probe = Probe(arch_list_env=os.environ.get('TORCH_CUDA_ARCH_LIST') or None,
-                  requested=os.environ.get('MMTOKENMIX_DEVICE', 'auto'),
-                  cxx=shutil.which(os.environ.get('CXX', 'c++')) or shutil.which('g++'),
-                  python_header=os.path.isfile(
-                      os.path.join(sysconfig.get_paths()['include'], 'Python.h')),
-                  nvidia_smi_gpus=_nvidia_smi_gpus())
+    probe = Probe(
+        arch_list_env=os.environ.get('TORCH_CUDA_ARCH_LIST') or None,
+        requested=os.environ.get('MMTOKENMIX_DEVICE', 'auto'),
+        cxx=shutil.which(os.environ.get('CXX', 'c++')) or shutil.which('g++'),
+        python_header=os.path.isfile(os.path.join(sysconfig.get_paths()['include'], 'Python.h')),
+        nvidia_smi_gpus=_nvidia_smi_gpus(),
+    )
     if with_torch:
         import torch
         from torch.utils.cpp_extension import CUDA_HOME
+
         probe.torch_version = torch.__version__
         probe.torch_cuda = torch.version.cuda
         probe.cuda_usable = torch.cuda.is_available()
         if probe.cuda_usable:
-            probe.gpu_capabilities = [torch.cuda.get_device_capability(i)
-                                      for i in range(torch.cuda.device_count())]
+            probe.gpu_capabilities = [
+                torch.cuda.get_device_capability(i) for i in range(torch.cuda.device_count())
+            ]
         probe.cuda_home = CUDA_HOME
         probe.nvcc_version = _nvcc_version(CUDA_HOME)
     return probe
@@ -221,8 +260,12 @@ def probe_machine(with_torch: bool = True) -> Probe:
 def shell_assignments(plan: Plan) -> str:
     """bash assignments of the plan, for ``eval`` in setup_env.sh."""
     env = ' '.join(shlex.quote(f'{k}={v}') for k, v in plan.build_env.items())
-    lines = [f'MMCV_DEVICE={plan.device}', f'MMCV_FLAVOUR={shlex.quote(plan.flavour)}',
-             f'MMCV_CHECK_DEVICE={plan.check_device}', f'MMCV_BUILD_ENV=({env})']
+    lines = [
+        f'MMCV_DEVICE={plan.device}',
+        f'MMCV_FLAVOUR={shlex.quote(plan.flavour)}',
+        f'MMCV_CHECK_DEVICE={plan.check_device}',
+        f'MMCV_BUILD_ENV=({env})',
+    ]
     lines += [f'echo {shlex.quote("[setup] " + note)}' for note in plan.notes]
     return '\n'.join(lines)
 

@@ -11,6 +11,7 @@ STOCK_CONFIG: a path or ``mmdet::retinanet/retinanet_r50_fpn_1x_coco.py`` /
 every named variant as a Markdown table. Builds both backbones once on a 128x128 input;
 nothing else is read or written.
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -21,13 +22,12 @@ FAMILIES = ('TransXNet', 'DFFormer', 'CDFFormer', 'XFormer', 'DMFormer')
 def print_table():
     from mmtokenmix.backbone_swap import backbone_widths_table
     from mmtokenmix.registry import MODELS
-    entries = [(family, arch) for family in FAMILIES
-               for arch in MODELS.get(family).arch_settings]
+
+    entries = [(family, arch) for family in FAMILIES for arch in MODELS.get(family).arch_settings]
     print('| type | arch | widths (stage 0 ... last) | strides |')
     print('|---|---|---|---|')
     for row in backbone_widths_table(entries):
-        print(f"| mmtokenmix.{row['type']} | {row['arch']} | {row['widths']} | "
-              f"{row['strides']} |")
+        print(f"| mmtokenmix.{row['type']} | {row['arch']} | {row['widths']} | {row['strides']} |")
 
 
 def main(argv=None):
@@ -36,11 +36,13 @@ def main(argv=None):
     parser.add_argument('type', nargs='?', help='our backbone, e.g. mmtokenmix.DFFormer')
     parser.add_argument('--arch', help="variant (default: the backbone's default)")
     parser.add_argument('--out', help='write the leaf config here (never over a file)')
-    parser.add_argument('--table', action='store_true',
-                        help='print the widths of every variant and exit')
+    parser.add_argument(
+        '--table', action='store_true', help='print the widths of every variant and exit'
+    )
     args = parser.parse_args(argv)
 
     import mmtokenmix.models  # noqa: F401  (registers the backbones)
+
     if args.table:
         print_table()
         return
@@ -50,7 +52,8 @@ def main(argv=None):
         sys.exit(f'error: {args.out} exists; it is left alone')
     from mmengine import Config
 
-    from mmtokenmix.backbone_swap import stock_config_path, swap_config_text, swap_backbone
+    from mmtokenmix.backbone_swap import stock_config_path, swap_backbone, swap_config_text
+
     backbone = dict(type=args.type if '.' in args.type else f'mmtokenmix.{args.type}')
     if args.arch:
         backbone['arch'] = args.arch

@@ -1,7 +1,8 @@
 """Convert an official DFFormer / CDFFormer checkpoint for mmtokenmix's mmdet 3.x / mmseg 1.x
 models.
 
-    python tools/model_converters/dfformer2mmtokenmix.py SRC DST [--nominal-size N] [--config CONFIG]
+    python tools/model_converters/dfformer2mmtokenmix.py SRC DST [--nominal-size N]
+        [--config CONFIG]
 
 SRC: a released ImageNet file (``dfformer_s18.pth``, ``cdfformer_m36.pth``, ...; filter bases
 for 224), a backbone-only state dict, or a whole checkpoint of the official mmdet 2.x RetinaNet
@@ -12,11 +13,11 @@ checkpoint's. The backbone part is checked strictly; with ``--config`` the whole
 checked against that config's model. A converted whole checkpoint is evaluated with
 ``tools/test.py CONFIG DST`` (the matching config is printed).
 """
+
 import argparse
 
 from mmtokenmix.converters.cli import converter_main
-from mmtokenmix.converters.dfformer import (CONFIG_PATTERNS,
-                                             convert_dfformer_checkpoint)
+from mmtokenmix.converters.dfformer import CONFIG_PATTERNS, convert_dfformer_checkpoint
 
 
 def positive_int(text: str) -> int:
@@ -27,16 +28,21 @@ def positive_int(text: str) -> int:
 
 
 def add_arguments(parser):
-    parser.add_argument('--nominal-size', type=positive_int,
-                        help='store the filter bases for this input size (default: as in SRC)')
+    parser.add_argument(
+        '--nominal-size',
+        type=positive_int,
+        help='store the filter bases for this input size (default: as in SRC)',
+    )
 
 
 def convert(checkpoint, args):
     state_dict, info = convert_dfformer_checkpoint(checkpoint, args.nominal_size)
     kind = f'whole {info["model"]} model' if info['whole_model'] else 'backbone'
     name = {'dfformer': 'DFFormer', 'cdfformer': 'CDFFormer'}[info['family']]
-    summary = (f'{name}-{info["arch"].upper()} ({kind}, filter bases for '
-               f'{info["stored_size"]} -> {info["nominal_size"]})')
+    summary = (
+        f'{name}-{info["arch"].upper()} ({kind}, filter bases for '
+        f'{info["stored_size"]} -> {info["nominal_size"]})'
+    )
     pattern = CONFIG_PATTERNS.get(info['model'])
     return state_dict, info, summary, pattern and pattern.format(info['family'], info['arch'])
 

@@ -12,8 +12,7 @@ checked against that config's model. A mismatch lists the keys.
 """
 
 from mmtokenmix.converters.cli import converter_main
-from mmtokenmix.converters.transxnet import (CONFIG_PATTERNS,
-                                              convert_transxnet_checkpoint)
+from mmtokenmix.converters.transxnet import CONFIG_PATTERNS, convert_transxnet_checkpoint
 
 
 def convert(checkpoint, args):

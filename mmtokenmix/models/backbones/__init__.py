@@ -6,5 +6,15 @@ from .skeleton import MetaFormerSkeleton
 from .transxnet import TransXNet, TransXNetBlock
 from .xformer import XFormer
 
-__all__ = ['CDFFormer', 'DFFormer', 'DMFormer', 'DenseBackbone', 'MetaFormer',
-           'MetaFormerSkeleton', 'MixerNet', 'TransXNet', 'TransXNetBlock', 'XFormer']
+__all__ = [
+    'CDFFormer',
+    'DFFormer',
+    'DMFormer',
+    'DenseBackbone',
+    'MetaFormer',
+    'MetaFormerSkeleton',
+    'MixerNet',
+    'TransXNet',
+    'TransXNetBlock',
+    'XFormer',
+]

@@ -34,6 +34,7 @@ This class then provides: ``out_indices`` (stage numbers, negative allowed); ``f
 strict key check (only the classifier may be unexpected and only the output norms missing;
 anything else raises :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` listing the keys).
 """
+
 import copy
 import os.path as osp
 import re
@@ -43,14 +44,18 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from torch.fx._symbolic_trace import is_fx_tracing
 from mmcv.cnn import build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
+from torch.fx._symbolic_trace import is_fx_tracing
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmtokenmix.checkpoints import (extract_state_dict, load_checkpoint_file,
-                                    load_state_dict_checked, strip_prefix)
+from mmtokenmix.checkpoints import (
+    extract_state_dict,
+    load_checkpoint_file,
+    load_state_dict_checked,
+    strip_prefix,
+)
 from mmtokenmix.checkpoints.loading import keys_with_prefixes
 
 Part = Union[nn.Module, nn.Parameter]
@@ -128,35 +133,53 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
     arch_keys: Tuple[str, ...] = ('depths', 'dims')
     arch_defaults: Dict[str, list] = {}
 
-    def __init__(self, in_channels: int = 3, out_indices: Sequence[int] = (0, 1, 2, 3),
-                 frozen_stages: int = -1, norm_eval: bool = False,
-                 with_cp: Union[bool, Sequence[bool]] = False, init_cfg: dict = None,
-                 pretrained: Optional[str] = None):
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_indices: Sequence[int] = (0, 1, 2, 3),
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        with_cp: Union[bool, Sequence[bool]] = False,
+        init_cfg: dict = None,
+        pretrained: Optional[str] = None,
+    ):
         init_cfg = self.pretrained_init_cfg(pretrained, init_cfg)
         if init_cfg is not None and not isinstance(init_cfg, (dict, list)):
-            hint = (f": to load a checkpoint, init_cfg=dict(type='Pretrained', "
-                    f"checkpoint={init_cfg!r})" if isinstance(init_cfg, str) else '')
-            raise TypeError(f'init_cfg must be None, a dict or a list of dicts, got '
-                            f'{type(init_cfg).__name__} {init_cfg!r}{hint}')
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained' and \
-                not isinstance(init_cfg.get('checkpoint'), str):
-            raise ValueError(f"init_cfg of type 'Pretrained' needs checkpoint=<path or URL>, "
-                             f'got {dict(init_cfg)!r}')
+            hint = (
+                f": to load a checkpoint, init_cfg=dict(type='Pretrained', checkpoint={init_cfg!r})"
+                if isinstance(init_cfg, str)
+                else ''
+            )
+            raise TypeError(
+                f'init_cfg must be None, a dict or a list of dicts, got '
+                f'{type(init_cfg).__name__} {init_cfg!r}{hint}'
+            )
+        if (
+            isinstance(init_cfg, dict)
+            and init_cfg.get('type') == 'Pretrained'
+            and not isinstance(init_cfg.get('checkpoint'), str)
+        ):
+            raise ValueError(
+                f"init_cfg of type 'Pretrained' needs checkpoint=<path or URL>, "
+                f'got {dict(init_cfg)!r}'
+            )
         super().__init__(init_cfg=init_cfg)
         if not isinstance(in_channels, int) or in_channels < 1:
             raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
         self.in_channels = in_channels
         self.out_indices = self._parse_out_indices(out_indices)
         if not isinstance(frozen_stages, int) or not -1 <= frozen_stages <= self.num_stages:
-            raise ValueError(f'frozen_stages must be an int in [-1, {self.num_stages}], '
-                             f'got {frozen_stages!r}')
+            raise ValueError(
+                f'frozen_stages must be an int in [-1, {self.num_stages}], got {frozen_stages!r}'
+            )
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         if isinstance(with_cp, bool):
             with_cp = [with_cp] * self.num_stages
         if len(with_cp) != self.num_stages:
-            raise ValueError(f'with_cp needs one flag per stage ({self.num_stages}), got '
-                             f'{with_cp!r}')
+            raise ValueError(
+                f'with_cp needs one flag per stage ({self.num_stages}), got {with_cp!r}'
+            )
         self.with_cp = tuple(bool(f) for f in with_cp)
         self.out_channels: Optional[List[int]] = None  # set by the subclass
         self.out_norm_cfg: Optional[dict] = None
@@ -171,8 +194,9 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         if pretrained is None:
             return init_cfg
         if not isinstance(pretrained, str) or not pretrained:
-            raise TypeError(f'{cls.__name__}: pretrained must be a checkpoint path or URL, got '
-                            f'{pretrained!r}')
+            raise TypeError(
+                f'{cls.__name__}: pretrained must be a checkpoint path or URL, got {pretrained!r}'
+            )
         if cls._STOCK_WEIGHTS.match(pretrained):
             raise ValueError(
                 f"{cls.__name__}: pretrained={pretrained!r} names the weights of the config's "
@@ -180,18 +204,23 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
                 f'ResNet); they cannot initialise {cls.__name__}. Set pretrained=None in the '
                 f"model dict (--cfg-options model.pretrained=None) and give {cls.__name__}'s "
                 f'own weights with model.backbone.init_cfg=dict(type=\'Pretrained\', '
-                f'checkpoint=...), or leave it out to train from scratch')
+                f'checkpoint=...), or leave it out to train from scratch'
+            )
         if init_cfg is not None:
-            raise ValueError(f'{cls.__name__}: pretrained={pretrained!r} and init_cfg='
-                             f'{init_cfg!r} are both set; give the checkpoint in one of them')
+            raise ValueError(
+                f'{cls.__name__}: pretrained={pretrained!r} and init_cfg='
+                f'{init_cfg!r} are both set; give the checkpoint in one of them'
+            )
         return dict(type='Pretrained', checkpoint=pretrained)
 
     def finish_construction(self):
         """The construction steps after ``__init__`` (called once, by the metaclass): output
         norms for the returned stages, the paper's initialisation, freezing."""
         if self.out_channels is None or len(self.out_channels) != self.num_stages:
-            raise TypeError(f'{type(self).__name__}.__init__ must set self.out_channels (one '
-                            f'width per stage, {self.num_stages} stages)')
+            raise TypeError(
+                f'{type(self).__name__}.__init__ must set self.out_channels (one '
+                f'width per stage, {self.num_stages} stages)'
+            )
         self._add_out_norms()
         self.reset_parameters()
         self._freeze_stages()
@@ -203,8 +232,9 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         key = cls.arch_aliases.get(name.lower(), name.lower())
         if key not in cls.arch_settings:
             names = sorted(set(cls.arch_settings) | set(cls.arch_aliases))
-            raise ValueError(f'unknown {cls.__name__} arch {name!r}; choose from {names} or '
-                             f'pass a dict')
+            raise ValueError(
+                f'unknown {cls.__name__} arch {name!r}; choose from {names} or pass a dict'
+            )
         return copy.deepcopy(cls.arch_settings[key])
 
     @classmethod
@@ -218,12 +248,13 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         arch = copy.deepcopy(dict(arch))
         missing = [k for k in cls.arch_keys if k not in arch]
         if missing:
-            raise ValueError(f'{cls.__name__} arch dict lacks {missing}; it needs '
-                             f'{cls.arch_keys}')
+            raise ValueError(f'{cls.__name__} arch dict lacks {missing}; it needs {cls.arch_keys}')
         unknown = set(arch) - set(cls.arch_keys) - set(cls.arch_defaults)
         if unknown:
-            raise ValueError(f'{cls.__name__} arch dict has unknown keys {sorted(unknown)}; '
-                             f'allowed: {cls.arch_keys + tuple(cls.arch_defaults)}')
+            raise ValueError(
+                f'{cls.__name__} arch dict has unknown keys {sorted(unknown)}; '
+                f'allowed: {cls.arch_keys + tuple(cls.arch_defaults)}'
+            )
         for key, default in cls.arch_defaults.items():
             arch.setdefault(key, list(default))
         for key, values in arch.items():
@@ -231,8 +262,10 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
                 raise ValueError(f'arch[{key!r}] needs {cls.num_stages} values, got {values!r}')
         for i, (depth, dim) in enumerate(zip(arch['depths'], arch['dims'])):
             if not (isinstance(depth, int) and depth >= 1 and isinstance(dim, int) and dim >= 1):
-                raise ValueError(f'stage {i}: depth and width must be positive ints, got '
-                                 f'depth {depth!r}, width {dim!r}')
+                raise ValueError(
+                    f'stage {i}: depth and width must be positive ints, got '
+                    f'depth {depth!r}, width {dim!r}'
+                )
         cls.check_arch(arch)
         return arch
 
@@ -245,17 +278,20 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
             out_indices = [out_indices]
         n = self.num_stages
         if len(out_indices) == 0:
-            raise ValueError(f'out_indices is empty: name at least one stage of 0..{n - 1} '
-                             'whose feature map the backbone should return')
+            raise ValueError(
+                f'out_indices is empty: name at least one stage of 0..{n - 1} '
+                'whose feature map the backbone should return'
+            )
         parsed = []
         for i in out_indices:
             if not isinstance(i, int) or not -n <= i < n:
-                raise ValueError(f'out_indices must be stage numbers in [{-n}, {n - 1}], '
-                                 f'got {tuple(out_indices)}')
+                raise ValueError(
+                    f'out_indices must be stage numbers in [{-n}, {n - 1}], '
+                    f'got {tuple(out_indices)}'
+                )
             parsed.append(i % n)
         if len(set(parsed)) != len(parsed) or parsed != sorted(parsed):
-            raise ValueError(f'out_indices must be increasing and unique, got '
-                             f'{tuple(out_indices)}')
+            raise ValueError(f'out_indices must be increasing and unique, got {tuple(out_indices)}')
         return tuple(parsed)
 
     # ---- output norms -------------------------------------------------------------------
@@ -269,8 +305,7 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
             return
         for stage in self.out_indices:
             name = self.out_norm_name(stage)
-            self.add_module(name, build_norm_layer(self.out_norm_cfg,
-                                                   self.out_channels[stage])[1])
+            self.add_module(name, build_norm_layer(self.out_norm_cfg, self.out_channels[stage])[1])
             self.out_norm_names[stage] = name
 
     # ---- forward ------------------------------------------------------------------------
@@ -313,7 +348,8 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
             raise RuntimeError(
                 f'{type(self).__name__} with output norms ({sorted(self.out_norm_names)}) '
                 f'cannot be compiled by torch.jit.script: build it with out_norm_cfg=None, or '
-                f'record it at a fixed input size with torch.jit.trace (docs/deployment.md)')
+                f'record it at a fixed input size with torch.jit.trace (docs/deployment.md)'
+            )
         return self
 
     # ---- what a subclass provides -------------------------------------------------------
@@ -354,26 +390,33 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         shape only)."""
         if torch.jit.is_scripting():
             if x.dim() != 4 or x.shape[1] != self.in_channels:
-                raise ValueError(f'the backbone expects a (N, {self.in_channels}, H, W) '
-                                 f'tensor, got shape {x.shape}')
+                raise ValueError(
+                    f'the backbone expects a (N, {self.in_channels}, H, W) '
+                    f'tensor, got shape {x.shape}'
+                )
             return
         if is_fx_tracing():
             return
         if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'{type(self).__name__} expects a (N, {self.in_channels}, H, W) '
-                             f'tensor, got shape {tuple(x.shape)}')
+            raise ValueError(
+                f'{type(self).__name__} expects a (N, {self.in_channels}, H, W) '
+                f'tensor, got shape {tuple(x.shape)}'
+            )
         if x.shape[0] == 0:
-            raise ValueError(f'{type(self).__name__} got a batch of 0 images (shape '
-                             f'{tuple(x.shape)}): pass at least one image')
+            raise ValueError(
+                f'{type(self).__name__} got a batch of 0 images (shape '
+                f'{tuple(x.shape)}): pass at least one image'
+            )
         # (a loop, not next(iterator, default), which torch.compile's dynamo cannot trace)
         weight = None
         for weight in self.parameters():
             break
-        if weight is not None and x.dtype != weight.dtype and \
-                not _autocast_enabled(x.device.type):
-            raise TypeError(f'{type(self).__name__} got a {x.dtype} input, but its weights are '
-                            f'{weight.dtype}: convert the input (x.to({weight.dtype})) or the '
-                            f'model (model.to({x.dtype})), or run under torch.autocast')
+        if weight is not None and x.dtype != weight.dtype and not _autocast_enabled(x.device.type):
+            raise TypeError(
+                f'{type(self).__name__} got a {x.dtype} input, but its weights are '
+                f'{weight.dtype}: convert the input (x.to({weight.dtype})) or the '
+                f'model (model.to({x.dtype})), or run under torch.autocast'
+            )
         self.check_model_input(x)
 
     def check_model_input(self, x: torch.Tensor):
@@ -432,7 +475,8 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
             raise FileNotFoundError(
                 f'{type(self).__name__}: pretrained checkpoint {checkpoint!r} not found. Save '
                 f'the official file there (nothing is downloaded), or train from scratch with '
-                f'--cfg-options model.backbone.init_cfg=None')
+                f'--cfg-options model.backbone.init_cfg=None'
+            )
         state_dict = extract_state_dict(load_checkpoint_file(checkpoint))
         if prefix:
             state_dict = strip_prefix(state_dict, prefix)
@@ -442,9 +486,15 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         """Convert an official state dict (prefix already stripped) and load it strictly."""
         state_dict = self.convert_checkpoint(state_dict)
         missing, unexpected = load_state_dict_checked(
-            self, state_dict, allow_missing=self._is_out_norm_key,
+            self,
+            state_dict,
+            allow_missing=self._is_out_norm_key,
             allow_unexpected=keys_with_prefixes(self.classifier_prefixes),
-            source=f'checkpoint {source!r}')
-        print_log(f'{type(self).__name__}: loaded {source} ({len(state_dict)} tensors); '
-                  f'newly initialised output norms: {len(missing)} tensors; '
-                  f'ignored classifier tensors: {len(unexpected)}', logger='current')
+            source=f'checkpoint {source!r}',
+        )
+        print_log(
+            f'{type(self).__name__}: loaded {source} ({len(state_dict)} tensors); '
+            f'newly initialised output norms: {len(missing)} tensors; '
+            f'ignored classifier tensors: {len(unexpected)}',
+            logger='current',
+        )

@@ -15,6 +15,7 @@ stem: ``0``/``1`` conv+BN+GELU, ``2`` the 2x2 conv + norm), ``downsample_layers.
 ``stages.{i}.{j}.{norm1, token_mixer.{branches.k, fuse, gate.fc1, gate.fc2}, layer_scale1,
 norm2, mlp.fc1, mlp.fc2, layer_scale2}``, output norms ``norm{i}``.
 """
+
 from functools import partial
 from typing import Optional, Sequence, Union
 
@@ -22,6 +23,7 @@ import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
 
 from mmtokenmix.registry import MODELS
+
 from ..layers import ConvNormAct, ConvPatchEmbed, MetaFormerBlock, MetaFormerMlp
 from ..mixers.dma import DMA
 from .skeleton import MetaFormerSkeleton
@@ -69,53 +71,121 @@ class DMFormer(MetaFormerSkeleton):
     # an ImageNet checkpoint of DMFormerClassifier (timm) has these beyond the backbone
     classifier_prefixes = ('head.', 'norm.')
 
-    def __init__(self, arch: Union[str, dict] = 's', in_channels: int = 3,
-                 out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
-                 norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
-                 kernel_sizes: Sequence[int] = (3, 5, 7), dilations: Sequence[int] = (1, 2, 3),
-                 branch_mode: str = 'parallel', fusion: str = 'sum', gate_reduction: int = 4,
-                 gate_input: str = 'input', projection: bool = False, mlp_dwconv: bool = False,
-                 layer_scale_init_value: float = 1e-5, drop_rate: float = 0.0,
-                 drop_path_rate: float = 0.0, norm_cfg: dict = dict(type='GN', num_groups=1),
-                 stem_norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU'),
-                 out_norm_cfg: Union[dict, str] = 'same', init_cfg: dict = None,
-                 pretrained: Optional[str] = None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
-                         pretrained)
+    def __init__(
+        self,
+        arch: Union[str, dict] = 's',
+        in_channels: int = 3,
+        out_indices: Sequence[int] = (0, 1, 2, 3),
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        with_cp: Union[bool, Sequence[bool]] = False,
+        kernel_sizes: Sequence[int] = (3, 5, 7),
+        dilations: Sequence[int] = (1, 2, 3),
+        branch_mode: str = 'parallel',
+        fusion: str = 'sum',
+        gate_reduction: int = 4,
+        gate_input: str = 'input',
+        projection: bool = False,
+        mlp_dwconv: bool = False,
+        layer_scale_init_value: float = 1e-5,
+        drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+        norm_cfg: dict = dict(type='GN', num_groups=1),
+        stem_norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='GELU'),
+        out_norm_cfg: Union[dict, str] = 'same',
+        init_cfg: dict = None,
+        pretrained: Optional[str] = None,
+    ):
+        super().__init__(
+            in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg, pretrained
+        )
         self.arch = arch = self.parse_arch(arch)
         dims = self.out_channels = list(arch['dims'])
         self.out_norm_cfg = norm_cfg if out_norm_cfg == 'same' else out_norm_cfg
-        mixer = partial(DMA, kernel_sizes=kernel_sizes, dilations=dilations,
-                        branch_mode=branch_mode, fusion=fusion, gate_reduction=gate_reduction,
-                        gate_input=gate_input, projection=projection, act_cfg=act_cfg)
+        mixer = partial(
+            DMA,
+            kernel_sizes=kernel_sizes,
+            dilations=dilations,
+            branch_mode=branch_mode,
+            fusion=fusion,
+            gate_reduction=gate_reduction,
+            gate_input=gate_input,
+            projection=projection,
+            act_cfg=act_cfg,
+        )
         mixer(dims[0])  # validate the DMA settings before building anything big
 
         def norm_layer(channels: int) -> nn.Module:
             return build_norm_layer(norm_cfg, channels)[1]
 
         def make_block(i: int, drop_path: float) -> MetaFormerBlock:
-            mlp = MetaFormerMlp(dims[i], arch['mlp_ratios'][i], drop=drop_rate,
-                                act_layer=partial(build_activation_layer, act_cfg), bias=True,
-                                channels_last=False, mid_dwconv=mlp_dwconv)
-            return MetaFormerBlock(dims[i], mixer(dims[i]), drop_path=drop_path,
-                                   layer_scale_init_value=layer_scale_init_value,
-                                   norm_layer=norm_layer, mlp=mlp, channels_last=False)
+            mlp = MetaFormerMlp(
+                dims[i],
+                arch['mlp_ratios'][i],
+                drop=drop_rate,
+                act_layer=partial(build_activation_layer, act_cfg),
+                bias=True,
+                channels_last=False,
+                mid_dwconv=mlp_dwconv,
+            )
+            return MetaFormerBlock(
+                dims[i],
+                mixer(dims[i]),
+                drop_path=drop_path,
+                layer_scale_init_value=layer_scale_init_value,
+                norm_layer=norm_layer,
+                mlp=mlp,
+                channels_last=False,
+            )
 
         stem_mid = dims[0] // 2
         stem = nn.Sequential(
-            ConvNormAct(in_channels, stem_mid, kernel_size=7, stride=2, padding=3,
-                       norm_cfg=stem_norm_cfg, act_cfg=act_cfg),
-            ConvNormAct(stem_mid, stem_mid, kernel_size=3, padding=1, norm_cfg=stem_norm_cfg,
-                       act_cfg=act_cfg),
-            ConvPatchEmbed(stem_mid, dims[0], kernel_size=2, stride=2, padding=0,
-                           norm_cfg=norm_cfg, pad_to_stride=True))
-        downsampling = [ConvPatchEmbed(dims[i - 1], dims[i], kernel_size=2, stride=2, padding=0,
-                                       norm_cfg=norm_cfg, pad_to_stride=True)
-                        for i in range(1, 4)]
+            ConvNormAct(
+                in_channels,
+                stem_mid,
+                kernel_size=7,
+                stride=2,
+                padding=3,
+                norm_cfg=stem_norm_cfg,
+                act_cfg=act_cfg,
+            ),
+            ConvNormAct(
+                stem_mid,
+                stem_mid,
+                kernel_size=3,
+                padding=1,
+                norm_cfg=stem_norm_cfg,
+                act_cfg=act_cfg,
+            ),
+            ConvPatchEmbed(
+                stem_mid,
+                dims[0],
+                kernel_size=2,
+                stride=2,
+                padding=0,
+                norm_cfg=norm_cfg,
+                pad_to_stride=True,
+            ),
+        )
+        downsampling = [
+            ConvPatchEmbed(
+                dims[i - 1],
+                dims[i],
+                kernel_size=2,
+                stride=2,
+                padding=0,
+                norm_cfg=norm_cfg,
+                pad_to_stride=True,
+            )
+            for i in range(1, 4)
+        ]
         self.build_hierarchy([stem] + downsampling, make_block, arch['depths'], drop_path_rate)
 
     @classmethod
     def check_arch(cls, arch: dict):
         if arch['dims'][0] < 2:
-            raise ValueError(f'DMFormer: dims[0] must be at least 2 (the stem runs at half '
-                             f'width), got {arch["dims"][0]}')
+            raise ValueError(
+                f'DMFormer: dims[0] must be at least 2 (the stem runs at half '
+                f'width), got {arch["dims"][0]}'
+            )

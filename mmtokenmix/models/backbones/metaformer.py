@@ -9,6 +9,7 @@ names (``downsample_layers.{0..3}``, ``stages.{i}.{j}``, output norms ``norm{i}`
 ImageNet checkpoints load; their filter bases are resized from 224 to ``nominal_size`` on
 loading, as the official dense wrappers do.
 """
+
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -16,6 +17,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from mmtokenmix.registry import MODELS
+
 from ..layers import Downsampling, MetaFormerBlock
 from ..mixers import DynamicFilter, resize_complex_weight
 from ..mixers.catalogue import MIXERS, build_mixer, build_stage_shared
@@ -64,52 +66,74 @@ class MetaFormer(MetaFormerSkeleton):
 
     channels_last = True
     arch_keys = ('depths', 'dims', 'mixers')
-    arch_defaults = dict(mlp_ratios=[4, 4, 4, 4], res_scale_init_values=[None, None, 1.0, 1.0],
-                         layer_scale_init_values=[None, None, None, None])
+    arch_defaults = dict(
+        mlp_ratios=[4, 4, 4, 4],
+        res_scale_init_values=[None, None, 1.0, 1.0],
+        layer_scale_init_values=[None, None, None, None],
+    )
     classifier_prefixes = ('head.', 'norm.')
 
-    def __init__(self, arch: Union[str, dict],
-                 nominal_size: Union[int, Sequence[int]] = 224, in_channels: int = 3,
-                 out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
-                 norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
-                 drop_rate: float = 0.0, drop_path_rate: float = 0.0,
-                 out_norm_cfg: dict = dict(type='LN', eps=1e-6), init_cfg: dict = None,
-                 pretrained: Optional[str] = None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
-                         pretrained)
+    def __init__(
+        self,
+        arch: Union[str, dict],
+        nominal_size: Union[int, Sequence[int]] = 224,
+        in_channels: int = 3,
+        out_indices: Sequence[int] = (0, 1, 2, 3),
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        with_cp: Union[bool, Sequence[bool]] = False,
+        drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+        out_norm_cfg: dict = dict(type='LN', eps=1e-6),
+        init_cfg: dict = None,
+        pretrained: Optional[str] = None,
+    ):
+        super().__init__(
+            in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg, pretrained
+        )
         self.arch = arch = self.parse_arch(arch)
         self.nominal_size = nominal_h, nominal_w = _size_pair(nominal_size)
         if min(nominal_h, nominal_w) < 32:
-            raise ValueError(f'nominal_size must be at least 32 (stage 4 works at 1/32), got '
-                             f'{nominal_size!r}')
+            raise ValueError(
+                f'nominal_size must be at least 32 (stage 4 works at 1/32), got {nominal_size!r}'
+            )
         dims = self.out_channels = list(arch['dims'])
         self.out_norm_cfg = out_norm_cfg
 
-        feature_sizes = [(nominal_h // 2**(i + 2), nominal_w // 2**(i + 2)) for i in range(4)]
+        feature_sizes = [(nominal_h // 2 ** (i + 2), nominal_w // 2 ** (i + 2)) for i in range(4)]
         # what a stage's mixers share (D-Mixer: the stage's position encoding), built once
-        stage_shared = [build_stage_shared(arch['mixers'][i], dims[i], feature_sizes[i], i)
-                        for i in range(4)]
+        stage_shared = [
+            build_stage_shared(arch['mixers'][i], dims[i], feature_sizes[i], i) for i in range(4)
+        ]
 
         def make_block(i: int, drop_path: float) -> MetaFormerBlock:
             mixer = build_mixer(arch['mixers'][i], dims[i], feature_sizes[i], i, stage_shared[i])
             return MetaFormerBlock(
-                dims[i], mixer,
-                arch['mlp_ratios'][i], drop=drop_rate, drop_path=drop_path,
+                dims[i],
+                mixer,
+                arch['mlp_ratios'][i],
+                drop=drop_rate,
+                drop_path=drop_path,
                 layer_scale_init_value=arch['layer_scale_init_values'][i],
-                res_scale_init_value=arch['res_scale_init_values'][i])
+                res_scale_init_value=arch['res_scale_init_values'][i],
+            )
 
-        stem = Downsampling(in_channels, dims[0], kernel_size=7, stride=4, padding=2,
-                            post_norm=True)
-        downsampling = [Downsampling(dims[i - 1], dims[i], kernel_size=3, stride=2, padding=1,
-                                     pre_norm=True) for i in range(1, 4)]
+        stem = Downsampling(
+            in_channels, dims[0], kernel_size=7, stride=4, padding=2, post_norm=True
+        )
+        downsampling = [
+            Downsampling(dims[i - 1], dims[i], kernel_size=3, stride=2, padding=1, pre_norm=True)
+            for i in range(1, 4)
+        ]
         self.build_hierarchy([stem] + downsampling, make_block, arch['depths'], drop_path_rate)
 
     @classmethod
     def check_arch(cls, arch: dict):
         for i, name in enumerate(arch['mixers']):
             if name not in MIXERS:
-                raise ValueError(f'stage {i}: unknown token mixer {name!r}; choose from '
-                                 f'{tuple(MIXERS)}')
+                raise ValueError(
+                    f'stage {i}: unknown token mixer {name!r}; choose from {tuple(MIXERS)}'
+                )
 
     def init_module(self, m: nn.Module):
         """Upstream init: the MetaFormer one, filter bases ``randn * 0.02``."""
@@ -125,28 +149,41 @@ class MetaFormer(MetaFormerSkeleton):
         own = self.state_dict()
         out, resized, dropped = {}, [], []
         for key, value in state_dict.items():
-            if (key.endswith('complex_weights') and key in own and value.dim() == 4
-                    and value.shape[2:] == own[key].shape[2:]
-                    and value.shape != own[key].shape):
+            if (
+                key.endswith('complex_weights')
+                and key in own
+                and value.dim() == 4
+                and value.shape[2:] == own[key].shape[2:]
+                and value.shape != own[key].shape
+            ):
                 resized.append(f'{key} {tuple(value.shape[:2])}->{tuple(own[key].shape[:2])}')
                 value = resize_complex_weight(value.float(), *own[key].shape[:2])
-            elif (key.split('.', 1)[0] in {f'norm{i}' for i in range(self.num_stages)}
-                  and not self._is_out_norm_key(key)):
+            elif key.split('.', 1)[0] in {
+                f'norm{i}' for i in range(self.num_stages)
+            } and not self._is_out_norm_key(key):
                 dropped.append(key)
                 continue
             out[key] = value
         if resized:
-            print_log(f'{type(self).__name__}: resized {len(resized)} filter bases to nominal '
-                      f'size {self.nominal_size}, e.g. {resized[0]}', logger='current')
+            print_log(
+                f'{type(self).__name__}: resized {len(resized)} filter bases to nominal '
+                f'size {self.nominal_size}, e.g. {resized[0]}',
+                logger='current',
+            )
         if dropped:
-            print_log(f'{type(self).__name__}: ignored output norms of stages it does not '
-                      f'return: {dropped}', logger='current')
+            print_log(
+                f'{type(self).__name__}: ignored output norms of stages it does not '
+                f'return: {dropped}',
+                logger='current',
+            )
         return out
 
     def check_model_input(self, x: torch.Tensor):
         if min(x.shape[2:]) < 3:
-            raise ValueError(f'{type(self).__name__} needs inputs of at least 3x3 pixels (7x7/4 '
-                             f'stem with padding 2), got {tuple(x.shape[2:])}')
+            raise ValueError(
+                f'{type(self).__name__} needs inputs of at least 3x3 pixels (7x7/4 '
+                f'stem with padding 2), got {tuple(x.shape[2:])}'
+            )
 
 
 @MODELS.register_module()

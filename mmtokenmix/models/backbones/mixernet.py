@@ -14,12 +14,14 @@ catalogue's ``width_units``, found by :func:`match_width_unit`) so that every va
 
 ``arch='<mixer>-<budget>'``, e.g. ``MixerNet(arch='dmixer-toy')``, ``'dynamic_filter-s'``.
 """
+
 import math
 from typing import Tuple
 
 import torch
 
 from mmtokenmix.registry import MODELS
+
 from ..mixers.catalogue import MIXERS
 from .metaformer import MetaFormer
 
@@ -35,8 +37,7 @@ WIDTH_STEP = 8
 
 def stage_widths(unit: float) -> list:
     """``WIDTH_RATIOS x unit``, each rounded to a multiple of :data:`WIDTH_STEP`."""
-    return [max(WIDTH_STEP, int(round(r * unit / WIDTH_STEP)) * WIDTH_STEP)
-            for r in WIDTH_RATIOS]
+    return [max(WIDTH_STEP, int(round(r * unit / WIDTH_STEP)) * WIDTH_STEP) for r in WIDTH_RATIOS]
 
 
 def variant_arch(mixer: str, budget: str, unit: float = None) -> dict:
@@ -63,8 +64,9 @@ class MixerNet(MetaFormer):
         **kwargs: the arguments of :class:`MetaFormer`.
     """
 
-    arch_settings = {f'{mixer}-{budget}': variant_arch(mixer, budget)
-                     for budget in BUDGETS for mixer in MIXERS}
+    arch_settings = {
+        f'{mixer}-{budget}': variant_arch(mixer, budget) for budget in BUDGETS for mixer in MIXERS
+    }
 
     def __init__(self, arch='sepconv-toy', **kwargs):
         super().__init__(arch, **kwargs)
@@ -93,7 +95,6 @@ def match_width_unit(mixer: str, budget: str, step: float = 0.5) -> Tuple[float,
     return best, count(best)
 
 
-
 def width_search_lines() -> list:
     """One line per budget and mixer: the width unit :func:`match_width_unit` finds, the
     widths and the parameter count against the budget (what the catalogue should hold)."""
@@ -102,7 +103,9 @@ def width_search_lines() -> list:
         for mixer in MIXERS:
             unit, params = match_width_unit(mixer, budget)
             held = MIXERS[mixer].width_units[budget]
-            lines.append(f'{budget:4s} {mixer:15s} unit {unit:5.1f} widths {stage_widths(unit)} '
-                         f'{params / 1e6:6.2f} M ({params / BUDGETS[budget]["params"] - 1:+.1%})'
-                         + ('' if held == unit else f'  <- the catalogue holds {held}'))
+            lines.append(
+                f'{budget:4s} {mixer:15s} unit {unit:5.1f} widths {stage_widths(unit)} '
+                f'{params / 1e6:6.2f} M ({params / BUDGETS[budget]["params"] - 1:+.1%})'
+                + ('' if held == unit else f'  <- the catalogue holds {held}')
+            )
     return lines

@@ -5,6 +5,7 @@ stage, for four stages, and the MetaFormer initialisation. A subclass builds its
 downsampling and blocks (its token mixer, norm and layout) and hands them to
 :meth:`MetaFormerSkeleton.build_hierarchy`; the stage loop is :class:`DenseBackbone`'s.
 """
+
 from typing import Callable, List, Sequence
 
 import torch
@@ -22,9 +23,13 @@ class MetaFormerSkeleton(DenseBackbone):
     :meth:`check_arch` and :meth:`init_module`.
     """
 
-    def build_hierarchy(self, downsample_layers: Sequence[nn.Module],
-                        make_block: Callable[[int, float], nn.Module], depths: Sequence[int],
-                        drop_path_rate: float):
+    def build_hierarchy(
+        self,
+        downsample_layers: Sequence[nn.Module],
+        make_block: Callable[[int, float], nn.Module],
+        depths: Sequence[int],
+        drop_path_rate: float,
+    ):
         """Register ``downsample_layers`` (stem first) and ``stages[i]`` = ``depths[i]`` blocks
         ``make_block(i, drop_path)``, with stochastic depth rising linearly to
         ``drop_path_rate`` over all blocks."""
@@ -32,7 +37,8 @@ class MetaFormerSkeleton(DenseBackbone):
         dpr = stochastic_depth_rates(depths, drop_path_rate)
         self.stages = nn.ModuleList(
             StageBlocks([make_block(i, rate) for rate in dpr[i]], self.with_cp[i])
-            for i in range(self.num_stages))
+            for i in range(self.num_stages)
+        )
 
     # ---- DenseBackbone hooks ------------------------------------------------------------
     def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,6 +73,7 @@ class MetaFormerSkeleton(DenseBackbone):
             nn.init.trunc_normal_(m.weight, std=0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.LayerNorm, nn.GroupNorm, _BatchNorm, LayerNormWithoutBias,
-                            Scale, StarReLU)):
+        elif isinstance(
+            m, (nn.LayerNorm, nn.GroupNorm, _BatchNorm, LayerNormWithoutBias, Scale, StarReLU)
+        ):
             m.reset_parameters()

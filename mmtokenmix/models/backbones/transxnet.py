@@ -6,20 +6,25 @@ official ones, so its ImageNet and dense checkpoints load without renaming:
 ``patch_embed``, ``relative_pos_enc.{0..3}``, ``network.{0,2,4,6}`` (stages) and
 ``network.{1,3,5}`` (downsampling), output norms ``norm{0,2,4,6}`` (named by network index).
 """
+
 import math
 from typing import Iterable, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from torch.fx._symbolic_trace import is_fx_tracing
 from mmcv.cnn import build_norm_layer
+from torch.fx._symbolic_trace import is_fx_tracing
 
 from mmtokenmix.registry import MODELS
-from ..layers import (ConvPatchEmbed, DepthwiseConv2d, DropPath, LayerScale2d,
-                      stochastic_depth_rates)
-from ..layers.fast_paths import (ResizedParameterCache, fast_paths_enabled, use_fast_path,
-                                 use_inference_fast_path)
+
+from ..layers import ConvPatchEmbed, DepthwiseConv2d, DropPath, LayerScale2d, stochastic_depth_rates
+from ..layers.fast_paths import (
+    ResizedParameterCache,
+    fast_paths_enabled,
+    use_fast_path,
+    use_inference_fast_path,
+)
 from ..layers.ms_ffn import MultiScaleFFN
 from ..mixers.d_mixer import DMixer, IDConv, resize_relative_pos_enc
 from .base import DenseBackbone, StageBlocks
@@ -42,19 +47,31 @@ class TransXNetBlock(nn.Module):
         layer_scale_init_value: initial layer-scale weight.
     """
 
-    def __init__(self, channels: int, kernel_size: int = 7, num_groups: int = 2,
-                 num_heads: int = 1, sr_ratio: int = 1, mlp_ratio: float = 4.0,
-                 norm_cfg: dict = dict(type='GN', num_groups=1), bn_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='GELU'), drop: float = 0.0, drop_path: float = 0.0,
-                 layer_scale_init_value: float = 1e-5):
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int = 7,
+        num_groups: int = 2,
+        num_heads: int = 1,
+        sr_ratio: int = 1,
+        mlp_ratio: float = 4.0,
+        norm_cfg: dict = dict(type='GN', num_groups=1),
+        bn_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='GELU'),
+        drop: float = 0.0,
+        drop_path: float = 0.0,
+        layer_scale_init_value: float = 1e-5,
+    ):
         super().__init__()
         self.pos_embed = DepthwiseConv2d(channels, 7, padding=3)
         self.norm1 = build_norm_layer(norm_cfg, channels)[1]
-        self.token_mixer = DMixer(channels, kernel_size, num_groups, num_heads, sr_ratio,
-                                  bn_cfg=bn_cfg, act_cfg=act_cfg)
+        self.token_mixer = DMixer(
+            channels, kernel_size, num_groups, num_heads, sr_ratio, bn_cfg=bn_cfg, act_cfg=act_cfg
+        )
         self.norm2 = build_norm_layer(norm_cfg, channels)[1]
-        self.mlp = MultiScaleFFN(channels, int(channels * mlp_ratio), bn_cfg=bn_cfg,
-                                 act_cfg=act_cfg, drop=drop)
+        self.mlp = MultiScaleFFN(
+            channels, int(channels * mlp_ratio), bn_cfg=bn_cfg, act_cfg=act_cfg, drop=drop
+        )
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.layer_scale_1 = LayerScale2d(channels, layer_scale_init_value)
         self.layer_scale_2 = LayerScale2d(channels, layer_scale_init_value)
@@ -112,35 +129,66 @@ class TransXNet(DenseBackbone):
     """
 
     arch_settings = {
-        't': dict(depths=[3, 3, 9, 3], dims=[48, 96, 224, 448], num_groups=[2, 2, 2, 2],
-                  sr_ratios=[8, 4, 2, 1], num_heads=[1, 2, 4, 8], mlp_ratios=[4, 4, 4, 4]),
-        's': dict(depths=[4, 4, 12, 4], dims=[64, 128, 320, 512], num_groups=[2, 2, 3, 4],
-                  sr_ratios=[8, 4, 2, 1], num_heads=[1, 2, 5, 8], mlp_ratios=[6, 6, 4, 4]),
-        'b': dict(depths=[4, 4, 21, 4], dims=[76, 152, 336, 672], num_groups=[2, 2, 4, 4],
-                  sr_ratios=[8, 4, 2, 1], num_heads=[2, 4, 8, 16], mlp_ratios=[8, 8, 4, 4]),
+        't': dict(
+            depths=[3, 3, 9, 3],
+            dims=[48, 96, 224, 448],
+            num_groups=[2, 2, 2, 2],
+            sr_ratios=[8, 4, 2, 1],
+            num_heads=[1, 2, 4, 8],
+            mlp_ratios=[4, 4, 4, 4],
+        ),
+        's': dict(
+            depths=[4, 4, 12, 4],
+            dims=[64, 128, 320, 512],
+            num_groups=[2, 2, 3, 4],
+            sr_ratios=[8, 4, 2, 1],
+            num_heads=[1, 2, 5, 8],
+            mlp_ratios=[6, 6, 4, 4],
+        ),
+        'b': dict(
+            depths=[4, 4, 21, 4],
+            dims=[76, 152, 336, 672],
+            num_groups=[2, 2, 4, 4],
+            sr_ratios=[8, 4, 2, 1],
+            num_heads=[2, 4, 8, 16],
+            mlp_ratios=[8, 8, 4, 4],
+        ),
     }
     arch_aliases = {'tiny': 't', 'small': 's', 'base': 'b'}
     arch_keys = ('depths', 'dims', 'num_groups', 'sr_ratios', 'num_heads')
     arch_defaults = dict(kernel_sizes=[7, 7, 7, 7], mlp_ratios=[4, 4, 4, 4])
 
-    def __init__(self, arch: Union[str, dict] = 't', image_size: int = 224, in_channels: int = 3,
-                 out_indices: Sequence[int] = (0, 1, 2, 3), frozen_stages: int = -1,
-                 norm_eval: bool = False, with_cp: Union[bool, Sequence[bool]] = False,
-                 drop_rate: float = 0.0, drop_path_rate: float = 0.0,
-                 norm_cfg: dict = dict(type='GN', num_groups=1), bn_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='GELU'), out_norm_cfg: Union[dict, str] = 'same',
-                 layer_scale_init_value: float = 1e-5, init_cfg: dict = None,
-                 pretrained: Optional[str] = None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
-                         pretrained)
+    def __init__(
+        self,
+        arch: Union[str, dict] = 't',
+        image_size: int = 224,
+        in_channels: int = 3,
+        out_indices: Sequence[int] = (0, 1, 2, 3),
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        with_cp: Union[bool, Sequence[bool]] = False,
+        drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+        norm_cfg: dict = dict(type='GN', num_groups=1),
+        bn_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='GELU'),
+        out_norm_cfg: Union[dict, str] = 'same',
+        layer_scale_init_value: float = 1e-5,
+        init_cfg: dict = None,
+        pretrained: Optional[str] = None,
+    ):
+        super().__init__(
+            in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg, pretrained
+        )
         self.arch = arch = self.parse_arch(arch)
         self.layer_scale_init_value = layer_scale_init_value
         self.image_size = image_size
         dims = self.out_channels = list(arch['dims'])
         self.out_norm_cfg = norm_cfg if out_norm_cfg == 'same' else out_norm_cfg
 
-        self.patch_embed = ConvPatchEmbed(in_channels, dims[0], kernel_size=7, stride=4,
-                                          padding=3, norm_cfg=bn_cfg)
+        self.patch_embed = ConvPatchEmbed(
+            in_channels, dims[0], kernel_size=7, stride=4, padding=3, norm_cfg=bn_cfg
+        )
 
         # one relative position encoding per stage, shared by its blocks, sized for image_size
         h = w = math.ceil(image_size / 4)
@@ -158,24 +206,44 @@ class TransXNet(DenseBackbone):
         network = []
         for i in range(self.num_stages):
             if i > 0:
-                network.append(ConvPatchEmbed(dims[i - 1], dims[i], kernel_size=3, stride=2,
-                                              padding=1, norm_cfg=bn_cfg))
-            network.append(TransXNetStage([
-                TransXNetBlock(dims[i], arch['kernel_sizes'][i], arch['num_groups'][i],
-                               arch['num_heads'][i], arch['sr_ratios'][i],
-                               arch['mlp_ratios'][i], norm_cfg=norm_cfg, bn_cfg=bn_cfg,
-                               act_cfg=act_cfg, drop=drop_rate, drop_path=rate,
-                               layer_scale_init_value=layer_scale_init_value)
-                for rate in dpr[i]], self.with_cp[i]))
+                network.append(
+                    ConvPatchEmbed(
+                        dims[i - 1], dims[i], kernel_size=3, stride=2, padding=1, norm_cfg=bn_cfg
+                    )
+                )
+            network.append(
+                TransXNetStage(
+                    [
+                        TransXNetBlock(
+                            dims[i],
+                            arch['kernel_sizes'][i],
+                            arch['num_groups'][i],
+                            arch['num_heads'][i],
+                            arch['sr_ratios'][i],
+                            arch['mlp_ratios'][i],
+                            norm_cfg=norm_cfg,
+                            bn_cfg=bn_cfg,
+                            act_cfg=act_cfg,
+                            drop=drop_rate,
+                            drop_path=rate,
+                            layer_scale_init_value=layer_scale_init_value,
+                        )
+                        for rate in dpr[i]
+                    ],
+                    self.with_cp[i],
+                )
+            )
         self.network = nn.ModuleList(network)
 
     @classmethod
     def check_arch(cls, arch: dict):
-        for i, (c, heads, groups) in enumerate(zip(arch['dims'], arch['num_heads'],
-                                                  arch['num_groups'])):
+        for i, (c, heads, groups) in enumerate(
+            zip(arch['dims'], arch['num_heads'], arch['num_groups'])
+        ):
             if c % 2 or (c // 2) % heads:
-                raise ValueError(f'stage {i}: width {c} must be even and its half divisible '
-                                 f'by num_heads {heads}')
+                raise ValueError(
+                    f'stage {i}: width {c} must be even and its half divisible by num_heads {heads}'
+                )
             if groups < 2:
                 raise ValueError(f'stage {i}: num_groups must be > 1, got {groups}')
 
@@ -243,7 +311,8 @@ class TransXNet(DenseBackbone):
         # bits; torch.jit.trace records F.interpolate with the sizes as inputs)
         separable = torch.is_grad_enabled() and use_fast_path(self)
         return self._rpe_caches[stage].get(
-            self, rpe, size, lambda: resize_relative_pos_enc(rpe, size, separable=separable))
+            self, rpe, size, lambda: resize_relative_pos_enc(rpe, size, separable=separable)
+        )
 
     def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
         return self.patch_embed(x)

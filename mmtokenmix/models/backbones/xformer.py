@@ -6,6 +6,7 @@ place of self-attention. Parameter names follow mmpretrain's MobileViT (``stem``
 ``local_rep``, ``global_rep``, ``conv_proj``, ``conv_fusion``, ``conv_1x1_exp``), so MobileViT-S
 ImageNet weights load as the documented substitute initialisation.
 """
+
 import math
 from typing import List, Optional, Sequence, Union
 
@@ -14,8 +15,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import print_log
 
-from mmtokenmix.registry import MODELS
 from mmtokenmix.checkpoints.mobilevit import format_report, load_matching_weights
+from mmtokenmix.registry import MODELS
+
 from ..layers.conv_norm_act import ConvNormAct
 from ..layers.drop_path import DropPath, stochastic_depth_rates
 from ..mixers.xfa import CrossFeatureAttention
@@ -27,17 +29,34 @@ class InvertedResidual(nn.Module):
     the stride -> 1x1 linear projection, each conv + norm (+ activation but the last); identity
     shortcut when the shape is kept. Keys ``conv.{0,1,2}.{conv,bn}`` as in mmpretrain."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int, expand_ratio: float,
-                 norm_cfg: dict, act_cfg: dict):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int,
+        expand_ratio: float,
+        norm_cfg: dict,
+        act_cfg: dict,
+    ):
         super().__init__()
         hidden = int(round(in_channels * expand_ratio))
         self.use_shortcut = stride == 1 and in_channels == out_channels
         layers = []
         if expand_ratio != 1:
             layers.append(ConvNormAct(in_channels, hidden, 1, norm_cfg=norm_cfg, act_cfg=act_cfg))
-        layers += [ConvNormAct(hidden, hidden, 3, stride=stride, padding=1, groups=hidden,
-                              norm_cfg=norm_cfg, act_cfg=act_cfg),
-                   ConvNormAct(hidden, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None)]
+        layers += [
+            ConvNormAct(
+                hidden,
+                hidden,
+                3,
+                stride=stride,
+                padding=1,
+                groups=hidden,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg,
+            ),
+            ConvNormAct(hidden, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None),
+        ]
         self.conv = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -55,7 +74,9 @@ class TokenFFN(nn.Module):
         super().__init__()
         self.layers = nn.Sequential(
             nn.Sequential(nn.Linear(channels, hidden), nn.SiLU(), nn.Dropout(0.0)),
-            nn.Linear(hidden, channels), nn.Dropout(drop))
+            nn.Linear(hidden, channels),
+            nn.Dropout(drop),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
@@ -64,12 +85,18 @@ class TokenFFN(nn.Module):
 class XFALayer(nn.Module):
     """Pre-norm transformer layer with XFA: ``x + XFA(LN(x))``, then ``x + FFN(LN(x))``."""
 
-    def __init__(self, channels: int, ffn_channels: int, attn_cfg: dict, drop: float = 0.0,
-                 attn_drop: float = 0.0, drop_path: float = 0.0):
+    def __init__(
+        self,
+        channels: int,
+        ffn_channels: int,
+        attn_cfg: dict,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+    ):
         super().__init__()
         self.ln1 = nn.LayerNorm(channels)
-        self.attn = CrossFeatureAttention(channels, attn_drop=attn_drop, proj_drop=drop,
-                                          **attn_cfg)
+        self.attn = CrossFeatureAttention(channels, attn_drop=attn_drop, proj_drop=drop, **attn_cfg)
         self.ln2 = nn.LayerNorm(channels)
         self.ffn = TokenFFN(channels, ffn_channels, drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
@@ -88,24 +115,40 @@ class XFormerBlock(nn.Module):
     multiple for the global part and back afterwards (as MobileViT does), so any size works.
     """
 
-    def __init__(self, channels: int, transformer_dim: int, ffn_dim: int, num_layers: int,
-                 attn_cfg: dict, patch_size: int = 2, norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='SiLU'), drop: float = 0.0, attn_drop: float = 0.0,
-                 drop_paths: Sequence[float] = ()):
+    def __init__(
+        self,
+        channels: int,
+        transformer_dim: int,
+        ffn_dim: int,
+        num_layers: int,
+        attn_cfg: dict,
+        patch_size: int = 2,
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='SiLU'),
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_paths: Sequence[float] = (),
+    ):
         super().__init__()
         self.patch_size = patch_size
         self.local_rep = nn.Sequential(
             ConvNormAct(channels, channels, 3, padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg),
-            ConvNormAct(channels, transformer_dim, 1, bias=False, norm_cfg=None, act_cfg=None))
+            ConvNormAct(channels, transformer_dim, 1, bias=False, norm_cfg=None, act_cfg=None),
+        )
         drop_paths = list(drop_paths) or [0.0] * num_layers
         self.global_rep = nn.Sequential(
-            *[XFALayer(transformer_dim, ffn_dim, attn_cfg, drop, attn_drop, rate)
-              for rate in drop_paths],
-            nn.LayerNorm(transformer_dim))
-        self.conv_proj = ConvNormAct(transformer_dim, channels, 1, norm_cfg=norm_cfg,
-                                    act_cfg=act_cfg)
-        self.conv_fusion = ConvNormAct(2 * channels, channels, 3, padding=1, norm_cfg=norm_cfg,
-                                      act_cfg=act_cfg)
+            *[
+                XFALayer(transformer_dim, ffn_dim, attn_cfg, drop, attn_drop, rate)
+                for rate in drop_paths
+            ],
+            nn.LayerNorm(transformer_dim),
+        )
+        self.conv_proj = ConvNormAct(
+            transformer_dim, channels, 1, norm_cfg=norm_cfg, act_cfg=act_cfg
+        )
+        self.conv_fusion = ConvNormAct(
+            2 * channels, channels, 3, padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.local_rep(x)
@@ -116,8 +159,9 @@ class XFormerBlock(nn.Module):
             y = F.interpolate(y, size=(h, w), mode='bilinear', align_corners=False)
         nh, nw = h // p, w // p
         # (B, D, nh, p, nw, p) -> (B * p * p, nh * nw, D): one token sequence per pixel position
-        tokens = y.reshape(B, D, nh, p, nw, p).permute(0, 3, 5, 2, 4, 1).reshape(
-            B * p * p, nh * nw, D)
+        tokens = (
+            y.reshape(B, D, nh, p, nw, p).permute(0, 3, 5, 2, 4, 1).reshape(B * p * p, nh * nw, D)
+        )
         tokens = self.global_rep(tokens)
         y = tokens.reshape(B, p, p, nh, nw, D).permute(0, 5, 3, 1, 4, 2).reshape(B, D, h, w)
         if (h, w) != (H, W):
@@ -157,63 +201,125 @@ class XFormer(DenseBackbone):
     arch_settings = {
         # the paper's budget (5.5M classifier; YOLOv3-320 6.3M / 3.8 GFLOPs with the mmcv 1.x
         # counter): MobileViT-S with the stride-8 FFNs 1.5x instead of 2x wide (216, not 288)
-        's': dict(kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'],
-                  dims=[32, 64, 96, 128, 160], strides=[1, 2, 2, 2, 2], depths=[1, 3, 2, 4, 3],
-                  expand_ratios=[4, 4, 4, 4, 4], transformer_dims=[None, None, 144, 192, 240],
-                  ffn_dims=[None, None, 216, 384, 480]),
+        's': dict(
+            kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'],
+            dims=[32, 64, 96, 128, 160],
+            strides=[1, 2, 2, 2, 2],
+            depths=[1, 3, 2, 4, 3],
+            expand_ratios=[4, 4, 4, 4, 4],
+            transformer_dims=[None, None, 144, 192, 240],
+            ffn_dims=[None, None, 216, 384, 480],
+        ),
         # exactly the MobileViT-S skeleton (every MobileViT-S tensor has a place)
-        'mobilevit_s': dict(kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'],
-                            dims=[32, 64, 96, 128, 160], strides=[1, 2, 2, 2, 2],
-                            depths=[1, 3, 2, 4, 3], expand_ratios=[4, 4, 4, 4, 4],
-                            transformer_dims=[None, None, 144, 192, 240],
-                            ffn_dims=[None, None, 288, 384, 480]),
+        'mobilevit_s': dict(
+            kinds=['mv2', 'mv2', 'xformer', 'xformer', 'xformer'],
+            dims=[32, 64, 96, 128, 160],
+            strides=[1, 2, 2, 2, 2],
+            depths=[1, 3, 2, 4, 3],
+            expand_ratios=[4, 4, 4, 4, 4],
+            transformer_dims=[None, None, 144, 192, 240],
+            ffn_dims=[None, None, 288, 384, 480],
+        ),
     }
     arch_aliases = {'small': 's'}
-    arch_keys = ('kinds', 'depths', 'dims', 'strides', 'expand_ratios', 'transformer_dims',
-                 'ffn_dims')
+    arch_keys = (
+        'kinds',
+        'depths',
+        'dims',
+        'strides',
+        'expand_ratios',
+        'transformer_dims',
+        'ffn_dims',
+    )
     classifier_prefixes = ('head.',)
 
-    def __init__(self, arch: Union[str, dict] = 's', in_channels: int = 3,
-                 stem_channels: int = 16, out_indices: Sequence[int] = (1, 2, 3, 4),
-                 frozen_stages: int = -1, norm_eval: bool = False,
-                 with_cp: Union[bool, Sequence[bool]] = False,
-                 attn_cfg: dict = dict(variant='xca', num_heads=4), patch_size: int = 2,
-                 drop_rate: float = 0.1, attn_drop_rate: float = 0.0,
-                 drop_path_rate: float = 0.0, last_exp_factor: int = 0,
-                 norm_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='SiLU'),
-                 out_norm_cfg: Optional[dict] = None, init_cfg: dict = None,
-                 pretrained: Optional[str] = None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg,
-                         pretrained)
+    def __init__(
+        self,
+        arch: Union[str, dict] = 's',
+        in_channels: int = 3,
+        stem_channels: int = 16,
+        out_indices: Sequence[int] = (1, 2, 3, 4),
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        with_cp: Union[bool, Sequence[bool]] = False,
+        attn_cfg: dict = dict(variant='xca', num_heads=4),
+        patch_size: int = 2,
+        drop_rate: float = 0.1,
+        attn_drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+        last_exp_factor: int = 0,
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='SiLU'),
+        out_norm_cfg: Optional[dict] = None,
+        init_cfg: dict = None,
+        pretrained: Optional[str] = None,
+    ):
+        super().__init__(
+            in_channels, out_indices, frozen_stages, norm_eval, with_cp, init_cfg, pretrained
+        )
         self.arch = arch = self.parse_arch(arch)
         self.out_norm_cfg = out_norm_cfg
-        self.stem = ConvNormAct(in_channels, stem_channels, kernel_size=3, stride=2, padding=1,
-                               norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.stem = ConvNormAct(
+            in_channels,
+            stem_channels,
+            kernel_size=3,
+            stride=2,
+            padding=1,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg,
+        )
         num_layers = sum(d for k, d in zip(arch['kinds'], arch['depths']) if k == 'xformer')
         rates = iter(stochastic_depth_rates([max(num_layers, 1)], drop_path_rate)[0])
         layers, channels = [], stem_channels
         for i, kind in enumerate(arch['kinds']):
-            out_channels, stride, depth, expand = (arch['dims'][i], arch['strides'][i],
-                                                   arch['depths'][i], arch['expand_ratios'][i])
+            out_channels, stride, depth, expand = (
+                arch['dims'][i],
+                arch['strides'][i],
+                arch['depths'][i],
+                arch['expand_ratios'][i],
+            )
             if kind == 'mv2':  # ``depth`` inverted residuals
-                blocks = [InvertedResidual(channels if j == 0 else out_channels, out_channels,
-                                           stride if j == 0 else 1, expand, norm_cfg, act_cfg)
-                          for j in range(depth)]
+                blocks = [
+                    InvertedResidual(
+                        channels if j == 0 else out_channels,
+                        out_channels,
+                        stride if j == 0 else 1,
+                        expand,
+                        norm_cfg,
+                        act_cfg,
+                    )
+                    for j in range(depth)
+                ]
             else:  # an inverted residual, then an XFormer block of ``depth`` XFA layers
-                blocks = [InvertedResidual(channels, out_channels, stride, expand, norm_cfg,
-                                           act_cfg),
-                          XFormerBlock(out_channels, arch['transformer_dims'][i],
-                                       arch['ffn_dims'][i], depth, attn_cfg, patch_size,
-                                       norm_cfg, act_cfg, drop_rate, attn_drop_rate,
-                                       [next(rates) for _ in range(depth)])]
+                blocks = [
+                    InvertedResidual(channels, out_channels, stride, expand, norm_cfg, act_cfg),
+                    XFormerBlock(
+                        out_channels,
+                        arch['transformer_dims'][i],
+                        arch['ffn_dims'][i],
+                        depth,
+                        attn_cfg,
+                        patch_size,
+                        norm_cfg,
+                        act_cfg,
+                        drop_rate,
+                        attn_drop_rate,
+                        [next(rates) for _ in range(depth)],
+                    ),
+                ]
             layers.append(StageBlocks(blocks, self.with_cp[i]))
             channels = out_channels
         self.layers = nn.Sequential(*layers)
         self.out_channels = list(arch['dims'])
         self.conv_1x1_exp = None
         if last_exp_factor:
-            self.conv_1x1_exp = ConvNormAct(channels, last_exp_factor * channels, kernel_size=1,
-                                           norm_cfg=norm_cfg, act_cfg=act_cfg)
+            self.conv_1x1_exp = ConvNormAct(
+                channels,
+                last_exp_factor * channels,
+                kernel_size=1,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg,
+            )
             self.out_channels[-1] = last_exp_factor * channels
 
     @classmethod
@@ -222,11 +328,14 @@ class XFormer(DenseBackbone):
             if kind not in ('mv2', 'xformer'):
                 raise ValueError(f"stage {i}: kind must be 'mv2' or 'xformer', got {kind!r}")
             if kind == 'xformer' and not all(
-                    isinstance(arch[k][i], int) and arch[k][i] >= 1
-                    for k in ('transformer_dims', 'ffn_dims')):
-                raise ValueError(f'stage {i}: an xformer stage needs positive int '
-                                 f'transformer_dims and ffn_dims, got '
-                                 f'{arch["transformer_dims"][i]!r}, {arch["ffn_dims"][i]!r}')
+                isinstance(arch[k][i], int) and arch[k][i] >= 1
+                for k in ('transformer_dims', 'ffn_dims')
+            ):
+                raise ValueError(
+                    f'stage {i}: an xformer stage needs positive int '
+                    f'transformer_dims and ffn_dims, got '
+                    f'{arch["transformer_dims"][i]!r}, {arch["ffn_dims"][i]!r}'
+                )
 
     # ---- DenseBackbone hooks ------------------------------------------------------------
     def stem_parts(self) -> List[nn.Module]:
@@ -264,8 +373,11 @@ class XFormer(DenseBackbone):
         if any(k.endswith('attn.temperature') for k in state_dict):
             return super().load_pretrained_state_dict(state_dict, source)
         report = load_matching_weights(self, state_dict, source=f'checkpoint {source!r}')
-        print_log(f'XFormer: MobileViT weights from {source} as substitute '
-                  f'initialisation: {format_report(report)}', logger='current')
+        print_log(
+            f'XFormer: MobileViT weights from {source} as substitute '
+            f'initialisation: {format_report(report)}',
+            logger='current',
+        )
         self.pretrained_report = report
 
     def forward_stem(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
 """DMFormer's ImageNet classifier (PoolFormer's head)."""
+
 from typing import Optional
 
 import torch
@@ -25,8 +26,9 @@ class DMFormerClassifier(TimmClassifier, DMFormer):
     def __init__(self, arch='s', num_classes: int = 1000, global_pool: str = 'avg', **kwargs):
         super().__init__(arch, out_indices=(3,), out_norm_cfg=None, **kwargs)
         self.init_timm_attributes()
-        self.norm = build_norm_layer(kwargs.get('norm_cfg', dict(type='GN', num_groups=1)),
-                                     self.num_features)[1]
+        self.norm = build_norm_layer(
+            kwargs.get('norm_cfg', dict(type='GN', num_groups=1)), self.num_features
+        )[1]
         self.reset_classifier(num_classes, global_pool)
 
     def reset_classifier(self, num_classes: int, global_pool: Optional[str] = None):

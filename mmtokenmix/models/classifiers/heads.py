@@ -1,4 +1,5 @@
 """Classification heads of the papers that are not one of torch's modules."""
+
 import torch
 import torch.nn as nn
 
@@ -9,8 +10,9 @@ class MlpHead(nn.Module):
     """MetaFormer's classification head: ``fc1`` (C -> 4C) -> SquaredReLU -> LayerNorm ->
     dropout -> ``fc2`` (4C -> classes), with biases."""
 
-    def __init__(self, channels: int, num_classes: int, mlp_ratio: float = 4.0,
-                 head_dropout: float = 0.0):
+    def __init__(
+        self, channels: int, num_classes: int, mlp_ratio: float = 4.0, head_dropout: float = 0.0
+    ):
         super().__init__()
         hidden = int(mlp_ratio * channels)
         self.fc1 = nn.Linear(channels, hidden)

@@ -1,4 +1,5 @@
 """The ImageNet classifier of the MetaFormer backbones (DFFormer, CDFFormer)."""
+
 from typing import Optional
 
 import torch
@@ -25,12 +26,28 @@ class MetaFormerClassifier(TimmClassifier, MetaFormer):
         head_dropout: dropout inside the head.
     """
 
-    def __init__(self, arch: dict, num_classes: int = 1000, nominal_size: int = 224,
-                 in_channels: int = 3, drop_rate: float = 0.0, drop_path_rate: float = 0.0,
-                 head_dropout: float = 0.0, with_cp: bool = False, global_pool: str = 'avg'):
-        super().__init__(arch, nominal_size=nominal_size, in_channels=in_channels,
-                         out_indices=(3,), with_cp=with_cp, drop_rate=drop_rate,
-                         drop_path_rate=drop_path_rate, out_norm_cfg=None)
+    def __init__(
+        self,
+        arch: dict,
+        num_classes: int = 1000,
+        nominal_size: int = 224,
+        in_channels: int = 3,
+        drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+        head_dropout: float = 0.0,
+        with_cp: bool = False,
+        global_pool: str = 'avg',
+    ):
+        super().__init__(
+            arch,
+            nominal_size=nominal_size,
+            in_channels=in_channels,
+            out_indices=(3,),
+            with_cp=with_cp,
+            drop_rate=drop_rate,
+            drop_path_rate=drop_path_rate,
+            out_norm_cfg=None,
+        )
         self.init_timm_attributes()
         self.head_dropout = head_dropout
         self.norm = nn.LayerNorm(self.num_features, eps=1e-6)

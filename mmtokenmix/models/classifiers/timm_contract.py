@@ -1,5 +1,6 @@
 """What timm expects of a classifier (its model contract), written once for ours:
 :class:`TimmClassifier` and timm's stage selection :func:`take_indices`."""
+
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -23,8 +24,13 @@ class TimmClassifier:
         self.global_pool = 'avg'  # the subclass's reset_classifier sets what was asked for
         names = {id(m): name for name, m in self.named_modules()}
         self.feature_info = [
-            dict(num_chs=self.out_channels[i], reduction=self.stage_reductions()[i],
-                 module=names[id(self.stage_parts(i)[0])]) for i in range(self.num_stages)]
+            dict(
+                num_chs=self.out_channels[i],
+                reduction=self.stage_reductions()[i],
+                module=names[id(self.stage_parts(i)[0])],
+            )
+            for i in range(self.num_stages)
+        ]
         self.grad_checkpointing = False
 
     def stage_reductions(self) -> List[int]:
@@ -37,11 +43,15 @@ class TimmClassifier:
         if global_pool is None:
             return
         if global_pool not in ('avg', ''):
-            raise ValueError(f"{type(self).__name__}: global_pool must be 'avg' or '' "
-                             f'(no pooling), got {global_pool!r}')
+            raise ValueError(
+                f"{type(self).__name__}: global_pool must be 'avg' or '' "
+                f'(no pooling), got {global_pool!r}'
+            )
         if global_pool == '' and num_classes > 0:
-            raise ValueError(f"{type(self).__name__}: global_pool='' (no pooling) needs "
-                             'num_classes=0: the classifier works on pooled features')
+            raise ValueError(
+                f"{type(self).__name__}: global_pool='' (no pooling) needs "
+                'num_classes=0: the classifier works on pooled features'
+            )
         self.global_pool = global_pool
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
@@ -55,9 +65,13 @@ class TimmClassifier:
         return self.forward_head(self.forward_features(x))
 
     def forward_intermediates(
-            self, x: torch.Tensor, indices: Optional[Union[int, List[int]]] = None,
-            norm: bool = False, stop_early: bool = False, output_fmt: str = 'NCHW',
-            intermediates_only: bool = False,
+        self,
+        x: torch.Tensor,
+        indices: Optional[Union[int, List[int]]] = None,
+        norm: bool = False,
+        stop_early: bool = False,
+        output_fmt: str = 'NCHW',
+        intermediates_only: bool = False,
     ) -> Union[List[torch.Tensor], Tuple[torch.Tensor, List[torch.Tensor]]]:
         """timm's intermediate-feature API: the maps of the stages ``indices`` selects (None:
         all, int n: the last n, list: those, negative from the end), NCHW. Unless
@@ -65,8 +79,10 @@ class TimmClassifier:
         ``stop_early`` of the last stage taken). ``norm`` is accepted for timm's callers: the
         stage maps have no final norm of their own here (it belongs to the head)."""
         if output_fmt != 'NCHW':
-            raise ValueError(f"{type(self).__name__}.forward_intermediates: output_fmt must be "
-                             f"'NCHW', got {output_fmt!r}")
+            raise ValueError(
+                f"{type(self).__name__}.forward_intermediates: output_fmt must be "
+                f"'NCHW', got {output_fmt!r}"
+            )
         take, max_index = take_indices(self.num_stages, indices)
         last = max_index if stop_early or intermediates_only else self.num_stages - 1
         run = sorted(set(take) | {last})
@@ -74,8 +90,9 @@ class TimmClassifier:
         intermediates = [maps[i] for i in take]
         return intermediates if intermediates_only else (maps[last], intermediates)
 
-    def prune_intermediate_layers(self, indices: Union[int, List[int]] = 1,
-                                  prune_norm: bool = False, prune_head: bool = True):
+    def prune_intermediate_layers(
+        self, indices: Union[int, List[int]] = 1, prune_norm: bool = False, prune_head: bool = True
+    ):
         """Drop the stages after the last one ``indices`` selects (their modules become
         ``nn.Identity``, their parameters empty) and, with ``prune_head`` or when stages were
         dropped, the classifier. Returns the selected (absolute) stage numbers."""
@@ -112,18 +129,18 @@ class TimmClassifier:
         parameter name to its group): the stem 0, stage ``i`` ``i + 1`` (with ``coarse=False``
         ``(i + 1, block)`` for the blocks of a stage), anything else (the head) last."""
         prefixes = [(self._part_names(self.stem_parts()), 0)]
-        prefixes += [(self._part_names(self.stage_parts(i)), i + 1)
-                     for i in range(self.num_stages)]
+        prefixes += [(self._part_names(self.stage_parts(i)), i + 1) for i in range(self.num_stages)]
 
         def group_of(name: str):
             for names, group in prefixes:
                 for prefix in names:
                     if name == prefix or name.startswith(prefix + '.'):
-                        block = name[len(prefix) + 1:].split('.')[0]
+                        block = name[len(prefix) + 1 :].split('.')[0]
                         if not coarse and group > 0 and block.isdigit():
                             return group, int(block)
                         return (group,)
             return (float('inf'),)
+
         return group_of
 
     def _part_names(self, parts) -> List[str]:
@@ -132,16 +149,16 @@ class TimmClassifier:
         return [names[id(part)] for part in parts if id(part) in names]
 
 
-def take_indices(num_stages: int, indices: Optional[Union[int, Sequence[int]]]
-                 ) -> Tuple[List[int], int]:
+def take_indices(
+    num_stages: int, indices: Optional[Union[int, Sequence[int]]]
+) -> Tuple[List[int], int]:
     """timm's stage selection: None -> all stages, an int n -> the last n, a sequence -> those
     stages (negative from the end). Returns the absolute stage numbers and the largest."""
     if indices is None:
         indices = num_stages
     if isinstance(indices, int):
         if not 0 < indices <= num_stages:
-            raise ValueError(f'take the last n stages: n must be in 1..{num_stages}, '
-                             f'got {indices}')
+            raise ValueError(f'take the last n stages: n must be in 1..{num_stages}, got {indices}')
         taken = list(range(num_stages - indices, num_stages))
     else:
         taken = []

@@ -1,4 +1,5 @@
 """TransXNet's ImageNet classifier."""
+
 from typing import Optional
 
 import torch
@@ -21,14 +22,33 @@ class TransXNetClassifier(TimmClassifier, TransXNet):
         global_pool: ``'avg'``, or ``''`` with ``num_classes=0`` for the unpooled map (timm).
     """
 
-    def __init__(self, arch='t', num_classes: int = 1000, image_size: int = 224,
-                 in_channels: int = 3, drop_rate: float = 0.0, drop_path_rate: float = 0.0,
-                 with_cp: bool = False, norm_cfg: dict = dict(type='GN', num_groups=1),
-                 bn_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU'),
-                 global_pool: str = 'avg'):
-        super().__init__(arch, image_size=image_size, in_channels=in_channels, out_indices=(3,),
-                         with_cp=with_cp, drop_rate=drop_rate, drop_path_rate=drop_path_rate,
-                         norm_cfg=norm_cfg, bn_cfg=bn_cfg, act_cfg=act_cfg, out_norm_cfg=None)
+    def __init__(
+        self,
+        arch='t',
+        num_classes: int = 1000,
+        image_size: int = 224,
+        in_channels: int = 3,
+        drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+        with_cp: bool = False,
+        norm_cfg: dict = dict(type='GN', num_groups=1),
+        bn_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='GELU'),
+        global_pool: str = 'avg',
+    ):
+        super().__init__(
+            arch,
+            image_size=image_size,
+            in_channels=in_channels,
+            out_indices=(3,),
+            with_cp=with_cp,
+            drop_rate=drop_rate,
+            drop_path_rate=drop_path_rate,
+            norm_cfg=norm_cfg,
+            bn_cfg=bn_cfg,
+            act_cfg=act_cfg,
+            out_norm_cfg=None,
+        )
         self.init_timm_attributes()
         self._head_norm_cfg = norm_cfg
         self.reset_classifier(num_classes, global_pool)
@@ -45,7 +65,9 @@ class TransXNetClassifier(TimmClassifier, TransXNet):
             nn.init.zeros_(fc.bias)
         self.classifier = nn.Sequential(
             build_norm_layer(self._head_norm_cfg, self.num_features)[1],
-            nn.AdaptiveAvgPool2d(1) if self.global_pool else nn.Identity(), fc)
+            nn.AdaptiveAvgPool2d(1) if self.global_pool else nn.Identity(),
+            fc,
+        )
 
     def get_classifier(self) -> nn.Module:
         return self.classifier[2]

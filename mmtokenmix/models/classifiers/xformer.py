@@ -1,4 +1,5 @@
 """XFormer's ImageNet classifier (MobileViT-S's head)."""
+
 from typing import List, Optional
 
 import torch
@@ -22,13 +23,29 @@ class XFormerClassifier(TimmClassifier, XFormer):
         global_pool: ``'avg'``, or ``''`` with ``num_classes=0`` for the unpooled map (timm).
     """
 
-    def __init__(self, arch='s', num_classes: int = 1000, in_channels: int = 3,
-                 attn_cfg: dict = dict(variant='xca', num_heads=4), patch_size: int = 2,
-                 drop_rate: float = 0.1, drop_path_rate: float = 0.0, with_cp: bool = False,
-                 global_pool: str = 'avg'):
-        super().__init__(arch, in_channels=in_channels, out_indices=(4,), attn_cfg=attn_cfg,
-                         patch_size=patch_size, drop_rate=drop_rate,
-                         drop_path_rate=drop_path_rate, with_cp=with_cp, last_exp_factor=4)
+    def __init__(
+        self,
+        arch='s',
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        attn_cfg: dict = dict(variant='xca', num_heads=4),
+        patch_size: int = 2,
+        drop_rate: float = 0.1,
+        drop_path_rate: float = 0.0,
+        with_cp: bool = False,
+        global_pool: str = 'avg',
+    ):
+        super().__init__(
+            arch,
+            in_channels=in_channels,
+            out_indices=(4,),
+            attn_cfg=attn_cfg,
+            patch_size=patch_size,
+            drop_rate=drop_rate,
+            drop_path_rate=drop_path_rate,
+            with_cp=with_cp,
+            last_exp_factor=4,
+        )
         self.init_timm_attributes()
         if self.conv_1x1_exp is not None:  # the last map is the expansion's output
             self.feature_info[-1]['module'] = 'conv_1x1_exp'

@@ -11,6 +11,7 @@ PyTorch's fused CPU attention does not give.
 
 Equal to the plain computation up to float rounding (tested against it in float64).
 """
+
 from typing import Optional
 
 import torch
@@ -25,8 +26,9 @@ def _block_size(q: torch.Tensor, k: torch.Tensor) -> int:
     return max(1, BLOCK_ELEMENTS // (batch * heads * keys))
 
 
-def _weights(q_block: torch.Tensor, k: torch.Tensor, bias_block: Optional[torch.Tensor],
-             scale: float) -> torch.Tensor:
+def _weights(
+    q_block: torch.Tensor, k: torch.Tensor, bias_block: Optional[torch.Tensor], scale: float
+) -> torch.Tensor:
     """The logits of one block of queries (a new tensor, modified in place by callers)."""
     logits = torch.matmul(q_block, k).mul_(scale)
     if bias_block is not None:
@@ -35,18 +37,24 @@ def _weights(q_block: torch.Tensor, k: torch.Tensor, bias_block: Optional[torch.
 
 
 class _ChunkedAttentionFunction(torch.autograd.Function):
-
     @staticmethod
-    def forward(ctx, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                bias: Optional[torch.Tensor], scale: float) -> torch.Tensor:
+    def forward(
+        ctx,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        bias: Optional[torch.Tensor],
+        scale: float,
+    ) -> torch.Tensor:
         queries = q.shape[2]
         block = _block_size(q, k)
         out = q.new_empty(q.shape[:-1] + (v.shape[-1],))
         log_sum_exp = q.new_empty(q.shape[:-1] + (1,))
         for start in range(0, queries, block):
             end = min(start + block, queries)
-            logits = _weights(q[:, :, start:end], k,
-                              None if bias is None else bias[:, :, start:end], scale)
+            logits = _weights(
+                q[:, :, start:end], k, None if bias is None else bias[:, :, start:end], scale
+            )
             lse = torch.logsumexp(logits, dim=-1, keepdim=True)
             log_sum_exp[:, :, start:end] = lse
             out[:, :, start:end] = torch.matmul(logits.sub_(lse).exp_(), v)
@@ -70,8 +78,11 @@ class _ChunkedAttentionFunction(torch.autograd.Function):
         for start in range(0, queries, block):
             end = min(start + block, queries)
             q_block, grad_block = q[:, :, start:end], grad_out[:, :, start:end]
-            weights = _weights(q_block, k, None if bias is None else bias[:, :, start:end],
-                               scale).sub_(log_sum_exp[:, :, start:end]).exp_()
+            weights = (
+                _weights(q_block, k, None if bias is None else bias[:, :, start:end], scale)
+                .sub_(log_sum_exp[:, :, start:end])
+                .exp_()
+            )
             grad_v += torch.matmul(weights.transpose(-1, -2), grad_block)
             grad_logits = torch.matmul(grad_block, v.transpose(-1, -2))
             grad_logits.sub_(row_dot[:, :, start:end]).mul_(weights)
@@ -93,8 +104,9 @@ def chunked_attention_pays(q: torch.Tensor, k: torch.Tensor) -> bool:
     return q.shape[0] * q.shape[1] * q.shape[2] * k.shape[-1] > 2 * BLOCK_ELEMENTS
 
 
-def chunked_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                      bias: Optional[torch.Tensor], scale: float) -> torch.Tensor:
+def chunked_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: Optional[torch.Tensor], scale: float
+) -> torch.Tensor:
     """``softmax(q @ k * scale + bias, dim=-1) @ v`` with a memory-saving backward.
 
     Args:
@@ -105,8 +117,11 @@ def chunked_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
             batch; it may require gradients).
         scale: factor of the logits.
     """
-    if bias is not None and (bias.dim() != 4 or bias.shape[0] != 1
-                             or bias.shape[2:] != (q.shape[2], k.shape[-1])):
-        raise ValueError(f'chunked_attention: bias of shape {tuple(bias.shape)} does not fit '
-                         f'queries {tuple(q.shape)} and keys {tuple(k.shape)}')
+    if bias is not None and (
+        bias.dim() != 4 or bias.shape[0] != 1 or bias.shape[2:] != (q.shape[2], k.shape[-1])
+    ):
+        raise ValueError(
+            f'chunked_attention: bias of shape {tuple(bias.shape)} does not fit '
+            f'queries {tuple(q.shape)} and keys {tuple(k.shape)}'
+        )
     return _ChunkedAttentionFunction.apply(q, k, v, bias, scale)

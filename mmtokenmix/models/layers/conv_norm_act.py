@@ -31,16 +31,38 @@ class ConvNormAct(nn.Sequential):
     # the norm is reached through its registered name; scripted code never asks for it
     __jit_unused_properties__ = ['norm']
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, dilation: int = 1, groups: int = 1, bias='auto',
-                 conv_cfg: Optional[dict] = None, norm_cfg: Optional[dict] = None,
-                 act_cfg: Optional[dict] = dict(type='ReLU'), inplace: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        groups: int = 1,
+        bias='auto',
+        conv_cfg: Optional[dict] = None,
+        norm_cfg: Optional[dict] = None,
+        act_cfg: Optional[dict] = dict(type='ReLU'),
+        inplace: bool = True,
+    ):
         super().__init__()
         if bias == 'auto':
             bias = norm_cfg is None
-        self.add_module('conv', build_conv_layer(
-            conv_cfg, in_channels, out_channels, kernel_size, stride=stride, padding=padding,
-            dilation=dilation, groups=groups, bias=bias))
+        self.add_module(
+            'conv',
+            build_conv_layer(
+                conv_cfg,
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride=stride,
+                padding=padding,
+                dilation=dilation,
+                groups=groups,
+                bias=bias,
+            ),
+        )
         self.norm_name = None
         if norm_cfg is not None:
             self.norm_name, norm = build_norm_layer(norm_cfg, out_channels)
@@ -52,8 +74,11 @@ class ConvNormAct(nn.Sequential):
             self.add_module('activate', build_activation_layer(act_cfg))
         if not hasattr(self.conv, 'init_weights'):
             leaky = act_cfg is not None and act_cfg['type'] == 'LeakyReLU'
-            kaiming_init(self.conv, a=act_cfg.get('negative_slope', 0.01) if leaky else 0,
-                         nonlinearity='leaky_relu' if leaky else 'relu')
+            kaiming_init(
+                self.conv,
+                a=act_cfg.get('negative_slope', 0.01) if leaky else 0,
+                nonlinearity='leaky_relu' if leaky else 'relu',
+            )
         if self.norm is not None:
             constant_init(self.norm, 1, bias=0)
 

@@ -30,8 +30,11 @@ class DropPath(nn.Module):
 
 def check_drop_path_rate(drop_path_rate: float) -> float:
     """``drop_path_rate`` if it is a probability a block can be dropped with, [0, 1)."""
-    if isinstance(drop_path_rate, bool) or not isinstance(drop_path_rate, (int, float)) \
-            or not 0.0 <= drop_path_rate < 1.0:
+    if (
+        isinstance(drop_path_rate, bool)
+        or not isinstance(drop_path_rate, (int, float))
+        or not 0.0 <= drop_path_rate < 1.0
+    ):
         raise ValueError(f'drop_path_rate must be a number in [0, 1), got {drop_path_rate!r}')
     return float(drop_path_rate)
 

@@ -26,6 +26,7 @@ Threads: the switch is per thread (a ``with fast_paths(False):`` in one thread d
 what another computes), and a cache holds one immutable entry that a thread reads whole, so
 several threads may share one model in eval mode with inputs of different sizes.
 """
+
 import contextlib
 import threading
 from typing import Callable, Hashable, NamedTuple
@@ -58,8 +59,13 @@ def use_inference_fast_path(module: torch.nn.Module) -> bool:
     """True when ``module`` may take an inference fast path now: fast paths on, the module in
     eval mode, no autograd recording, and not being traced or compiled (a cached tensor would
     be frozen into the graph; so tracing FLOP counters and exports see the plain path)."""
-    return (fast_paths_enabled() and not module.training and not torch.is_grad_enabled()
-            and not torch.jit.is_tracing() and not torch.compiler.is_compiling())
+    return (
+        fast_paths_enabled()
+        and not module.training
+        and not torch.is_grad_enabled()
+        and not torch.jit.is_tracing()
+        and not torch.compiler.is_compiling()
+    )
 
 
 def use_fast_path(module: torch.nn.Module) -> bool:
@@ -70,16 +76,20 @@ def use_fast_path(module: torch.nn.Module) -> bool:
     return fast_paths_enabled() and not torch.jit.is_tracing() and not is_fx_tracing()
 
 
-def use_written_out_backward(module: torch.nn.Module, x: torch.Tensor,
-                             handles_autocast: bool = False) -> bool:
+def use_written_out_backward(
+    module: torch.nn.Module, x: torch.Tensor, handles_autocast: bool = False
+) -> bool:
     """True when ``module`` may replace autograd's backward by a written-out one (an autograd
     function): a gradient is being recorded on a training fast path (:func:`use_fast_path`),
     not under ``torch.compile`` (which differentiates and fuses the plain computation itself)
     and, unless the function ``handles_autocast``, not under autocast."""
     # (use_fast_path before anything that reads x: it is False while torch.fx traces)
-    return (torch.is_grad_enabled() and use_fast_path(module)
-            and not torch.compiler.is_compiling()
-            and (handles_autocast or not torch.is_autocast_enabled(x.device.type)))
+    return (
+        torch.is_grad_enabled()
+        and use_fast_path(module)
+        and not torch.compiler.is_compiling()
+        and (handles_autocast or not torch.is_autocast_enabled(x.device.type))
+    )
 
 
 class ResizedParameterCache:
@@ -112,17 +122,27 @@ class ResizedParameterCache:
     def clear(self):
         self._entry = None
 
-    def get(self, module: torch.nn.Module, param: torch.Tensor, key: Hashable,
-            compute: Callable[[], torch.Tensor]) -> torch.Tensor:
+    def get(
+        self,
+        module: torch.nn.Module,
+        param: torch.Tensor,
+        key: Hashable,
+        compute: Callable[[], torch.Tensor],
+    ) -> torch.Tensor:
         """``compute()``, from the cache when ``module`` is on an inference fast path and
         ``param`` and ``key`` (the input size) are those of the cached value."""
         if not use_inference_fast_path(module):
             self.clear()
             return compute()
         entry = self._entry  # read once: another thread may replace it meanwhile
-        if (entry is not None and entry.key == key and entry.source.device == param.device
-                and entry.source.dtype == param.dtype and entry.source.shape == param.shape
-                and torch.equal(entry.source, param)):
+        if (
+            entry is not None
+            and entry.key == key
+            and entry.source.device == param.device
+            and entry.source.dtype == param.dtype
+            and entry.source.shape == param.shape
+            and torch.equal(entry.source, param)
+        ):
             return entry.value
         value = compute()
         if value.numel() * value.element_size() > self.max_bytes:

@@ -8,6 +8,7 @@ names follow the MetaFormer code (``norm1``, ``token_mixer``, ``mlp.fc1``, ``res
 ``downsample_layers.i.{pre_norm,conv,post_norm}``), so official checkpoints load without
 renaming. The token mixer is an argument: any module mapping a map to one of the same shape.
 """
+
 from typing import Callable, Optional
 
 import torch
@@ -54,8 +55,9 @@ class LayerNormWithoutBias(nn.Module):
 # float32.
 
 
-def _star_relu_input_grads(grad: torch.Tensor, relu: torch.Tensor, squared: torch.Tensor,
-                           scale: torch.Tensor):
+def _star_relu_input_grads(
+    grad: torch.Tensor, relu: torch.Tensor, squared: torch.Tensor, scale: torch.Tensor
+):
     """Gradients of ``scale * relu(x) ** 2 + bias`` w.r.t. ``x``, ``scale`` and ``bias`` from
     the output gradient, ``relu(x)`` and its square (``grad`` is overwritten)."""
     grad_scale = (grad * squared).sum().view(1)
@@ -88,8 +90,14 @@ class _StarReLULinearFunction(torch.autograd.Function):
     (4x the width), kept three times by autograd (``relu(x)``, its square, the activation)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, act_scale: torch.Tensor, act_bias: torch.Tensor,
-                weight: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
+    def forward(
+        ctx,
+        x: torch.Tensor,
+        act_scale: torch.Tensor,
+        act_bias: torch.Tensor,
+        weight: torch.Tensor,
+        bias: Optional[torch.Tensor],
+    ) -> torch.Tensor:
         ctx.save_for_backward(x, act_scale, act_bias, weight)
         ctx.has_bias = bias is not None
         y = F.relu(x)
@@ -107,7 +115,8 @@ class _StarReLULinearFunction(torch.autograd.Function):
         del activation
         grad_bias = flat_grad.sum(0) if ctx.has_bias else None
         grad_x, grad_act_scale, grad_act_bias = _star_relu_input_grads(
-            grad @ weight, relu, squared, act_scale)
+            grad @ weight, relu, squared, act_scale
+        )
         return grad_x, grad_act_scale, grad_act_bias, grad_weight, grad_bias
 
 
@@ -179,21 +188,33 @@ class MetaFormerMlp(nn.Module):
         mid_dwconv: a depthwise 3x3 conv (``dwconv``) after ``fc1``, as in VAN's MLP (NCHW only).
     """
 
-    def __init__(self, channels: int, mlp_ratio: float = 4.0, out_channels: int = None,
-                 drop: float = 0.0, act_layer: Callable[[], nn.Module] = StarReLU,
-                 bias: bool = False, channels_last: bool = True, mid_dwconv: bool = False):
+    def __init__(
+        self,
+        channels: int,
+        mlp_ratio: float = 4.0,
+        out_channels: int = None,
+        drop: float = 0.0,
+        act_layer: Callable[[], nn.Module] = StarReLU,
+        bias: bool = False,
+        channels_last: bool = True,
+        mid_dwconv: bool = False,
+    ):
         super().__init__()
         if mid_dwconv and channels_last:
             raise ValueError('MetaFormerMlp: mid_dwconv needs NCHW maps (channels_last=False)')
         hidden = int(mlp_ratio * channels)
 
         def pointwise(c_in: int, c_out: int) -> nn.Module:
-            return (nn.Linear(c_in, c_out, bias=bias) if channels_last
-                    else PointwiseConv2d(c_in, c_out, bias=bias))
+            return (
+                nn.Linear(c_in, c_out, bias=bias)
+                if channels_last
+                else PointwiseConv2d(c_in, c_out, bias=bias)
+            )
 
         self.fc1 = pointwise(channels, hidden)
-        self.dwconv = (nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden) if mid_dwconv
-                       else nn.Identity())
+        self.dwconv = (
+            nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden) if mid_dwconv else nn.Identity()
+        )
         self.act = act_layer()
         self.drop1 = nn.Dropout(drop)
         self.fc2 = pointwise(hidden, out_channels or channels)
@@ -203,20 +224,25 @@ class MetaFormerMlp(nn.Module):
         if not torch.jit.is_scripting():
             if self._fuses_activation_into_fc2(x):
                 # training fast path: StarReLU recomputed in the backward, not kept
-                return self.drop2(_StarReLULinearFunction.apply(
-                    self.fc1(x), self.act.scale, self.act.bias, self.fc2.weight, self.fc2.bias))
+                return self.drop2(
+                    _StarReLULinearFunction.apply(
+                        self.fc1(x), self.act.scale, self.act.bias, self.fc2.weight, self.fc2.bias
+                    )
+                )
         return self.drop2(self.fc2(self.drop1(self.act(self.dwconv(self.fc1(x))))))
 
     @torch.jit.unused
     def _fuses_activation_into_fc2(self, x: torch.Tensor) -> bool:
-        return (isinstance(self.act, StarReLU) and isinstance(self.fc2, nn.Linear)
-                and isinstance(self.dwconv, nn.Identity)
-                and not (self.training and self.drop1.p > 0)
-                and use_written_out_backward(self, x))
+        return (
+            isinstance(self.act, StarReLU)
+            and isinstance(self.fc2, nn.Linear)
+            and isinstance(self.dwconv, nn.Identity)
+            and not (self.training and self.drop1.p > 0)
+            and use_written_out_backward(self, x)
+        )
 
 
-def _optional_scale(channels: int, init_value: Optional[float], channels_last: bool
-                    ) -> nn.Module:
+def _optional_scale(channels: int, init_value: Optional[float], channels_last: bool) -> nn.Module:
     return Scale(channels, init_value, channels_last) if init_value else nn.Identity()
 
 
@@ -237,12 +263,19 @@ class MetaFormerBlock(nn.Module):
         channels_last: the layout of the maps (B, H, W, C), else NCHW; sets the scales' layout.
     """
 
-    def __init__(self, channels: int, token_mixer: nn.Module, mlp_ratio: float = 4.0,
-                 drop: float = 0.0, drop_path: float = 0.0,
-                 layer_scale_init_value: Optional[float] = None,
-                 res_scale_init_value: Optional[float] = None,
-                 norm_layer: Callable[[int], nn.Module] = LayerNormWithoutBias,
-                 mlp: Optional[nn.Module] = None, channels_last: bool = True):
+    def __init__(
+        self,
+        channels: int,
+        token_mixer: nn.Module,
+        mlp_ratio: float = 4.0,
+        drop: float = 0.0,
+        drop_path: float = 0.0,
+        layer_scale_init_value: Optional[float] = None,
+        res_scale_init_value: Optional[float] = None,
+        norm_layer: Callable[[int], nn.Module] = LayerNormWithoutBias,
+        mlp: Optional[nn.Module] = None,
+        channels_last: bool = True,
+    ):
         super().__init__()
         self.norm1 = norm_layer(channels)
         self.token_mixer = token_mixer
@@ -274,8 +307,16 @@ class Downsampling(nn.Module):
         post_norm: LN on the output.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int,
-                 padding: int, pre_norm: bool = False, post_norm: bool = False):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int,
+        padding: int,
+        pre_norm: bool = False,
+        post_norm: bool = False,
+    ):
         super().__init__()
         self.channels_last_input = pre_norm
         self.pre_norm = LayerNormWithoutBias(in_channels) if pre_norm else nn.Identity()

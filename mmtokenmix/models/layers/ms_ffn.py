@@ -19,8 +19,8 @@ class MultiScaleDWConv(nn.Module):
         n = len(kernel_sizes)
         self.split = [channels - channels // n * (n - 1)] + [channels // n] * (n - 1)
         self.proj = nn.ModuleList(
-            DepthwiseConv2d(c, k, padding=k // 2)
-            for c, k in zip(self.split, kernel_sizes))
+            DepthwiseConv2d(c, k, padding=k // 2) for c, k in zip(self.split, kernel_sizes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         parts = torch.split(x, self.split, dim=1)
@@ -42,19 +42,27 @@ class MultiScaleFFN(nn.Module):
         drop: dropout after the hidden activation and after the output projection.
     """
 
-    def __init__(self, channels: int, hidden_channels: int, bn_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='GELU'), drop: float = 0.0):
+    def __init__(
+        self,
+        channels: int,
+        hidden_channels: int,
+        bn_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='GELU'),
+        drop: float = 0.0,
+    ):
         super().__init__()
         self.fc1 = nn.Sequential(
             PointwiseConv2d(channels, hidden_channels, bias=False),
             build_activation_layer(act_cfg),
-            build_norm_layer(bn_cfg, hidden_channels)[1])
+            build_norm_layer(bn_cfg, hidden_channels)[1],
+        )
         self.dwconv = MultiScaleDWConv(hidden_channels)
         self.act = build_activation_layer(act_cfg)
         self.norm = build_norm_layer(bn_cfg, hidden_channels)[1]
         self.fc2 = nn.Sequential(
             PointwiseConv2d(hidden_channels, channels, bias=False),
-            build_norm_layer(bn_cfg, channels)[1])
+            build_norm_layer(bn_cfg, channels)[1],
+        )
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

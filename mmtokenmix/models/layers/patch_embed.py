@@ -1,7 +1,7 @@
 import torch
-from torch.fx._symbolic_trace import is_fx_tracing
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.fx._symbolic_trace import is_fx_tracing
 
 from .conv_norm_act import ConvNormAct
 
@@ -17,18 +17,35 @@ class ConvPatchEmbed(nn.Module):
     ``proj.conv.*`` and ``proj.<norm>.*`` (e.g. ``proj.bn``, ``proj.gn``).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int,
-                 padding: int, norm_cfg: dict = dict(type='BN'), act_cfg: dict = None,
-                 pad_to_stride: bool = False):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int,
+        padding: int,
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = None,
+        pad_to_stride: bool = False,
+    ):
         super().__init__()
         if pad_to_stride and (2 * padding - kernel_size) % stride:
-            raise ValueError('pad_to_stride needs a conv whose windows tile the padded input '
-                             f'((2 * padding - kernel_size) % stride == 0), got kernel '
-                             f'{kernel_size}, stride {stride}, padding {padding}')
+            raise ValueError(
+                'pad_to_stride needs a conv whose windows tile the padded input '
+                f'((2 * padding - kernel_size) % stride == 0), got kernel '
+                f'{kernel_size}, stride {stride}, padding {padding}'
+            )
         self.stride = stride
         self.pad_to_stride = pad_to_stride
-        self.proj = ConvNormAct(in_channels, out_channels, kernel_size, stride=stride,
-                               padding=padding, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.proj = ConvNormAct(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pad_to_stride:

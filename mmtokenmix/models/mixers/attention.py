@@ -1,6 +1,7 @@
 """Global multi-head self-attention on channels-last maps, the token mixer of CAFormer's last
 two stages (Yu et al., "MetaFormer Baselines for Vision", TPAMI 2024). Used here for the
 attention baseline of the high-resolution benchmark."""
+
 import torch
 import torch.nn as nn
 
@@ -18,8 +19,9 @@ class Attention(nn.Module):
         qkv_bias / proj_bias: biases of the two linear layers.
     """
 
-    def __init__(self, channels: int, head_dim: int = 32, qkv_bias: bool = False,
-                 proj_bias: bool = False):
+    def __init__(
+        self, channels: int, head_dim: int = 32, qkv_bias: bool = False, proj_bias: bool = False
+    ):
         super().__init__()
         self.head_dim = head_dim
         self.num_heads = max(channels // head_dim, 1)
@@ -31,6 +33,6 @@ class Attention(nn.Module):
         B, H, W, _ = x.shape
         qkv = self.qkv(x).reshape(B, H * W, 3, self.num_heads, self.head_dim)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, heads, N, d)
-        attn = (q @ k.transpose(-2, -1)) * self.head_dim ** -0.5
+        attn = (q @ k.transpose(-2, -1)) * self.head_dim**-0.5
         out = attn.softmax(dim=-1) @ v
         return self.proj(out.transpose(1, 2).reshape(B, H, W, -1))

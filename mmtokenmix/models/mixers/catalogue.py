@@ -5,6 +5,7 @@ Every factory returns a module on channels-last (B, H, W, C) maps, the layout of
 :class:`~mmtokenmix.models.backbones.metaformer.MetaFormer`. The mixers of the other papers
 are the modules of their own backbones, wrapped for that layout (wrapping adds no parameter).
 """
+
 import math
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
@@ -132,32 +133,45 @@ MIXERS: Dict[str, MixerEntry] = {
     'dynamic_filter': MixerEntry(
         lambda c, size, stage, shared: DynamicFilter(c, size),
         'DFFormer: FFT-based dynamic filter',
-        dict(toy=33.0, s=61.5)),
+        dict(toy=33.0, s=61.5),
+    ),
     'sepconv': MixerEntry(
         lambda c, size, stage, shared: SepConv(c),
         'ConvFormer: inverted separable convolution',
-        dict(toy=35.0, s=65.5)),
+        dict(toy=35.0, s=65.5),
+    ),
     'attention': MixerEntry(
-        lambda c, size, stage, shared: Attention(c), 'CAFormer: self-attention (heads of 32)',
-        dict(toy=35.5, s=66.5), early_stages='sepconv'),
+        lambda c, size, stage, shared: Attention(c),
+        'CAFormer: self-attention (heads of 32)',
+        dict(toy=35.5, s=66.5),
+        early_stages='sepconv',
+    ),
     'dmixer': MixerEntry(
         lambda c, size, stage, shared: PositionEncodedDMixer(
-            DMixer(c, num_heads=dmixer_heads(c), sr_ratio=OSRA_SR_RATIOS[stage]), shared),
+            DMixer(c, num_heads=dmixer_heads(c), sr_ratio=OSRA_SR_RATIOS[stage]), shared
+        ),
         "TransXNet's D-Mixer (OSRA heads of 32 channels, TransXNet's reduction ratios and "
         'per-stage relative position encoding)',
         dict(toy=38.0, s=73.5),
         stage_shared=lambda c, size, stage: StagePositionEncoding(
-            dmixer_heads(c), size, OSRA_SR_RATIOS[stage])),
+            dmixer_heads(c), size, OSRA_SR_RATIOS[stage]
+        ),
+    ),
     'xfa': MixerEntry(
         lambda c, size, stage, shared: TokenSequence(CrossFeatureAttention(c, heads_for(c))),
-        "XFormer's cross feature attention (heads of 32 channels)", dict(toy=35.5, s=66.5)),
+        "XFormer's cross feature attention (heads of 32 channels)",
+        dict(toy=35.5, s=66.5),
+    ),
     'dma': MixerEntry(
         lambda c, size, stage, shared: ChannelsFirst(DMA(c)),
         "DMFormer's dynamic multi-level attention",
-        dict(toy=39.0, s=73.0)),
+        dict(toy=39.0, s=73.0),
+    ),
     'pooling': MixerEntry(
-        lambda c, size, stage, shared: ChannelsFirst(Pooling()), "PoolFormer's pooling",
-        dict(toy=42.5, s=79.5)),
+        lambda c, size, stage, shared: ChannelsFirst(Pooling()),
+        "PoolFormer's pooling",
+        dict(toy=42.5, s=79.5),
+    ),
 }
 
 
@@ -167,16 +181,22 @@ def _entry(name: str) -> MixerEntry:
     return MIXERS[name]
 
 
-def build_stage_shared(name: str, channels: int, feature_size: Tuple[int, int],
-                       stage: int = 0) -> Optional[nn.Module]:
+def build_stage_shared(
+    name: str, channels: int, feature_size: Tuple[int, int], stage: int = 0
+) -> Optional[nn.Module]:
     """The module the ``name`` mixers of one stage share (None if that mixer shares none);
     arguments as :func:`build_mixer`. Build it once per stage and hand it to each mixer."""
     entry = _entry(name)
     return entry.stage_shared(channels, feature_size, stage) if entry.stage_shared else None
 
 
-def build_mixer(name: str, channels: int, feature_size: Tuple[int, int], stage: int = 0,
-                shared: Optional[nn.Module] = None) -> nn.Module:
+def build_mixer(
+    name: str,
+    channels: int,
+    feature_size: Tuple[int, int],
+    stage: int = 0,
+    shared: Optional[nn.Module] = None,
+) -> nn.Module:
     """The token mixer called ``name`` (a key of :data:`MIXERS`) for stage ``stage`` of
     ``channels`` whose nominal feature map is ``feature_size``, on channels-last maps.
     ``shared``: the stage's :func:`build_stage_shared` module (built here if not given, then

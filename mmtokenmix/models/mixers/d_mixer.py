@@ -6,14 +6,15 @@ through OSRA (attention over overlapping spatially-reduced keys/values); a squee
 enhancer (STE) fuses the concatenation. Module and parameter names follow the official code so
 that its checkpoints load without renaming.
 """
+
 import math
 from typing import Optional, Tuple
 
 import torch
-from torch.fx._symbolic_trace import is_fx_tracing
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
+from torch.fx._symbolic_trace import is_fx_tracing
 
 from ..layers.chunked_attention import chunked_attention, chunked_attention_pays
 from ..layers.conv_norm_act import ConvNormAct
@@ -23,8 +24,9 @@ from ..layers.interpolation import bicubic_resize_separable
 from ..layers.pointwise import PointwiseConv2d
 
 
-def resize_relative_pos_enc(rpe: torch.Tensor, size: Tuple[int, int],
-                            separable: bool = False) -> torch.Tensor:
+def resize_relative_pos_enc(
+    rpe: torch.Tensor, size: Tuple[int, int], separable: bool = False
+) -> torch.Tensor:
     """Resize a ``(1, heads, N_q, N_kv)`` relative position encoding to ``size``.
 
     Upstream treats the flattened (query x key) matrix as a 2-D image and resizes it
@@ -59,9 +61,15 @@ class IDConv(nn.Module):
         bn_cfg / act_cfg: norm and activation of the generator's first layer.
     """
 
-    def __init__(self, channels: int, kernel_size: int = 7, num_groups: int = 2,
-                 reduction_ratio: int = 4, bn_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='GELU')):
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int = 7,
+        num_groups: int = 2,
+        reduction_ratio: int = 4,
+        bn_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='GELU'),
+    ):
         super().__init__()
         if num_groups < 2:
             raise ValueError(f'IDConv needs num_groups > 1, got {num_groups}')
@@ -73,7 +81,8 @@ class IDConv(nn.Module):
         hidden = channels // reduction_ratio
         self.proj = nn.Sequential(
             ConvNormAct(channels, hidden, 1, norm_cfg=bn_cfg, act_cfg=act_cfg),
-            PointwiseConv2d(hidden, channels * num_groups))
+            PointwiseConv2d(hidden, channels * num_groups),
+        )
         nn.init.trunc_normal_(self.weight, std=0.02)
         nn.init.trunc_normal_(self.bias, std=0.02)
 
@@ -86,20 +95,27 @@ class IDConv(nn.Module):
                     'IDConv cannot train on a batch of 1: its weight generator applies '
                     'BatchNorm to the (1, C, 1, 1) global mean (as the official TransXNet '
                     'does). Use >= 2 images per GPU, or norm_eval=True to keep BatchNorm '
-                    'statistics fixed.')
+                    'statistics fixed.'
+                )
         scale = self.proj(self.pool(x)).reshape(B, G, C, K, K).softmax(dim=1)
         weight = (scale * self.weight.unsqueeze(0)).sum(dim=1).reshape(B * C, 1, K, K)
         scale = self.proj(x.mean(dim=(2, 3), keepdim=True)).reshape(B, G, C).softmax(dim=1)
         bias = (scale * self.bias.unsqueeze(0)).sum(dim=1).flatten()
         if torch.jit.is_scripting():
             return _per_sample_depthwise_conv(x, weight, bias, K // 2)
-        fast_backward = (fast_backward_pays(K, padding=K // 2)
-                         and use_written_out_backward(self, x, handles_autocast=True))
+        fast_backward = fast_backward_pays(K, padding=K // 2) and use_written_out_backward(
+            self, x, handles_autocast=True
+        )
         return per_sample_depthwise_conv(x, weight, bias, K // 2, fast_backward)
 
 
-def _per_sample_depthwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                               padding: int, fast_backward: bool = False) -> torch.Tensor:
+def _per_sample_depthwise_conv(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    padding: int,
+    fast_backward: bool = False,
+) -> torch.Tensor:
     """Depthwise conv of each sample with its own kernels (``weight``: (B*C, 1, K, K), ``bias``:
     (B*C,)), as one grouped conv over the batch (``fast_backward``: with the faster backward
     of :func:`depthwise_conv2d`)."""
@@ -138,13 +154,20 @@ class OSRA(nn.Module):
         attn_drop: dropout on the attention weights.
     """
 
-    def __init__(self, channels: int, num_heads: int = 1, sr_ratio: int = 1,
-                 bn_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU'),
-                 attn_drop: float = 0.0):
+    def __init__(
+        self,
+        channels: int,
+        num_heads: int = 1,
+        sr_ratio: int = 1,
+        bn_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='GELU'),
+        attn_drop: float = 0.0,
+    ):
         super().__init__()
         if channels % num_heads:
-            raise ValueError(f'OSRA channels ({channels}) must be divisible by num_heads '
-                             f'({num_heads})')
+            raise ValueError(
+                f'OSRA channels ({channels}) must be divisible by num_heads ({num_heads})'
+            )
         self.num_heads = num_heads
         self.sr_ratio = sr_ratio
         self.scale = (channels // num_heads) ** -0.5
@@ -153,11 +176,27 @@ class OSRA(nn.Module):
         self.attn_drop = nn.Dropout(attn_drop)
         if sr_ratio > 1:
             self.sr = nn.Sequential(
-                ConvNormAct(channels, channels, sr_ratio + 3, stride=sr_ratio,
-                           padding=(sr_ratio + 3) // 2, groups=channels, bias=False,
-                           norm_cfg=bn_cfg, act_cfg=act_cfg),
-                ConvNormAct(channels, channels, 1, groups=channels, bias=False,
-                           norm_cfg=bn_cfg, act_cfg=None))
+                ConvNormAct(
+                    channels,
+                    channels,
+                    sr_ratio + 3,
+                    stride=sr_ratio,
+                    padding=(sr_ratio + 3) // 2,
+                    groups=channels,
+                    bias=False,
+                    norm_cfg=bn_cfg,
+                    act_cfg=act_cfg,
+                ),
+                ConvNormAct(
+                    channels,
+                    channels,
+                    1,
+                    groups=channels,
+                    bias=False,
+                    norm_cfg=bn_cfg,
+                    act_cfg=None,
+                ),
+            )
         else:
             self.sr = nn.Identity()
         self.local_conv = nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
@@ -171,8 +210,11 @@ class OSRA(nn.Module):
         """The training fast path: attention through :func:`chunked_attention` (memory
         linear in the number of queries; not under autocast, which it does not handle, nor
         under ``torch.compile``, nor with active attention dropout)."""
-        return (use_written_out_backward(self, q) and not (self.training and self.attn_drop.p > 0)
-                and chunked_attention_pays(q, k))
+        return (
+            use_written_out_backward(self, q)
+            and not (self.training and self.attn_drop.p > 0)
+            and chunked_attention_pays(q, k)
+        )
 
     def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
         B, C, H, W = x.shape
@@ -192,8 +234,12 @@ class OSRA(nn.Module):
                 # (CPU's flash kernel needs contiguous inputs and a mask that does not ask for
                 # gradients, else the slow math kernel runs)
                 out = F.scaled_dot_product_attention(
-                    q.contiguous(), k.transpose(-1, -2).contiguous(), v.contiguous(),
-                    attn_mask=None if rpe is None else rpe.detach(), scale=self.scale)
+                    q.contiguous(),
+                    k.transpose(-1, -2).contiguous(),
+                    v.contiguous(),
+                    attn_mask=None if rpe is None else rpe.detach(),
+                    scale=self.scale,
+                )
                 return out.transpose(-1, -2).reshape(B, C, H, W)
             if self._use_chunked_attention(q, k):
                 out = chunked_attention(q, k, v, rpe, self.scale)
@@ -221,9 +267,17 @@ class DMixer(nn.Module):
         bn_cfg / act_cfg: norm and activation used inside.
     """
 
-    def __init__(self, channels: int, kernel_size: int = 7, num_groups: int = 2,
-                 num_heads: int = 1, sr_ratio: int = 1, reduction_ratio: int = 8,
-                 bn_cfg: dict = dict(type='BN'), act_cfg: dict = dict(type='GELU')):
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int = 7,
+        num_groups: int = 2,
+        num_heads: int = 1,
+        sr_ratio: int = 1,
+        reduction_ratio: int = 8,
+        bn_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='GELU'),
+    ):
         super().__init__()
         if channels % 2:
             raise ValueError(f'D-Mixer channels must be even, got {channels}')
@@ -239,7 +293,8 @@ class DMixer(nn.Module):
             build_activation_layer(act_cfg),
             build_norm_layer(bn_cfg, inner)[1],
             PointwiseConv2d(inner, channels),
-            build_norm_layer(bn_cfg, channels)[1])
+            build_norm_layer(bn_cfg, channels)[1],
+        )
 
     def forward(self, x: torch.Tensor, rpe: Optional[torch.Tensor] = None) -> torch.Tensor:
         x1, x2 = torch.chunk(x, 2, dim=1)

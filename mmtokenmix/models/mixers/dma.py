@@ -7,6 +7,7 @@ from a reading note of the paper (``V = ReLU(FC(GAP(X)))``, ``Attn = Sigmoid(FC(
 and input and the optional VAN-style projection wrapper are our proposals, all
 arguments.
 """
+
 from typing import List, Sequence
 
 import torch
@@ -77,23 +78,36 @@ class DMA(nn.Module):
         act_cfg: the wrapper's activation.
     """
 
-    def __init__(self, channels: int, kernel_sizes: Sequence[int] = (3, 5, 7),
-                 dilations: Sequence[int] = (1, 2, 3), branch_mode: str = 'parallel',
-                 fusion: str = 'sum', gate_reduction: int = 4, gate_input: str = 'input',
-                 projection: bool = False, act_cfg: dict = dict(type='GELU')):
+    def __init__(
+        self,
+        channels: int,
+        kernel_sizes: Sequence[int] = (3, 5, 7),
+        dilations: Sequence[int] = (1, 2, 3),
+        branch_mode: str = 'parallel',
+        fusion: str = 'sum',
+        gate_reduction: int = 4,
+        gate_input: str = 'input',
+        projection: bool = False,
+        act_cfg: dict = dict(type='GELU'),
+    ):
         super().__init__()
         kernel_sizes, dilations = tuple(kernel_sizes), tuple(dilations)
         if not kernel_sizes or len(kernel_sizes) != len(dilations):
-            raise ValueError(f'DMA needs one dilation per kernel size, got kernel_sizes '
-                             f'{kernel_sizes} and dilations {dilations}')
+            raise ValueError(
+                f'DMA needs one dilation per kernel size, got kernel_sizes '
+                f'{kernel_sizes} and dilations {dilations}'
+            )
         if any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in kernel_sizes):
-            raise ValueError(f'DMA kernel sizes must be odd positive ints (same-size output), '
-                             f'got {kernel_sizes}')
+            raise ValueError(
+                f'DMA kernel sizes must be odd positive ints (same-size output), got {kernel_sizes}'
+            )
         if any(not isinstance(d, int) or d < 1 for d in dilations):
             raise ValueError(f'DMA dilations must be positive ints, got {dilations}')
-        for name, value, allowed in (('branch_mode', branch_mode, BRANCH_MODES),
-                                     ('fusion', fusion, FUSIONS),
-                                     ('gate_input', gate_input, GATE_INPUTS)):
+        for name, value, allowed in (
+            ('branch_mode', branch_mode, BRANCH_MODES),
+            ('fusion', fusion, FUSIONS),
+            ('gate_input', gate_input, GATE_INPUTS),
+        ):
             if value not in allowed:
                 raise ValueError(f'DMA {name} must be one of {allowed}, got {value!r}')
         if not isinstance(gate_reduction, int) or gate_reduction < 1:
@@ -109,7 +123,8 @@ class DMA(nn.Module):
         self.proj_out = PointwiseConv2d(channels, channels) if projection else None
         self.branches = nn.ModuleList(
             DepthwiseConv2d(channels, k, padding=d * (k - 1) // 2, dilation=d)
-            for k, d in zip(kernel_sizes, dilations))
+            for k, d in zip(kernel_sizes, dilations)
+        )
         fused_channels = channels * len(kernel_sizes) if fusion == 'concat' else channels
         self.fuse = PointwiseConv2d(fused_channels, channels)
         gate_in = channels if gate_input == 'input' else fused_channels
@@ -119,8 +134,7 @@ class DMA(nn.Module):
         """The multi-level features X_1..X_n of the input X."""
         out: List[torch.Tensor] = []
         for branch in self.branches:
-            out.append(branch(out[-1] if self.branch_mode == 'cascade' and len(out) > 0
-                              else x))
+            out.append(branch(out[-1] if self.branch_mode == 'cascade' and len(out) > 0 else x))
         return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

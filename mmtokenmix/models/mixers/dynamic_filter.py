@@ -13,6 +13,7 @@ For export (ONNX has no operator for ``torch.fft``), :func:`use_dft_matrices` sw
 filter to the same transform written as products with real DFT matrices: equal to the FFT path
 up to float32 rounding (tested), for a fixed input size.
 """
+
 import math
 from contextlib import contextmanager
 from typing import Optional, Sequence, Tuple, Union
@@ -27,8 +28,9 @@ from ..layers.interpolation import bicubic_matrix
 from ..layers.metaformer import MetaFormerMlp, StarReLU
 
 
-def resize_complex_weight(weight: torch.Tensor, height: int, width: int,
-                          use_matrices: Optional[bool] = None) -> torch.Tensor:
+def resize_complex_weight(
+    weight: torch.Tensor, height: int, width: int, use_matrices: Optional[bool] = None
+) -> torch.Tensor:
     """Resize complex filter bases stored as ``(h, w, F, 2)`` (real/imaginary last) to
     ``(height, width, F, 2)``: bicubic with ``align_corners=True`` over the ``2F`` channels.
 
@@ -46,14 +48,17 @@ def resize_complex_weight(weight: torch.Tensor, height: int, width: int,
         if use_matrices is None:
             use_matrices = weight.is_cuda and torch.are_deterministic_algorithms_enabled()
         if use_matrices:
-            rows = bicubic_matrix(h, height, align_corners=True, dtype=weight.dtype,
-                                  device=weight.device)
-            cols = bicubic_matrix(w, width, align_corners=True, dtype=weight.dtype,
-                                  device=weight.device)
+            rows = bicubic_matrix(
+                h, height, align_corners=True, dtype=weight.dtype, device=weight.device
+            )
+            cols = bicubic_matrix(
+                w, width, align_corners=True, dtype=weight.dtype, device=weight.device
+            )
             return torch.einsum('Hh,hwfc,Ww->HWfc', rows, weight, cols)
     channels_first = weight.reshape(1, h, w, -1).permute(0, 3, 1, 2)
-    resized = F.interpolate(channels_first, size=(height, width), mode='bicubic',
-                            align_corners=True)
+    resized = F.interpolate(
+        channels_first, size=(height, width), mode='bicubic', align_corners=True
+    )
     return resized.permute(0, 2, 3, 1).reshape(height, width, weight.shape[2], weight.shape[3])
 
 
@@ -76,8 +81,10 @@ def _dft_matrices(n: int, kept: int, dtype, device) -> Tuple[torch.Tensor, torch
     t = np.arange(n, dtype=np.float64)[None, :]
     angle = 2 * math.pi * ((k * t) % n) / n
     scale = 1 / math.sqrt(n)
-    return (torch.from_numpy(np.cos(angle) * scale).to(dtype=dtype, device=device),
-            torch.from_numpy(np.sin(angle) * scale).to(dtype=dtype, device=device))
+    return (
+        torch.from_numpy(np.cos(angle) * scale).to(dtype=dtype, device=device),
+        torch.from_numpy(np.sin(angle) * scale).to(dtype=dtype, device=device),
+    )
 
 
 def global_filter_with_dft_matrices(y: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
@@ -88,7 +95,7 @@ def global_filter_with_dft_matrices(y: torch.Tensor, filters: torch.Tensor) -> t
     _, H, W, _ = y.shape
     kept = W // 2 + 1
     cos_w, sin_w = _dft_matrices(W, kept, y.dtype, y.device)  # (kept, W)
-    cos_h, sin_h = _dft_matrices(H, H, y.dtype, y.device)     # (H, H), symmetric
+    cos_h, sin_h = _dft_matrices(H, H, y.dtype, y.device)  # (H, H), symmetric
     # rfft over W: A - iB
     a = torch.einsum('kw,bhwc->bhkc', cos_w, y)
     b = -torch.einsum('kw,bhwc->bhkc', sin_w, y)
@@ -107,8 +114,9 @@ def global_filter_with_dft_matrices(y: torch.Tensor, filters: torch.Tensor) -> t
     if W % 2 == 0:
         twice[-1] = 1.0
     twice = torch.from_numpy(twice).to(dtype=y.dtype, device=y.device)
-    return (torch.einsum('kw,bhkc->bhwc', cos_w * twice, qr)
-            - torch.einsum('kw,bhkc->bhwc', sin_w * twice, qi))
+    return torch.einsum('kw,bhkc->bhwc', cos_w * twice, qr) - torch.einsum(
+        'kw,bhkc->bhwc', sin_w * twice, qi
+    )
 
 
 class DynamicFilter(nn.Module):
@@ -129,17 +137,24 @@ class DynamicFilter(nn.Module):
         bias: biases of the two pointwise layers (none upstream).
     """
 
-    def __init__(self, channels: int, feature_size: Union[int, Sequence[int]] = 14,
-                 expansion_ratio: float = 2.0, reweight_expansion_ratio: float = 0.25,
-                 num_filters: int = 4, bias: bool = False):
+    def __init__(
+        self,
+        channels: int,
+        feature_size: Union[int, Sequence[int]] = 14,
+        expansion_ratio: float = 2.0,
+        reweight_expansion_ratio: float = 0.25,
+        num_filters: int = 4,
+        bias: bool = False,
+    ):
         super().__init__()
         self.med_channels = int(expansion_ratio * channels)
         self.num_filters = num_filters
         self.pwconv1 = nn.Linear(channels, self.med_channels, bias=bias)
         self.act1 = StarReLU()
         # output index f * med + c: filter f of channel c
-        self.reweight = MetaFormerMlp(channels, reweight_expansion_ratio,
-                                      out_channels=num_filters * self.med_channels)
+        self.reweight = MetaFormerMlp(
+            channels, reweight_expansion_ratio, out_channels=num_filters * self.med_channels
+        )
         h, w = filter_size_for(feature_size)
         self.complex_weights = nn.Parameter(torch.randn(h, w, num_filters, 2) * 0.02)
         self._bases_cache = ResizedParameterCache()
@@ -162,16 +177,19 @@ class DynamicFilter(nn.Module):
                 f'DynamicFilter keeps its FFT path in float32, but its filter bases are '
                 f'{self.complex_weights.dtype}: the model was cast to low precision '
                 f'(model.half()/.bfloat16() or a pure-fp16 wrapper). Keep the weights in '
-                f'float32 and use autocast instead (AmpOptimWrapper in mmengine).')
+                f'float32 and use autocast instead (AmpOptimWrapper in mmengine).'
+            )
 
     def _cached_bases(self, height: int, width: int) -> torch.Tensor:
         # upstream resizes on every forward; in inference the result is kept per size
-        return self._bases_cache.get(self, self.complex_weights, (height, width),
-                                     lambda: self._resized_bases(height, width))
+        return self._bases_cache.get(
+            self, self.complex_weights, (height, width), lambda: self._resized_bases(height, width)
+        )
 
     def _resized_bases(self, height: int, width: int) -> torch.Tensor:
         return torch.view_as_complex(
-            resize_complex_weight(self.complex_weights, height, width).contiguous())
+            resize_complex_weight(self.complex_weights, height, width).contiguous()
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, H, W, _ = x.shape
@@ -196,13 +214,13 @@ class DynamicFilter(nn.Module):
             bases = resize_complex_weight(self.complex_weights, H, W // 2 + 1).contiguous()
             y = torch.ops.mmtokenmix.fft_filter(y, routing.to(y.dtype), bases.to(y.dtype))
         else:  # in place on the inference fast path: the spectrum is not needed afterwards
-            y = filter_spectrum(y, routing, self.filter_bases(H, W),
-                                use_inference_fast_path(self))
+            y = filter_spectrum(y, routing, self.filter_bases(H, W), use_inference_fast_path(self))
         return self.pwconv2(self.act2(y))
 
 
-def filter_spectrum(y: torch.Tensor, routing: torch.Tensor, bases: torch.Tensor,
-                    in_place: bool) -> torch.Tensor:
+def filter_spectrum(
+    y: torch.Tensor, routing: torch.Tensor, bases: torch.Tensor, in_place: bool
+) -> torch.Tensor:
     """``irfft2(rfft2(y) * filters)`` over dims 1, 2 of a channels-last ``y`` (B, H, W, C),
     ``norm='ortho'``, with per-sample filters ``sum_f routing[b, f, c] * bases[..., f]``
     (``bases``: complex (H, W // 2 + 1, F)). ``in_place`` multiplies into the spectrum."""
@@ -226,12 +244,14 @@ def filter_spectrum(y: torch.Tensor, routing: torch.Tensor, bases: torch.Tensor,
 # together, are recomputed). Inductor's compile cache keys on the graph, not on an operator's
 # code: give an operator a new name when its shapes or strides change.
 
+
 @torch.library.custom_op('mmtokenmix::fft_filter', mutates_args=())
 def fft_filter(y: torch.Tensor, routing: torch.Tensor, bases: torch.Tensor) -> torch.Tensor:
     """:func:`filter_spectrum` of ``y`` (B, H, W, C) with real-pair bases ``bases``
     (H, W // 2 + 1, F, 2), as one operator."""
-    return filter_spectrum(y, routing, torch.view_as_complex(bases.contiguous()),
-                           False).contiguous()
+    return filter_spectrum(
+        y, routing, torch.view_as_complex(bases.contiguous()), False
+    ).contiguous()
 
 
 # (the compiler lays out what follows by these shapes and strides: contiguous, as returned)
@@ -241,8 +261,9 @@ def _(y, routing, bases):
 
 
 @torch.library.custom_op('mmtokenmix::fft_filter_backward', mutates_args=())
-def fft_filter_backward(grad: torch.Tensor, y: torch.Tensor, routing: torch.Tensor,
-                        bases: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def fft_filter_backward(
+    grad: torch.Tensor, y: torch.Tensor, routing: torch.Tensor, bases: torch.Tensor
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Gradients of :func:`fft_filter` w.r.t. ``y``, ``routing`` and ``bases`` (torch's own
     rules for rfft2/irfft2 written out: norm='ortho' makes the transforms unitary)."""
     H, W = y.shape[1], y.shape[2]
@@ -254,17 +275,19 @@ def fft_filter_backward(grad: torch.Tensor, y: torch.Tensor, routing: torch.Tens
     # y -> irfft2(rfft2(y) * filters) is linear and real; its adjoint filters with the
     # conjugate filters (torch's rfft2 and irfft2 backwards chained: irfft2's doubling of the
     # bins that stand for two and rfft2's zero-padded inverse transform cancel into an irfft2)
-    grad_y = torch.fft.irfft2(grad_product * filters.conj(), s=(H, W), dim=(1, 2),
-                              norm='ortho')
+    grad_y = torch.fft.irfft2(grad_product * filters.conj(), s=(H, W), dim=(1, 2), norm='ortho')
     # irfft2's backward: rfft2 of the gradient, the bins that stand for two doubled
     doubled = W - kept
     if doubled > 0:
-        grad_product[:, :, 1:1 + doubled] *= 2
+        grad_product[:, :, 1 : 1 + doubled] *= 2
     grad_filters = grad_product * spectrum.conj()
     grad_routing = torch.einsum('bhwc,hwf->bfc', grad_filters, complex_bases.conj()).real
     grad_bases = torch.einsum('bhwc,bfc->hwf', grad_filters, routing.to(grad_filters.dtype))
-    return (grad_y.contiguous(), grad_routing.to(routing.dtype).contiguous(),
-            torch.view_as_real(grad_bases).contiguous())
+    return (
+        grad_y.contiguous(),
+        grad_routing.to(routing.dtype).contiguous(),
+        torch.view_as_real(grad_bases).contiguous(),
+    )
 
 
 @fft_filter_backward.register_fake
@@ -281,7 +304,6 @@ def _fft_filter_grads(ctx, grad):
 
 
 fft_filter.register_autograd(_fft_filter_grads, setup_context=_save_inputs)
-
 
 
 @contextmanager

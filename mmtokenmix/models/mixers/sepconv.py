@@ -1,6 +1,7 @@
 """SepConv, the token mixer of ConvFormer (Yu et al., "MetaFormer Baselines for Vision",
 TPAMI 2024) that CDFFormer uses in its first two stages: MobileNetV2's inverted separable
 convolution on channels-last maps."""
+
 import torch
 import torch.nn as nn
 
@@ -19,8 +20,9 @@ class SepConv(nn.Module):
         bias: biases of the three layers.
     """
 
-    def __init__(self, channels: int, expansion_ratio: float = 2.0, kernel_size: int = 7,
-                 bias: bool = False):
+    def __init__(
+        self, channels: int, expansion_ratio: float = 2.0, kernel_size: int = 7, bias: bool = False
+    ):
         super().__init__()
         med = int(expansion_ratio * channels)
         self.pwconv1 = nn.Linear(channels, med, bias=bias)

@@ -14,6 +14,7 @@ reconstruction with switchable variants:
 For ``'xca'``/``'xca_nosoftmax'`` the parameters are those of multi-head self-attention
 (``qkv``, ``proj``) plus one temperature per head, so MobileViT attention weights load 1:1.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -33,8 +34,15 @@ class CrossFeatureAttention(nn.Module):
         proj_drop: dropout after the output projection.
     """
 
-    def __init__(self, channels: int, num_heads: int = 4, variant: str = 'xca',
-                 qkv_bias: bool = True, attn_drop: float = 0.0, proj_drop: float = 0.0):
+    def __init__(
+        self,
+        channels: int,
+        num_heads: int = 4,
+        variant: str = 'xca',
+        qkv_bias: bool = True,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
+    ):
         super().__init__()
         if variant not in XFA_VARIANTS:
             raise ValueError(f'unknown XFA variant {variant!r}; choose from {XFA_VARIANTS}')
@@ -45,8 +53,7 @@ class CrossFeatureAttention(nn.Module):
             self.temperature = None
         else:
             if channels % num_heads:
-                raise ValueError(f'XFA: channels {channels} not divisible by num_heads '
-                                 f'{num_heads}')
+                raise ValueError(f'XFA: channels {channels} not divisible by num_heads {num_heads}')
             self.num_heads = num_heads
             self.qkv = nn.Linear(channels, 3 * channels, bias=qkv_bias)
             self.temperature = nn.Parameter(torch.ones(num_heads, 1, 1))
