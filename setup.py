@@ -8,6 +8,7 @@ As mmdet and mmseg do, the package carries its configs, tools and model index un
 ``mmtokenmix/.mim/`` (links into the checkout; a wheel holds copies), which is where ``mim``
 looks for them.
 """
+
 import os
 import os.path as osp
 import re
@@ -58,7 +59,7 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         author='The mmtokenmix Authors',
         keywords='computer vision, object detection, semantic segmentation, backbone, '
-                 'token mixer, OpenMMLab',
+        'token mixer, OpenMMLab',
         license='Apache-2.0',
         # the tested interpreter is 3.11; 3.12 is excluded because mmengine 0.10.7 (the last
         # release) and mmcv 2.1.0 do not support it; tools/misc/mmcv_build_plan.py says the same
