@@ -8,10 +8,9 @@ _base_ = [
     './_base_/models/mask_rcnn_fpn.py',
     './_base_/datasets/coco_instance.py',
     './_base_/schedules/adamw_1x.py',
-    './_base_/default_runtime_det.py',
+    './_base_/default_runtime_det.py'
 ]
 model = dict(
     backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
-    neck=dict(in_channels=_base_.backbone_widths),
-)
+    neck=dict(in_channels=_base_.backbone_widths))
 optim_wrapper = dict(optimizer=dict(lr=0.0002, weight_decay=0.0001))

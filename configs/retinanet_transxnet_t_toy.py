@@ -6,11 +6,9 @@ _base_ = [
     './_base_/backbones/transxnet_t.py',
     './_base_/models/retinanet_fpn_toy.py',
     './_base_/datasets/toy_detection.py',
-    './_base_/schedules/toy_adamw_12e.py',
+    './_base_/schedules/toy_adamw_12e.py'
 ]
 model = dict(
     backbone=dict(
-        _base_.backbone, out_indices=(1, 2, 3), layer_scale_init_value=0.1, drop_path_rate=0.0
-    ),
-    neck=dict(in_channels=_base_.backbone_widths[1:]),
-)
+        _base_.backbone, out_indices=(1, 2, 3), layer_scale_init_value=0.1, drop_path_rate=0.0),
+    neck=dict(in_channels=_base_.backbone_widths[1:]))

@@ -5,12 +5,11 @@ _base_ = [
     './_base_/models/segformer_head.py',
     './_base_/datasets/ade20k.py',
     './_base_/schedules/segformer_160k.py',
-    './_base_/default_runtime_seg.py',
+    './_base_/default_runtime_seg.py'
 ]
 crop_size = (512, 512)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(_base_.backbone, out_indices=(0, 1, 2, 3), init_cfg=_base_.backbone_pretrained),
-    decode_head=dict(in_channels=_base_.backbone_widths, num_classes=150),
-)
+    decode_head=dict(in_channels=_base_.backbone_widths, num_classes=150))
 train_dataloader = dict(batch_size=2, num_workers=2)

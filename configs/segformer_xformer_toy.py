@@ -6,11 +6,10 @@ _base_ = [
     './_base_/models/segformer_head_toy.py',
     './_base_/datasets/toy_segmentation.py',
     './_base_/schedules/segformer_toy_600it.py',
-    './_base_/default_runtime_seg.py',
+    './_base_/default_runtime_seg.py'
 ]
 crop_size = (128, 128)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(_base_.backbone, out_indices=(1, 2, 3, 4)),
-    decode_head=dict(in_channels=_base_.backbone_widths[1:]),
-)
+    decode_head=dict(in_channels=_base_.backbone_widths[1:]))

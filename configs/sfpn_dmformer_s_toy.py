@@ -8,13 +8,11 @@ _base_ = [
     './_base_/models/sfpn_toy.py',
     './_base_/datasets/toy_segmentation.py',
     './_base_/schedules/toy_seg_600it.py',
-    './_base_/default_runtime_seg.py',
+    './_base_/default_runtime_seg.py'
 ]
 crop_size = (128, 128)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        _base_.backbone, out_indices=(0, 1, 2, 3), layer_scale_init_value=0.1, drop_path_rate=0.0
-    ),
-    neck=dict(in_channels=_base_.backbone_widths),
-)
+        _base_.backbone, out_indices=(0, 1, 2, 3), layer_scale_init_value=0.1, drop_path_rate=0.0),
+    neck=dict(in_channels=_base_.backbone_widths))

@@ -6,10 +6,9 @@ _base_ = [
     './_base_/models/yolov3_320.py',
     './_base_/datasets/coco_yolov3_320.py',
     './_base_/schedules/yolov3_sgd_30e.py',
-    './_base_/default_runtime_det.py',
+    './_base_/default_runtime_det.py'
 ]
 model = dict(
     data_preprocessor=_base_.backbone_input_norm,
     backbone=dict(_base_.backbone, out_indices=(2, 3, 4), init_cfg=_base_.backbone_pretrained),
-    neck=dict(in_channels=list(reversed(_base_.backbone_widths[2:]))),
-)
+    neck=dict(in_channels=list(reversed(_base_.backbone_widths[2:]))))

@@ -8,9 +8,8 @@ _base_ = [
     './_base_/models/yolov3.py',
     './_base_/datasets/coco_yolov3_416.py',
     './_base_/schedules/yolov3_sgd_30e.py',
-    './_base_/default_runtime_det.py',
+    './_base_/default_runtime_det.py'
 ]
 model = dict(
     backbone=dict(_base_.backbone, out_indices=(1, 2, 3), init_cfg=_base_.backbone_pretrained),
-    neck=dict(in_channels=list(reversed(_base_.backbone_widths[1:]))),
-)
+    neck=dict(in_channels=list(reversed(_base_.backbone_widths[1:]))))

@@ -7,25 +7,17 @@ _base_ = [
     './_base_/backbones/transxnet_t.py',
     './_base_/models/yolov3_toy.py',
     './_base_/datasets/toy_detection.py',
-    './_base_/schedules/toy_adamw_12e.py',
+    './_base_/schedules/toy_adamw_12e.py'
 ]
 model = dict(
     backbone=dict(
-        _base_.backbone, out_indices=(1, 2, 3), layer_scale_init_value=0.1, drop_path_rate=0.0
-    ),
-    neck=dict(in_channels=list(reversed(_base_.backbone_widths[1:]))),
-)
+        _base_.backbone, out_indices=(1, 2, 3), layer_scale_init_value=0.1, drop_path_rate=0.0),
+    neck=dict(in_channels=list(reversed(_base_.backbone_widths[1:]))))
 
 max_epochs = 9
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-    ),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5, by_epoch=True, begin=0,
+         end=max_epochs)
 ]

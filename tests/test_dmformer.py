@@ -53,11 +53,7 @@ def test_dma_follows_its_equations():
 
 @pytest.mark.parametrize(
     'channels,kwargs,extra',
-    [
-        (64, {}, 0),
-        (96, dict(gate_reduction=8), 0),
-        (64, dict(projection=True), 2 * (64 * 64 + 64)),
-    ],
+    [(64, {}, 0), (96, dict(gate_reduction=8), 0), (64, dict(projection=True), 2 * (64 * 64 + 64))],
 )
 def test_dma_parameter_count_is_the_specs_formula(channels, kwargs, extra):
     C, r = channels, kwargs.get('gate_reduction', 4)

@@ -3,8 +3,8 @@
 # default_scope to 'mmtokenmix': the mmdet classes would no longer be found.
 default_scope = 'mmdet'
 custom_imports = dict(
-    imports=['mmtokenmix.models', 'mmtokenmix.engine'], allow_failed_imports=False
-)
+    imports=['mmtokenmix.models', 'mmtokenmix.engine'],
+    allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
@@ -12,14 +12,12 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='mmtokenmix.CrashSafeCheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='DetVisualizationHook'),
-)
+    visualization=dict(type='DetVisualizationHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
+    dist_cfg=dict(backend='nccl'))
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='DetLocalVisualizer', vis_backends=vis_backends, name='visualizer')

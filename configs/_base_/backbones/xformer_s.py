@@ -8,6 +8,5 @@ backbone_widths = [32, 64, 96, 128, 160]
 backbone_pretrained = dict(
     type='Pretrained',
     checkpoint='checkpoints/mobilevit-small_3rdparty_in1k_20221018-cb4f741c.pth',
-    prefix='backbone.',
-)
+    prefix='backbone.')
 backbone_input_norm = dict(mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0])

@@ -13,16 +13,14 @@ train_pipeline = [
     dict(type='RandomResize', scale=[(320, 320), (416, 416)], keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='PackDetInputs'),
+    dict(type='PackDetInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=(416, 416), keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'),
-    ),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
 train_dataloader = dict(
     batch_size=24,
@@ -40,10 +38,7 @@ train_dataloader = dict(
             data_prefix=dict(img='train2017/'),
             filter_cfg=dict(filter_empty_gt=True, min_size=32),
             pipeline=train_pipeline,
-            backend_args=backend_args,
-        ),
-    ),
-)
+            backend_args=backend_args)))
 val_dataloader = dict(
     batch_size=24,
     num_workers=4,
@@ -57,14 +52,8 @@ val_dataloader = dict(
         data_prefix=dict(img='val2017/'),
         test_mode=True,
         pipeline=test_pipeline,
-        backend_args=backend_args,
-    ),
-)
+        backend_args=backend_args))
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/instances_val2017.json',
-    metric='bbox',
-    backend_args=backend_args,
-)
+val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'annotations/instances_val2017.json',
+                     metric='bbox', backend_args=backend_args)
 test_evaluator = val_evaluator

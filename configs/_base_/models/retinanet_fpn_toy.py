@@ -11,6 +11,4 @@ model = dict(
         stacked_convs=2,
         norm_cfg=dict(type='GN', num_groups=16, requires_grad=True),
         reg_decoded_bbox=True,
-        loss_bbox=dict(type='GIoULoss', loss_weight=2.0),
-    ),
-)
+        loss_bbox=dict(type='GIoULoss', loss_weight=2.0)))

@@ -11,8 +11,7 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
         pad_val=0,
-        seg_pad_val=255,
-    ),
+        seg_pad_val=255),
     neck=dict(type='FPN', out_channels=256, num_outs=4),
     decode_head=dict(
         type='FPNHead',
@@ -24,8 +23,6 @@ model = dict(
         num_classes=150,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-    ),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'),
-)
+    test_cfg=dict(mode='whole'))

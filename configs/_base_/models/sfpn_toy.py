@@ -3,10 +3,5 @@
 _base_ = './sfpn.py'
 model = dict(
     neck=dict(out_channels=64),
-    decode_head=dict(
-        in_channels=[64, 64, 64, 64],
-        channels=64,
-        num_classes=4,
-        norm_cfg=dict(type='BN', requires_grad=True),
-    ),
-)
+    decode_head=dict(in_channels=[64, 64, 64, 64], channels=64, num_classes=4,
+                     norm_cfg=dict(type='BN', requires_grad=True)))

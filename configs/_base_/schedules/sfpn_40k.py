@@ -3,5 +3,7 @@
 # decays everything), poly decay (power 0.9, min lr 0), no warm-up, no AMP; checkpoint and
 # evaluate every 4k iterations (hooks of sfpn_80k.py).
 _base_ = './sfpn_80k.py'
-param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=False, begin=0, end=40000)]
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=False, begin=0, end=40000)
+]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=4000)

@@ -9,26 +9,18 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-    ),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5, by_epoch=True, begin=0,
+         end=max_epochs)
 ]
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=0.001, betas=(0.9, 0.999), weight_decay=0.05),
-    clip_grad=dict(max_norm=10.0),
-)
+    clip_grad=dict(max_norm=10.0))
 auto_scale_lr = dict(enable=False, base_batch_size=4)  # the toy datasets' batch size
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
     checkpoint=dict(type='mmtokenmix.CrashSafeCheckpointHook', interval=1, max_keep_ckpts=2),
-    visualization=dict(type='DetVisualizationHook', draw=False),
-)
+    visualization=dict(type='DetVisualizationHook', draw=False))
 log_processor = dict(type='LogProcessor', window_size=8, by_epoch=True)
 randomness = dict(seed=0)

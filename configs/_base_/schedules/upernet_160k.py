@@ -3,4 +3,4 @@
 # linear warm-up then linear ("poly", power 1) decay to 0 - segformer_160k.py without the
 # decoder's x10 lr.
 _base_ = './segformer_160k.py'
-optim_wrapper = dict(paramwise_cfg=dict(_delete_=True, custom_keys={'norm': dict(decay_mult=0.0)}))
+optim_wrapper = dict(paramwise_cfg=dict(_delete_=True, custom_keys={'norm': dict(decay_mult=0.)}))

@@ -8,11 +8,10 @@ test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.003, momentum=0.9, weight_decay=0.0005),
-    clip_grad=dict(max_norm=35, norm_type=2),
-)
+    clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.0001, by_epoch=False, begin=0, end=4000),
-    dict(type='MultiStepLR', by_epoch=True, milestones=[24, 28], gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=True, milestones=[24, 28], gamma=0.1)
 ]
 find_unused_parameters = True
 auto_scale_lr = dict(enable=False, base_batch_size=192)
