@@ -56,9 +56,12 @@ import argparse
 import copy
 import json
 import multiprocessing
+import sys
 import time
 
 import torch
+
+from mmtokenmix.analysis.generated_docs import provenance, replace_section, write_section
 
 MODELS = ('TransXNet-T', 'TransXNet-S', 'DFFormer-S18', 'CDFFormer-S18')
 EXTRA_MODELS = ('XFormer-S', 'DMFormer-S')
@@ -426,17 +429,43 @@ def main(argv=None):
         'ConvNeXt-T, Swin-T and PVTv2-b2 instead',
     )
     parser.add_argument('--json', help='also write the rows to this file')
+    parser.add_argument(
+        '--doc',
+        nargs=2,
+        metavar=('PAGE', 'SECTION'),
+        help='also write the table into the generated section SECTION of the markdown PAGE '
+        '(between <!-- SECTION:start --> and <!-- SECTION:end -->)',
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error('--repeats must be at least 1')
+    if args.doc:  # fail before measuring, not after
+        with open(args.doc[0]) as f:
+            replace_section(f.read(), args.doc[1], '', page=args.doc[0])
+    report = []
+
+    def emit(line: str):
+        print(line, flush=True)
+        report.append(line)
+
+    def finish(rows):
+        emit(f'\nwall time {time.perf_counter() - start:.0f} s')
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump(rows, f, indent=1)
+        if args.doc:
+            command = sys.argv if argv is None else [__file__, *argv]
+            body = provenance(command) + '\n\n' + '\n'.join(report)
+            write_section(args.doc[0], args.doc[1], body)
+            print(f'table -> {args.doc[0]} (section {args.doc[1]})')
 
     start = time.perf_counter()
     if args.cost_table:
-        print(
+        emit(
             f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
             f'training step (forward + backward): median (min-max) of {args.repeats}\n'
         )
-        print(
+        emit(
             '| model | input | params M | plain s per step | plain peak MiB | plain vs '
             'ConvNeXt-T | s per step | peak MiB | vs ConvNeXt-T |\n' + '|---' * 9 + '|'
         )
@@ -444,24 +473,21 @@ def main(argv=None):
         for setting in args.settings:
             for row in cost_table(setting, args.repeats):
                 rows.append(row)
-                print(format_cost_row(row), flush=True)
-        print(f'\nwall time {time.perf_counter() - start:.0f} s')
-        if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(rows, f, indent=1)
+                emit(format_cost_row(row))
+        finish(rows)
         return
     if args.configs:
         args.train, args.no_memory, args.no_reference = True, True, True
     unit = 'training step (forward + backward)' if args.train else 'forward'
-    print(
+    emit(
         f'CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; seconds per '
         f'{unit}: median (min-max) of {args.repeats}\n'
     )
-    print(header(args.compile, args.bf16, args.train))
+    emit(header(args.compile, args.bf16, args.train))
     rows = []
     for path in args.configs or []:
         rows.append(measure_config(path, args.repeats))
-        print(format_row(rows[-1]), flush=True)
+        emit(format_row(rows[-1]))
     for name in [] if args.configs else args.models:
         for setting in args.settings:
             rows.append(
@@ -476,11 +502,8 @@ def main(argv=None):
                     not args.no_reference,
                 )
             )
-            print(format_row(rows[-1]), flush=True)
-    print(f'\nwall time {time.perf_counter() - start:.0f} s')
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(rows, f, indent=1)
+            emit(format_row(rows[-1]))
+    finish(rows)
 
 
 if __name__ == '__main__':

@@ -9,11 +9,11 @@ metafiles), between the ``<!-- model-zoo:start -->`` and ``<!-- model-zoo:end --
 import argparse
 import os.path as osp
 
+from mmtokenmix.analysis.generated_docs import replace_section
+from mmtokenmix.checkpoints.files import atomic_write_text
 from mmtokenmix.model_index import load_model_index, published
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-START, END = '<!-- model-zoo:start -->', '<!-- model-zoo:end -->'
 
 
 def _paper_numbers(entries) -> str:
@@ -67,11 +67,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with open(args.page) as f:
         text = f.read()
-    if START not in text or END not in text:
-        raise SystemExit(f'{args.page} has no {START} ... {END} block')
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f'{head}{START}\n{zoo_table(load_model_index())}\n{END}{tail}'
+    try:
+        new = replace_section(text, 'model-zoo', zoo_table(load_model_index()), page=args.page)
+    except ValueError as exc:
+        raise SystemExit(str(exc))
     if args.check:
         if new != text:
             raise SystemExit(
@@ -80,8 +79,7 @@ def main(argv=None):
             )
         print(f'the model-zoo table of {args.page} matches the metafiles')
         return
-    with open(args.page, 'w') as f:
-        f.write(new)
+    atomic_write_text(args.page, new)
     print(f'wrote the model-zoo table into {args.page}')
 
 
