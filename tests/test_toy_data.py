@@ -1,11 +1,14 @@
+import glob
 import hashlib
 import json
 import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
+from conftest import load_tool
 
-from mmtokenmix.datasets import TOY_CLASSES, make_toy_dataset
+from mmtokenmix.datasets import TOY_CLASSES, make_toy_classification, make_toy_dataset
 
 
 def _digest(root):
@@ -56,3 +59,62 @@ def test_annotations_agree_with_label_maps(tmp_path):
             labels_seen.add(ann['category_id'])
         assert (sem > 0).sum() == sum(a['area'] for a in anns)
     assert labels_seen == {1, 2, 3}
+
+
+def _read_meta(path):
+    with open(path) as f:
+        return [(line.split()[0], int(line.split()[1])) for line in f if line.strip()]
+
+
+def test_classification_set_layout_labels_and_drawings_agree(tmp_path):
+    """ImageNet's folder layout: one folder per class, meta/{train,val}.txt "class/file label",
+    meta/classes.txt in label order; every file is the drawing the generator made, and its
+    label is the shape in that drawing's label map; classes are about balanced."""
+    from mmtokenmix.datasets.toy import _make_image
+
+    root = tmp_path / 'cls'
+    paths = make_toy_classification(str(root), num_train=60, num_val=12, size=(64, 80), seed=5)
+    assert (root / 'meta' / 'classes.txt').read_text().split() == list(TOY_CLASSES)
+    rng = np.random.RandomState(5)  # the generator's draws, replayed
+    for split, count in (('train', 60), ('val', 12)):
+        entries = _read_meta(paths[split])
+        assert len(entries) == count
+        on_disk = sorted(
+            osp.relpath(p, root / split) for p in glob.glob(str(root / split / '*' / '*.png'))
+        )
+        assert on_disk == sorted(rel for rel, _ in entries)
+        for rel, label in entries:
+            assert rel.split('/')[0] == TOY_CLASSES[label]
+            objects = []
+            while len(objects) != 1:
+                img, sem, objects = _make_image(rng, 64, 80, max_objects=1)
+            assert set(np.unique(sem)) == {0, label + 1}  # the drawn shape is the label
+            written = cv2.imread(str(root / split / rel))[..., ::-1]
+            assert written.shape == (64, 80, 3) and np.array_equal(written, img)
+        if split == 'train':
+            counts = np.bincount([label for _, label in entries], minlength=3)
+            assert counts.min() >= 10, counts  # uniform classes: 20 expected each
+
+
+def test_classification_set_is_deterministic_and_the_tool_writes_it(tmp_path):
+    make_toy_classification(str(tmp_path / 'a'), 6, 3, seed=0)
+    make_toy_classification(str(tmp_path / 'b'), 6, 3, seed=0)
+    make_toy_classification(str(tmp_path / 'c'), 6, 3, seed=1)
+
+    def files(root):
+        return {
+            osp.relpath(p, root): open(p, 'rb').read()
+            for p in glob.glob(osp.join(root, '**', '*.*'), recursive=True)
+        }
+
+    assert files(str(tmp_path / 'a')) == files(str(tmp_path / 'b'))
+    assert files(str(tmp_path / 'a')) != files(str(tmp_path / 'c'))
+    tool = load_tool('tools/make_toy_data.py')
+    tool.main(
+        ['--classification', '--root', str(tmp_path / 'd'), '--num-train', '4', '--num-val', '2']
+    )
+    assert len(_read_meta(tmp_path / 'd' / 'meta' / 'train.txt')) == 4
+    assert not (tmp_path / 'd' / 'annotations').exists()  # not the detection set
+    with pytest.raises(SystemExit):
+        tool.main(['--classification', '--root', str(tmp_path / 'e'), '--num-train', '0'])
+    assert not (tmp_path / 'e').exists()

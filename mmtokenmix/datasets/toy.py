@@ -8,6 +8,15 @@ textured background (stripes, gradient and noise). Written as::
     <root>/masks/{train,val}/000000.png      semantic label maps: 0 background, 1..3 classes
 
 so the same files drive RetinaNet/Mask R-CNN/YOLOv3 (COCO json) and mmseg heads (label maps).
+
+:func:`make_toy_classification` writes a classification set of the same drawings in
+ImageNet's folder layout: one shape per image on the same backgrounds, the class is its
+shape::
+
+    <root>/{train,val}/<class>/000000.png      RGB images, one folder per class
+    <root>/meta/{train,val}.txt                 "<class>/<file> <label>" per line (ImageNet's)
+    <root>/meta/classes.txt                     the class names, one per line, label order
+
 Only numpy and OpenCV are needed.
 """
 
@@ -128,4 +137,37 @@ def make_toy_dataset(
         with open(ann_file, 'w') as f:
             json.dump(dict(images=images, annotations=annotations, categories=categories), f)
         paths[split] = ann_file
+    return paths
+
+
+def make_toy_classification(
+    root: str, num_train: int = 512, num_val: int = 128, size=(128, 128), seed: int = 0
+) -> Dict[str, str]:
+    """Write the classification set under ``root`` (see the module docstring); returns the
+    paths of its annotation files (``train``, ``val``, ``classes``).
+
+    Each image has exactly one shape; its class is drawn uniformly, so the splits are
+    balanced up to sampling. The same ``seed`` always gives byte-identical files.
+    """
+    h, w = size
+    rng = np.random.RandomState(seed)
+    os.makedirs(osp.join(root, 'meta'), exist_ok=True)
+    paths = {'classes': osp.join(root, 'meta', 'classes.txt')}
+    with open(paths['classes'], 'w') as f:
+        f.write(''.join(f'{name}\n' for name in CLASSES))
+    for split, count in (('train', num_train), ('val', num_val)):
+        for name in CLASSES:
+            os.makedirs(osp.join(root, split, name), exist_ok=True)
+        lines = []
+        for idx in range(count):
+            objects = []
+            while len(objects) != 1:  # (placing one shape on an empty image never fails)
+                img, _, objects = _make_image(rng, h, w, max_objects=1)
+            label = objects[0][0]
+            rel = f'{CLASSES[label]}/{idx:06d}.png'
+            cv2.imwrite(osp.join(root, split, rel), img[..., ::-1])  # RGB -> BGR for OpenCV
+            lines.append(f'{rel} {label}\n')
+        paths[split] = osp.join(root, 'meta', f'{split}.txt')
+        with open(paths[split], 'w') as f:
+            f.write(''.join(lines))
     return paths
