@@ -80,7 +80,7 @@ _mmtm_checkout_ready() {
 
 _mmtm_make_checkout_venv() {
     # this checkout's own venv on top of the shared stack venv (step 8 above)
-    local repo=$1 stack=$2 checkout_venv=$3 stack_lib own_lib name first t0=$SECONDS
+    local repo=$1 stack=$2 checkout_venv=$3 stack_lib own_lib name script t0=$SECONDS
     if [ -e "$checkout_venv" ]; then
         if [ ! -f "$checkout_venv/.mmtokenmix-checkout-venv" ] \
                 && [ ! -f "$checkout_venv/.mmtokenmix-building" ]; then
@@ -95,19 +95,20 @@ _mmtm_make_checkout_venv() {
     echo "[setup] making this checkout's venv $checkout_venv on $stack"
     "$stack/bin/python" -m venv --without-pip "$checkout_venv" || return 1
     touch "$checkout_venv/.mmtokenmix-building"
-    stack_lib="$("$stack/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-    own_lib="$("$checkout_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    local purelib='import sysconfig; print(sysconfig.get_paths()["purelib"])'
+    stack_lib="$("$stack/bin/python" -c "$purelib")" || return 1
+    own_lib="$("$checkout_venv/bin/python" -c "$purelib")" || return 1
     # after this venv's own site-packages: the stack's (addsitedir also runs the stack's .pth)
     echo "import site; site.addsitedir('$stack_lib')" > "$own_lib/_mmtokenmix_stack.pth"
     # the stack's commands, run by this venv's interpreter (so that they see this checkout)
-    for first in "$stack"/bin/*; do
-        name="$(basename "$first")"
+    for script in "$stack"/bin/*; do
+        name="$(basename "$script")"
         case "$name" in python*|activate*|Activate.ps1) continue ;; esac
-        if head -n 1 "$first" | grep -Eq "^#!$stack/bin/python[0-9.]*\$"; then
-            sed "1s|.*|#!$checkout_venv/bin/python|" "$first" > "$checkout_venv/bin/$name"
+        if head -n 1 "$script" | grep -Eq "^#!$stack/bin/python[0-9.]*\$"; then
+            sed "1s|.*|#!$checkout_venv/bin/python|" "$script" > "$checkout_venv/bin/$name"
             chmod +x "$checkout_venv/bin/$name"
         else
-            ln -s "$first" "$checkout_venv/bin/$name"  # a binary (ninja, ...)
+            ln -s "$script" "$checkout_venv/bin/$name"  # a binary (ninja, ruff, ...)
         fi
     done
     (cd "$repo" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$checkout_venv/bin/python" -m pip install \
