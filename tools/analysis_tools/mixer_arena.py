@@ -22,7 +22,6 @@ resolution).
 """
 
 import argparse
-import glob
 import json
 import math
 import multiprocessing
@@ -36,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmtokenmix.analysis.run_logs import last_value  # noqa: E402
 from mmtokenmix.models.backbones.mixernet import BUDGETS, variant_arch  # noqa: E402
 from mmtokenmix.models.mixers.catalogue import MIXERS  # noqa: E402
 
@@ -107,20 +107,6 @@ def arena_config(task: str, mixer: str, budget: str, seed: int, length: int) -> 
     return '\n'.join(lines) + '\n'
 
 
-def last_metric(run_dir: str, key: str) -> float:
-    """The last value of ``key`` in the run's training logs (all of its resumed parts)."""
-    value = None
-    for path in sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line) if line.strip() else {}
-                if key in record:
-                    value = float(record[key])
-    if value is None:
-        raise RuntimeError(f'{run_dir}: the run logged no {key}')
-    return value
-
-
 def train_variant(task: str, mixer: str, seed: int, args) -> dict:
     """Train and evaluate one variant (or resume it, or read its finished result)."""
     run_dir = osp.join(args.work_dir, task, mixer, f'seed{seed}')
@@ -147,7 +133,7 @@ def train_variant(task: str, mixer: str, seed: int, args) -> dict:
         code = subprocess.call(command, stdout=f, stderr=subprocess.STDOUT, env=env)
     if code:
         sys.exit(f'error: {task} {mixer} seed {seed} failed (exit {code}); see {log}')
-    metric = last_metric(run_dir, TASKS[task]['metric'])
+    metric = last_value(run_dir, TASKS[task]['metric'])
     result = dict(
         task=task,
         mixer=mixer,

@@ -5,53 +5,27 @@
 
 WORK_DIR is a ``--work-dir`` of tools/train.py: every ``<timestamp>/vis_data/scalars.json``
 under it is read in order, so a run resumed after a kill plots as one (a scalars.json path
-works too). Left: the training losses against the
-iteration (default: every ``loss*`` key). Right: the validation metrics against the epoch or
-iteration they were measured at (default: mmdet's ``coco/bbox_mAP``, ``coco/segm_mAP``, mmseg's
-``mIoU``, whichever the run has). Prints the first and last value of each curve.
+works too). Left: the training losses against the iteration (default: every ``loss*`` key).
+Right: the validation metrics against the epoch or iteration they were measured at (default:
+mmdet's ``coco/bbox_mAP``, ``coco/segm_mAP``, mmseg's ``mIoU``, mmpretrain's
+``accuracy/top1``, whichever the run has). Prints the first and last value of each curve.
 """
 
 import argparse
-import glob
-import json
 import os
 import os.path as osp
 import sys
 
-DEFAULT_METRICS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP', 'mIoU', 'mAcc')
+from mmtokenmix.analysis.run_logs import find_scalars, read_records
 
-
-def find_scalars(path: str) -> list:
-    """The scalars.json files of a run, oldest first: a run resumed after a kill writes a new
-    ``<timestamp>/`` directory next to the first, and its curves continue the earlier ones."""
-    if osp.isfile(path):
-        return [path]
-    # only WORK_DIR/<timestamp>/vis_data: a test run's logs one level deeper are not training
-    found = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
-    if not found:
-        sys.exit(
-            f'error: no <timestamp>/vis_data/scalars.json under {path} (is it a '
-            '--work-dir of tools/train.py?)'
-        )
-    return found
-
-
-def read_records(paths: list):
-    """(training records, validation records) of a run's scalars.json files, in order. A step
-    logged again after a resume replaces the earlier record of that step."""
-    train, val = {}, {}
-    for path in paths:
-        with open(path) as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    sys.exit(f'error: {path} line {number} is not JSON: {line[:80]!r}')
-                is_train = any(k.startswith('loss') for k in record)
-                (train if is_train else val)[record['step']] = record
-    return [train[k] for k in sorted(train)], [val[k] for k in sorted(val)]
+DEFAULT_METRICS = (
+    'coco/bbox_mAP',
+    'coco/bbox_mAP_50',
+    'coco/segm_mAP',
+    'mIoU',
+    'mAcc',
+    'accuracy/top1',
+)
 
 
 def main(argv=None):
@@ -63,9 +37,12 @@ def main(argv=None):
     parser.add_argument('--title', help='title of the picture (default: the run directory)')
     args = parser.parse_args(argv)
 
-    paths = find_scalars(args.work_dir)
+    try:
+        paths = find_scalars(args.work_dir)
+        train, val = read_records(paths)
+    except (OSError, ValueError) as e:
+        sys.exit(f'error: {e}')
     path = paths[-1]
-    train, val = read_records(paths)
     if not train:
         sys.exit(f'error: {path} has no training losses yet')
     losses = args.losses or sorted({k for r in train for k in r if k.startswith('loss')})
