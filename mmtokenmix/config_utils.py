@@ -12,6 +12,7 @@
 """
 
 import importlib
+import importlib.util
 import os.path as osp
 
 import torch
@@ -50,12 +51,13 @@ def _replace_sync_bn(node) -> bool:
     return found
 
 
-TOOLBOXES = ('mmdet', 'mmseg')
+TOOLBOXES = ('mmdet', 'mmseg', 'mmpretrain')
 
 
 def detect_default_scope(cfg) -> str:
-    """The toolbox (``'mmdet'`` or ``'mmseg'``) that runs ``cfg``: its ``default_scope``, or
-    else the toolbox whose model registry knows ``cfg.model.type``."""
+    """The toolbox (``'mmdet'``, ``'mmseg'`` or ``'mmpretrain'``) that runs ``cfg``: its
+    ``default_scope``, or else the installed toolbox whose model registry knows
+    ``cfg.model.type``."""
     scope = cfg.get('default_scope')
     if scope is not None:
         return scope
@@ -71,6 +73,8 @@ def detect_default_scope(cfg) -> str:
             return scope
     found = []
     for scope in TOOLBOXES:
+        if importlib.util.find_spec(scope) is None:  # mmpretrain is optional
+            continue
         registry = importlib.import_module(f'{scope}.registry').MODELS
         registry.import_from_location()
         if model_type in registry.module_dict:
@@ -79,7 +83,7 @@ def detect_default_scope(cfg) -> str:
         raise ValueError(
             f'cannot tell which toolbox runs model type {model_type!r}: it is '
             f'registered in {found or "neither of"} {list(TOOLBOXES)}; set '
-            "default_scope = 'mmdet' or 'mmseg' in the config"
+            "default_scope = 'mmdet', 'mmseg' or 'mmpretrain' in the config"
         )
     return found[0]
 

@@ -90,6 +90,7 @@ def test_retinanet_configs_follow_the_official_recipe(repo_root, variant, dims, 
         ('YOLOV3', 'mmdet'),
         ('EncoderDecoder', 'mmseg'),
         ('mmseg.EncoderDecoder', 'mmseg'),
+        ('ImageClassifier', 'mmpretrain'),
     ],
 )
 def test_tools_detect_the_toolbox_of_a_config_without_default_scope(model_type, scope):
@@ -105,7 +106,7 @@ def test_tools_detect_the_toolbox_of_a_config_without_default_scope(model_type, 
 def test_unknown_model_type_gets_a_clear_error():
     from mmtokenmix.config_utils import detect_default_scope
 
-    with pytest.raises(ValueError, match="set default_scope = 'mmdet' or 'mmseg'"):
+    with pytest.raises(ValueError, match="set default_scope = 'mmdet', 'mmseg' or 'mmpretrain'"):
         detect_default_scope(Config(dict(model=dict(type='NoSuchDetector'))))
 
 

@@ -1,7 +1,7 @@
-"""mmdet's and mmseg's *own* tools (the scripts inside their wheels, which `mim train/test`
-run) on our configs, started from a folder outside the checkout with no PYTHONPATH: the
-configs' ``custom_imports`` find mmtokenmix through its install alone. Also mim itself, and
-what a wheel of the package carries."""
+"""mmdet's, mmseg's and mmpretrain's *own* tools (the scripts inside their wheels, which
+`mim train/test` run) on our configs, started from a folder outside the checkout with no
+PYTHONPATH: the configs' ``custom_imports`` find mmtokenmix through its install alone. Also
+mim itself, and what a wheel of the package carries."""
 
 import glob
 import importlib
@@ -268,3 +268,78 @@ def test_a_wheel_carries_configs_tools_and_index_and_mim_search_reads_them(tmp_p
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'retinanet_transxnet_t_coco' in proc.stdout
     assert 'sfpn_dmformer_s_ade20k' in proc.stdout
+
+
+def test_mim_pretrains_a_toy_classifier_whose_backbone_initialises_a_dense_config(toy_workdir):
+    """The lifecycle's first step through mmpretrain's own tools: `mim train mmpretrain` on
+    the toy pretraining config, mmpretrain's tools/test.py on its checkpoint, then the
+    checkpoint as the backbone init of the toy RetinaNet (strict, prefix 'backbone.')."""
+    import torch
+    from mmengine.config import Config
+
+    from mmtokenmix.analysis import build_model_from_config
+    from mmtokenmix.checkpoints import CheckpointMismatchError
+    from mmtokenmix.datasets import make_toy_classification
+
+    make_toy_classification(str(toy_workdir / 'data' / 'toy_cls'), num_train=16, num_val=8)
+    config = osp.join(REPO, 'configs', 'classifier_transxnet_t_toy.py')
+    work = toy_workdir / 'mim_cls'
+    short = [
+        'train_cfg.max_epochs=1',
+        'train_cfg.val_interval=1',
+        'train_dataloader.batch_size=8',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+    ]
+    out = _run_outside(
+        [
+            shutil.which('mim'),
+            'train',
+            'mmpretrain',
+            config,
+            '--work-dir',
+            work,
+            '--cfg-options',
+            *short,
+        ],
+        cwd=toy_workdir,
+    )
+    assert osp.join('mmpretrain', '.mim', 'tools', 'train.py') in out
+    checkpoint = work / 'epoch_1.pth'
+    _run_outside(
+        [
+            sys.executable,
+            _stock_tool('mmpretrain', 'test.py'),
+            config,
+            checkpoint,
+            '--work-dir',
+            work / 'test',
+            '--cfg-options',
+            *short[-2:],
+        ],
+        cwd=toy_workdir,
+    )
+    assert 0.0 <= _test_metrics(work / 'test')['accuracy/top1'] <= 100.0
+
+    classifier = torch.load(checkpoint, map_location='cpu', weights_only=False)['state_dict']
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'retinanet_transxnet_t_toy.py'))
+    cfg.model.backbone.init_cfg = dict(
+        type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'
+    )
+    detector = build_model_from_config(cfg, pretrained=True)
+    detector.init_weights()
+    own = detector.backbone.state_dict()
+    loaded = [k for k in own if 'backbone.' + k in classifier]
+    assert len(loaded) == len([k for k in classifier if k.startswith('backbone.')])
+    assert all(torch.equal(own[k], classifier['backbone.' + k]) for k in loaded)
+    assert set(own) - set(loaded) == {k for k in own if k.startswith('norm')}  # output norms
+
+    # the same checkpoint cannot initialise another model: the keys are listed
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'retinanet_dmformer_s_toy.py'))
+    cfg.model.backbone.init_cfg = dict(
+        type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.'
+    )
+    with pytest.raises(CheckpointMismatchError, match='missing keys'):
+        build_model_from_config(cfg, pretrained=True).init_weights()

@@ -26,8 +26,9 @@
 #      (a wheel is only reused with the torch, Python and flavour -- cpu, or CUDA version + GPU
 #      architectures -- it was built for);
 #   6. installs every package of requirements/lock.txt at its locked version (the whole resolved
-#      stack, checked against requirements/stack.txt), mmdet 3.3.0, mmsegmentation 1.2.2 and
-#      openmim 0.3.9 (these three without their unpinned dependencies);
+#      stack, checked against requirements/stack.txt), mmdet 3.3.0, mmsegmentation 1.2.2,
+#      mmpretrain 1.2.0, mmdeploy 1.3.1 + mmdeploy-runtime 1.3.1 and openmim 0.3.9 (these
+#      without their unpinned dependencies);
 #   7. tools/misc/check_stack.py imports everything and runs mmcv.ops.nms / RoIAlign on the device
 #      that will be used (on a GPU: equal to the CPU ops); only then is the venv stamped finished;
 #   8. makes this checkout's venv on it (`python -m venv --without-pip`, the .pth line, the
@@ -201,7 +202,8 @@ _mmtm_build() {
         pip install -q -c "$constraints" -r "$repo/requirements/stack.txt" || return 1
     fi
     pip install -q -c "$constraints" "$wheel" || return 1
-    pip install -q --no-deps mmdet==3.3.0 mmsegmentation==1.2.2 openmim==0.3.9 || return 1
+    pip install -q --no-deps mmdet==3.3.0 mmsegmentation==1.2.2 mmpretrain==1.2.0 \
+        mmdeploy==1.3.1 mmdeploy-runtime==1.3.1 openmim==0.3.9 || return 1
 
     echo "[setup] checking the stack on $MMCV_CHECK_DEVICE"
     python "$repo/tools/misc/check_stack.py" --device "$MMCV_CHECK_DEVICE" || return 1

@@ -17,9 +17,10 @@ def converter_main(
     argv=None,
     add_arguments: Callable[[argparse.ArgumentParser], None] = None,
 ):
-    """Parse ``SRC DST [--config CONFIG]`` (plus ``add_arguments``), convert SRC, check the
-    result against the config's model when ``--config`` is given (whole detector/segmentor
-    checkpoints only), save ``dict(state_dict=..., meta=...)`` to DST and say how to use it."""
+    """Parse ``SRC DST [--config CONFIG] [--mmpretrain]`` (plus ``add_arguments``), convert SRC,
+    check the result against the config's model when ``--config`` is given (whole
+    detector/segmentor checkpoints, or mmpretrain classifiers), save
+    ``dict(state_dict=..., meta=...)`` to DST and say how to use it."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument('src', help='official checkpoint')
     parser.add_argument('dst', help='output path')
@@ -29,6 +30,12 @@ def converter_main(
         action='store_true',
         help='fully unpickle SRC, which runs any code the file names: only '
         'for a legacy file from a source you trust',
+    )
+    parser.add_argument(
+        '--mmpretrain',
+        action='store_true',
+        help='SRC is an ImageNet file: write the mmpretrain ImageClassifier checkpoint of '
+        'configs/classifier_<model>_in1k.py instead (backbone. and head. keys)',
     )
     if add_arguments:
         add_arguments(parser)
@@ -41,7 +48,7 @@ def converter_main(
     checkpoint = load_checkpoint_file(args.src, allow_unsafe=args.allow_unsafe_load)
     state_dict, info, summary, config = convert(checkpoint, args)
     if args.config:
-        if not info['whole_model']:
+        if not info['whole_model'] and not args.mmpretrain:
             parser.error(
                 '--config checks whole detector/segmentor checkpoints; SRC is a '
                 'backbone checkpoint (checked already)'

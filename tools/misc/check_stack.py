@@ -50,11 +50,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         import mmcv
+        import mmdeploy.apis  # noqa: F401
         import mmdet
         import mmdet.models  # noqa: F401
         import mmengine
         import mmseg
+        import mmpretrain
+        import mmpretrain.models  # noqa: F401
         import mmseg.models  # noqa: F401
+        import onnxruntime
         import timm
         import torch
         import torchvision
@@ -68,7 +72,9 @@ def main(argv=None) -> int:
     print(
         f'[setup] torch {torch.__version__} (CUDA {torch.version.cuda}), torchvision '
         f'{torchvision.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, '
-        f'mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, timm {timm.__version__}; {ops}'
+        f'mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain '
+        f'{mmpretrain.__version__}, onnxruntime {onnxruntime.__version__}, timm '
+        f'{timm.__version__}; {ops}'
     )
     return 0
 

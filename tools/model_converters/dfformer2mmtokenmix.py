@@ -2,7 +2,7 @@
 models.
 
     python tools/model_converters/dfformer2mmtokenmix.py SRC DST [--nominal-size N]
-        [--config CONFIG]
+        [--config CONFIG] [--mmpretrain]
 
 SRC: a released ImageNet file (``dfformer_s18.pth``, ``cdfformer_m36.pth``, ...; filter bases
 for 224), a backbone-only state dict, or a whole checkpoint of the official mmdet 2.x RetinaNet
@@ -11,13 +11,20 @@ filter bases (bicubic, ``align_corners=True``, as upstream) to the size our conf
 for: 800 for COCO detection, 512 for ADE20K, 1024 for Cityscapes; default: keep the
 checkpoint's. The backbone part is checked strictly; with ``--config`` the whole file is
 checked against that config's model. A converted whole checkpoint is evaluated with
-``tools/test.py CONFIG DST`` (the matching config is printed).
+``tools/test.py CONFIG DST`` (the matching config is printed). ``--mmpretrain`` turns an
+ImageNet file into the checkpoint of the mmpretrain classifier
+``configs/classifier_<family>_<arch>_in1k.py`` (filter bases for 224).
 """
 
 import argparse
 
 from mmtokenmix.converters.cli import converter_main
-from mmtokenmix.converters.dfformer import CONFIG_PATTERNS, convert_dfformer_checkpoint
+from mmtokenmix.converters.dfformer import (
+    CONFIG_PATTERNS,
+    convert_dfformer_checkpoint,
+    detect_dfformer,
+)
+from mmtokenmix.converters.mmpretrain import mmpretrain_conversion
 
 
 def positive_int(text: str) -> int:
@@ -36,6 +43,12 @@ def add_arguments(parser):
 
 
 def convert(checkpoint, args):
+    if args.mmpretrain:
+        if args.nominal_size not in (None, 224):
+            raise SystemExit('--mmpretrain: the classifiers store their filter bases for 224')
+        return mmpretrain_conversion(
+            checkpoint, lambda sd: '{}_{}'.format(*detect_dfformer(sd)[:2]), source=args.src
+        )
     state_dict, info = convert_dfformer_checkpoint(checkpoint, args.nominal_size)
     kind = f'whole {info["model"]} model' if info['whole_model'] else 'backbone'
     name = {'dfformer': 'DFFormer', 'cdfformer': 'CDFFormer'}[info['family']]

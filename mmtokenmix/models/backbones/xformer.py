@@ -231,7 +231,9 @@ class XFormer(DenseBackbone):
         'transformer_dims',
         'ffn_dims',
     )
-    classifier_prefixes = ('head.',)
+    # an ImageNet classifier's checkpoint (timm or mmpretrain) has these beyond the dense
+    # backbone: MobileViT's 1x1 expansion (``last_exp_factor``) belongs to its head
+    classifier_prefixes = ('head.', 'conv_1x1_exp.')
 
     def __init__(
         self,
