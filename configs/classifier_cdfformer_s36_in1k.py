@@ -1,7 +1,8 @@
 # ImageNet-1K classification with CDFFormer-S36 through mmpretrain (its tools/train.py, or
 # mim train mmpretrain), the official timm recipe: AdamW lr 1e-3 for batch 1024, 20 warm-up
 # epochs, 300 + 10 epochs, RandAugment, Mixup/CutMix, random erasing, label smoothing, no EMA,
-# test crop_pct 1.0; drop path 0.3 (not published: MetaFormer's ConvFormer value). Filter bases stored for 224.
+# test crop_pct 1.0; drop path 0.3 (not published: MetaFormer's ConvFormer value). Filter
+# bases stored for 224.
 _base_ = [
     './_base_/backbones/cdfformer_s36.py',
     './_base_/models/classifier.py',

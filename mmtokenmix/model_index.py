@@ -6,8 +6,9 @@ official/reconstruction, ``Official Weights``, ``Official Code``), ``Paper`` (``
 ``URL``), ``Code`` (``URL`` of our implementation, ``Version`` of this package) and
 ``README``. Each model entry has
 
-* ``Name``, ``In Collection`` (the family), ``Config`` (a config path; None for an ImageNet
-  classifier, which ``Metadata.timm`` names instead);
+* ``Name``, ``In Collection`` (the family), ``Config`` (a config path; for an ImageNet
+  classifier, which ``Metadata.timm`` names, its mmpretrain config
+  ``configs/classifier_<name>_in1k.py``);
 * ``Metadata``: ``Task``, ``Training Data``, ``Backbone``, ``Input Size`` (``'HxW'``, e.g.
   ``'800x1280'``: the size the papers count FLOPs at; a string, as mim's search expects),
   ``Parameters`` (what our code builds; asserted by the tests) and, where nothing is
@@ -59,6 +60,12 @@ def load_model_index(path: str = MODEL_INDEX) -> List[Dict]:
                 dict(model, Collection=collections[model['In Collection']], Metafile=metafile)
             )
     return entries
+
+
+def is_timm_classifier(entry: Dict) -> bool:
+    """Whether the entry is an ImageNet classifier (built as ``timm.create_model``, its
+    ``Config`` the mmpretrain config of the same model) rather than a dense config."""
+    return 'timm' in entry['Metadata']
 
 
 def input_size(entry: Dict) -> Tuple[int, int]:

@@ -42,6 +42,10 @@ RECIPES = {
     ('yolov3', 'toy'): ('AdamW', 1e-3, 0.05, 9, 4, False),
     ('segformer', 'toy'): ('AdamW', 5e-4, 0.05, 600, 4, True),
     ('sfpn', 'toy'): ('AdamW', 5e-4, 0.05, 600, 4, False),
+    # ImageNet classifiers (mmpretrain): the timm recipes, batch 1024 = 8 x 128, 300 + 10
+    # cool-down epochs, no decay on biases and 1-D parameters; toy pretraining from scratch
+    ('classifier', 'in1k'): ('AdamW', 1e-3, 0.05, 310, 128, True),
+    ('classifier', 'toy'): ('AdamW', 1e-3, 0.05, 10, 32, True),
 }
 FAMILY_RECIPES = {
     # DFFormer's detectors: weight decay 0.05 for RetinaNet too
@@ -55,6 +59,9 @@ FAMILY_RECIPES = {
     # TransXNet's Semantic FPN: 80k iterations; DMFormer's (PoolFormer's): batches of 2
     ('sfpn', 'transxnet', 'ade20k'): dict(schedule=80000),
     ('sfpn', 'dmformer', 'ade20k'): dict(images_per_gpu=2),
+    # TransXNet's ImageNet lr 2e-3; XFormer's (MobileViT-S's): lr 2e-3, decay 0.01 on all, 300
+    ('classifier', 'transxnet', 'in1k'): dict(lr=2e-3),
+    ('classifier', 'xformer', 'in1k'): dict(lr=2e-3, weight_decay=0.01, schedule=300, rules=False),
 }
 # the stochastic depth of the dense recipes per family (variant); the toy runs use none
 DROP_PATH = {
@@ -94,6 +101,8 @@ def test_leaf_has_its_recipe_facts(path):
     want.update(FAMILY_RECIPES.get((model, family, dataset), {}))
     cfg = Config.fromfile(path)
     assert recipe_facts(cfg) == pytest.approx(want)
+    if (model, dataset) == ('classifier', 'in1k'):
+        return  # the ImageNet recipes' drop path per variant: tests/test_mmpretrain.py
     drop_path = DROP_PATH[family]
     if isinstance(drop_path, dict):
         drop_path = drop_path[variant]
@@ -103,8 +112,10 @@ def test_leaf_has_its_recipe_facts(path):
 
 
 def _input_widths(model_cfg):
-    """The widths the neck (or, without one, the decode head) takes, in the backbone's
-    stage order; YOLOv3's neck lists them deepest first."""
+    """The widths the neck (or, without one, the decode head or classification head) takes,
+    in the backbone's stage order; YOLOv3's neck lists them deepest first."""
+    if model_cfg.type == 'ImageClassifier':
+        return [model_cfg.head.in_channels]
     neck = model_cfg.get('neck')
     if isinstance(neck, dict) and 'in_channels' in neck:
         widths = list(neck.in_channels)

@@ -34,6 +34,18 @@ def load(name):
     return Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
 
 
+def cls_batch(num_classes, size, batch=2, seed=0):
+    """Two uint8 images with their class labels, as mmpretrain's PackInputs gives them."""
+    from mmpretrain.structures import DataSample
+
+    gen = torch.Generator().manual_seed(seed)
+    inputs = [
+        torch.randint(0, 256, (3, *size), generator=gen, dtype=torch.uint8) for _ in range(batch)
+    ]
+    samples = [DataSample().set_gt_label(i % num_classes) for i in range(batch)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
 def _finite_total(losses):
     return all(torch.isfinite(v).all() for v in losses.values() if torch.is_tensor(v))
 
@@ -44,7 +56,7 @@ def test_config_builds_with_the_indexed_size_trains_one_iteration_and_predicts(n
     the official model's where one exists), then one optimiser step with the config's own
     optimiser (param-wise rules included) on two small synthetic images, then inference.
     Segmentation crops/windows are shrunk to the input size: the step is the same code path
-    at any size."""
+    at any size. Classifiers train on their Mixup/CutMix batches where the recipe has them."""
     from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
 
@@ -65,6 +77,8 @@ def test_config_builds_with_the_indexed_size_trains_one_iteration_and_predicts(n
     MessageHub.get_instance('test').update_info('iter', 0)
     if scope == 'mmdet':
         packed = det_batch(with_mask='roi_head' in cfg.model)
+    elif scope == 'mmpretrain':
+        packed = cls_batch(cfg.model.head.num_classes, size=(64, 64))
     else:
         packed = seg_batch(cfg.model.decode_head.num_classes, [(96, 128), (80, 112)])
     optim_wrapper = build_optim_wrapper(model, optim_wrapper_for_device(cfg.optim_wrapper))
@@ -89,6 +103,9 @@ def test_config_builds_with_the_indexed_size_trains_one_iteration_and_predicts(n
         assert results[0].pred_instances.bboxes.shape[1] == 4
         if 'roi_head' in cfg.model:
             assert 'masks' in results[0].pred_instances
+    elif scope == 'mmpretrain':
+        assert results[0].pred_score.shape == (cfg.model.head.num_classes,)
+        assert torch.allclose(results[0].pred_score.sum(), torch.tensor(1.0))
     else:
         pred = results[0].pred_sem_seg.data
         assert pred.shape == (1, 96, 128)

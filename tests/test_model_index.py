@@ -12,18 +12,26 @@ import sys
 import pytest
 from conftest import run_tool
 
-from mmtokenmix.model_index import input_size, load_model_index, measured, published
+from mmtokenmix.model_index import (
+    input_size,
+    is_timm_classifier,
+    load_model_index,
+    measured,
+    published,
+)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ENTRIES = load_model_index()
 CONFIG_ENTRIES = [e for e in ENTRIES if e['Config']]
-CLASSIFIER_ENTRIES = [e for e in ENTRIES if not e['Config']]
+CLASSIFIER_ENTRIES = [e for e in ENTRIES if is_timm_classifier(e)]
 
 
 def test_every_config_is_in_the_index_once_and_every_entry_is_complete():
     configs = sorted(osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs', '*.py')))
     listed = [e['Config'] for e in CONFIG_ENTRIES]
-    assert sorted(listed) == configs
+    assert sorted(listed) == configs and len(CONFIG_ENTRIES) == len(ENTRIES)
+    for e in CLASSIFIER_ENTRIES:  # an ImageNet classifier's config: mmpretrain's, same name
+        assert e['Config'] == f'configs/classifier_{e["Metadata"]["timm"]}_in1k.py'
     names = [e['Name'] for e in ENTRIES]
     assert len(names) == len(set(names))
     for e in ENTRIES:

@@ -60,7 +60,7 @@ def test_every_config_imports_the_plugin_uses_scoped_names_and_the_crash_safe_ho
         ), path
         # atomic checkpoints and exact resume (tests/test_crash_safety.py)
         assert cfg.default_hooks.checkpoint.type == 'mmtokenmix.CrashSafeCheckpointHook', path
-        assert cfg.default_scope in ('mmdet', 'mmseg'), path
+        assert cfg.default_scope in ('mmdet', 'mmseg', 'mmpretrain'), path
         assert cfg.model.backbone.type.startswith('mmtokenmix.'), path
 
 

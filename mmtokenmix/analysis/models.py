@@ -30,6 +30,8 @@ def dummy_data_samples(scope: str, h: int, w: int, batch: int = 1):
     )
     if scope == 'mmdet':
         from mmdet.structures import DetDataSample as Sample
+    elif scope == 'mmpretrain':
+        from mmpretrain.structures import DataSample as Sample
     else:
         from mmseg.structures import SegDataSample as Sample
     return [Sample(metainfo=meta) for _ in range(batch)]

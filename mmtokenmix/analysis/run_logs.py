@@ -69,7 +69,8 @@ def dumped_config(work_dir: str) -> str:
 
 
 def run_summary(work_dir: str) -> dict:
-    """What a generated table shows of a finished run: its config and precision (from the
+    """What a generated table shows of a finished run: its config, precision and backbone
+    initialisation (the checkpoint file of a ``Pretrained`` init, or ``'none'``; from the
     dumped config), start time, iterations, first and last training loss, the last value of
     the first of :data:`SUMMARY_METRICS` it logged, and seconds per iteration (the logged
     ``time`` of each logging interval: median, min, max)."""
@@ -88,11 +89,14 @@ def run_summary(work_dir: str) -> dict:
         else 'float32'
     )
     metric = next((k for k in SUMMARY_METRICS if any(k in r for r in val)), None)
+    init = (cfg.get('model', {}).get('backbone') or {}).get('init_cfg') or {}
+    backbone_init = osp.basename(init['checkpoint']) if init.get('checkpoint') else 'none'
     times = [r['time'] for r in train if 'time' in r]
     return dict(
         work_dir=work_dir,
         config=osp.basename(config_path),
         precision=precision,
+        backbone_init=backbone_init,
         seed=cfg.get('randomness', {}).get('seed'),
         started=osp.basename(osp.dirname(osp.dirname(paths[0]))),
         iterations=train[-1]['step'],

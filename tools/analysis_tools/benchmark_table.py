@@ -38,7 +38,13 @@ import subprocess
 import sys
 import time
 
-from mmtokenmix.model_index import input_size, load_model_index, measured, published
+from mmtokenmix.model_index import (
+    input_size,
+    is_timm_classifier,
+    load_model_index,
+    measured,
+    published,
+)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # measures one entry and prints its JSON; run in a fresh process per entry
@@ -112,7 +118,7 @@ def row(entry: dict, r: dict, batch_sizes, work_dirs: str) -> str:
     paper = published(entry)
     h, w = input_size(entry)
     name = entry['Name']
-    link = f'[{name}](../{entry["Config"]})' if entry.get('Config') else f'`{name}` (timm)'
+    link = f'`{name}` (timm)' if is_timm_classifier(entry) else f'[{name}](../{entry["Config"]})'
     if 'error' in r:
         return (
             f'| {link} | {entry["Metadata"]["Backbone"]} | {h}×{w} | not measured: '

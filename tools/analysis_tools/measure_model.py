@@ -12,7 +12,7 @@ import argparse
 import json
 import os.path as osp
 
-from mmtokenmix.model_index import input_size, load_model_index
+from mmtokenmix.model_index import input_size, is_timm_classifier, load_model_index
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -23,7 +23,7 @@ def build(entry: dict, device: str, config_root: str):
     import torch
 
     h, w = input_size(entry)
-    if entry.get('Config'):
+    if not is_timm_classifier(entry):
         from functools import partial
 
         from mmengine.config import Config

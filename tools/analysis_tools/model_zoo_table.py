@@ -11,7 +11,7 @@ import os.path as osp
 
 from mmtokenmix.analysis.generated_docs import replace_section
 from mmtokenmix.checkpoints.files import atomic_write_text
-from mmtokenmix.model_index import load_model_index, published
+from mmtokenmix.model_index import is_timm_classifier, load_model_index, published
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -31,7 +31,8 @@ def _paper_numbers(entries) -> str:
 
 def zoo_table(entries) -> str:
     lines = [
-        '| family | status | ImageNet classifiers (timm): params ours / paper (DFFormer: '
+        '| family | status | ImageNet classifiers (timm; mmpretrain: classifier_NAME_in1k): '
+        'params ours / paper (DFFormer: '
         'official code) | configs | paper results | official weights |',
         '|---|---|---|---|---|---|',
     ]
@@ -40,7 +41,7 @@ def zoo_table(entries) -> str:
         coll = family[0]['Collection']
         classifiers = []
         for e in family:
-            if e.get('Config') is None:
+            if is_timm_classifier(e):
                 paper = published(e).get('Parameters (M)')
                 classifiers.append(
                     f'`{e["Name"]}` {e["Metadata"]["Parameters"] / 1e6:.2f}M / '
@@ -48,7 +49,7 @@ def zoo_table(entries) -> str:
                 )
         tasks = {}
         for e in family:
-            if e.get('Config'):
+            if not is_timm_classifier(e):
                 key = f'{e["Metadata"]["Head"]} ({e["Metadata"]["Training Data"]})'
                 tasks.setdefault(key, []).append(e['Name'])
         configs = '<br>'.join(f'{k}: ' + ', '.join(f'`{n}`' for n in v) for k, v in tasks.items())

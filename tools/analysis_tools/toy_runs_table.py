@@ -1,29 +1,37 @@
 """A table of finished training runs, read from their work dirs (for the docs' run tables).
 
-    python tools/analysis_tools/toy_runs_table.py WORK_DIR [WORK_DIR ...]
+    python tools/analysis_tools/toy_runs_table.py WORK_DIR [WORK_DIR ...] [--seed-groups]
         [--doc PAGE SECTION] [--json FILE]
 
 Each WORK_DIR is a ``--work-dir`` of ``tools/train.py``. Per run, from the config it dumped there
 and its logs (``<timestamp>/vis_data/scalars.json``, all parts of a resumed run): the config,
-precision (float32, or the autocast dtype of ``--amp``), seed, when it started, the iterations
+precision (float32, or the autocast dtype of ``--amp``), backbone initialisation (the
+checkpoint of a ``Pretrained`` init, or none), seed, when it started, the iterations
 trained, the first and last logged training loss, the last validation metric (mmdet's
 ``coco/segm_mAP`` or ``coco/bbox_mAP``, mmseg's ``mIoU`` or mmpretrain's ``accuracy/top1``,
 the first the run has) and the seconds per iteration of its logging intervals (median
-(min-max)). Nothing is measured here: the numbers are the runs'. ``--doc`` writes the table into
-the generated section SECTION of the markdown PAGE (see ``generated_docs.py``).
+(min-max)). ``--seed-groups`` adds a summary of runs that differ only in the seed: work dirs
+named ``<group>_s<seed>`` give one row per group with the final metric's mean ± standard
+deviation (sample, n - 1) and range. Nothing is measured here: the numbers are the runs'.
+``--doc`` writes the tables into the generated section SECTION of the markdown PAGE (see
+``generated_docs.py``).
 """
 
 import argparse
 import json
+import os.path as osp
+import re
+import statistics
 import sys
 
 from mmtokenmix.analysis.generated_docs import provenance, replace_section, write_section
 from mmtokenmix.analysis.run_logs import run_summary
 
 HEADER = (
-    '| work dir | config | precision | seed | started | iterations | loss first → last '
-    '| final metric | s/iter median (min-max) |\n' + '|---' * 9 + '|'
+    '| work dir | config | precision | backbone init | seed | started | iterations '
+    '| loss first → last | final metric | s/iter median (min-max) |\n' + '|---' * 10 + '|'
 )
+GROUP_HEADER = '| runs | n | final metric mean ± std | min-max |\n|---|---|---|---|'
 
 
 def format_row(r: dict) -> str:
@@ -31,15 +39,42 @@ def format_row(r: dict) -> str:
     t = r['s_per_iter']
     seconds = f'{t["median"]:.2f} ({t["min"]:.2f}-{t["max"]:.2f})' if t else '-'
     return (
-        f'| {r["work_dir"]} | {r["config"]} | {r["precision"]} | {r["seed"]} | {r["started"]} '
+        f'| {r["work_dir"]} | {r["config"]} | {r["precision"]} | {r["backbone_init"]} '
+        f'| {r["seed"]} | {r["started"]} '
         f'| {r["iterations"]} | {r["first_loss"]:.4g} → {r["last_loss"]:.4g} | {metric} '
         f'| {seconds} |'
     )
 
 
+def seed_groups(rows: list) -> list:
+    """Rows of runs named ``<group>_s<seed>`` summarised per group (see the docstring)."""
+    groups = {}
+    for r in rows:
+        match = re.fullmatch(r'(.+)_s\d+', osp.basename(osp.normpath(r['work_dir'])))
+        if match is None:
+            raise ValueError(f'--seed-groups: {r["work_dir"]} is not named <group>_s<seed>')
+        groups.setdefault(match.group(1), []).append(r)
+    lines = []
+    for name, runs in groups.items():
+        if len({r['metric'] for r in runs}) != 1 or runs[0]['metric'] is None:
+            raise ValueError(f'--seed-groups: the runs of {name} do not share an evaluated metric')
+        values = [r['metric_value'] for r in runs]
+        spread = f' ± {statistics.stdev(values):.4g}' if len(values) > 1 else ''
+        lines.append(
+            f'| {name}_s* | {len(values)} | {runs[0]["metric"]} '
+            f'{statistics.mean(values):.4g}{spread} | {min(values):.4g}-{max(values):.4g} |'
+        )
+    return [GROUP_HEADER, *lines]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('work_dirs', nargs='+', metavar='WORK_DIR', help='tools/train.py work dirs')
+    parser.add_argument(
+        '--seed-groups',
+        action='store_true',
+        help='also summarise runs named <group>_s<seed> per group (mean ± std)',
+    )
     parser.add_argument('--json', help='also write the rows to this file')
     parser.add_argument(
         '--doc',
@@ -53,9 +88,10 @@ def main(argv=None):
             with open(args.doc[0]) as f:
                 replace_section(f.read(), args.doc[1], '', page=args.doc[0])
         rows = [run_summary(path) for path in args.work_dirs]
+        groups = seed_groups(rows) if args.seed_groups else []
     except (OSError, ValueError) as e:
         sys.exit(f'error: {e}')
-    table = '\n'.join([HEADER, *map(format_row, rows)])
+    table = '\n'.join([HEADER, *map(format_row, rows)] + ([''] + groups if groups else []))
     print(table)
     if args.json:
         with open(args.json, 'w') as f:

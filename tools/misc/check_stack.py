@@ -54,9 +54,9 @@ def main(argv=None) -> int:
         import mmdet
         import mmdet.models  # noqa: F401
         import mmengine
-        import mmseg
         import mmpretrain
         import mmpretrain.models  # noqa: F401
+        import mmseg
         import mmseg.models  # noqa: F401
         import onnxruntime
         import timm

@@ -5,6 +5,6 @@
 # start from it in a config of your own (docs/dmformer.md), e.g.
 #   model = dict(backbone=dict(init_cfg=dict(
 #       _delete_=True, type='Pretrained', checkpoint='checkpoints/dmformer_b.pth')))
-backbone = dict(type='mmtokenmix.DMFormer', arch='b', drop_path_rate=0.1)
+backbone = dict(type='mmtokenmix.DMFormer', arch='b', drop_path_rate=0.1, init_cfg=None)
 backbone_widths = [96, 192, 384, 768]
 backbone_pretrained = None

@@ -5,7 +5,6 @@
 # sets the backbone (out_indices: the last stage only, no output norms) and the head type.
 model = dict(
     type='ImageClassifier',
-    backbone=dict(),
     neck=None,
     head=dict(
         num_classes=1000,
