@@ -3,7 +3,9 @@
 
 What exports, with torch 2.5's TorchScript-based exporter (opset 17):
 
-* TransXNet, XFormer, DMFormer, MetaFormer with SepConv/attention: as they are.
+* TransXNet, XFormer, DMFormer, MetaFormer with SepConv/attention: as they are; TransXNet's
+  IDConv traces its adaptive pooling as two matrix products (``layers/pooling.py``), as ONNX
+  has none, so it exports at any size.
 * DFFormer / CDFFormer: ONNX has no operator for ``torch.fft.rfft2``; the export runs under
   :func:`~mmtokenmix.models.mixers.dynamic_filter.use_dft_matrices`, which computes the same
   filter with real DFT matrix products (equal up to float32 rounding).
@@ -55,15 +57,6 @@ def export_onnx(
                     dynamo=False,
                 )
             except Exception as e:  # noqa: BLE001  (the exporter raises many types)
-                if 'adaptive_avg_pool2d' in str(e):
-                    raise OnnxExportError(
-                        f'{type(model).__name__} cannot be exported for inputs of '
-                        f'{tuple(input_shape[2:])}: it pools feature maps to a fixed size '
-                        "(TransXNet's IDConv: each stage's map to K x K), which ONNX can only "
-                        'express when the map size is a multiple of it; export at a size '
-                        'whose stage maps (1/4 ... 1/32 of the input) are multiples of K, '
-                        'e.g. 224 x 224 or 448 x 448 (K = 7)'
-                    ) from e
                 if 'fft' in str(e):
                     raise OnnxExportError(
                         f'{type(model).__name__} uses torch.fft, which ONNX cannot express '

@@ -5,6 +5,7 @@ export possible (ONNX has no FFT operator)."""
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import load_tool
 
 from mmtokenmix.models import CDFFormer, DFFormer
@@ -54,6 +55,8 @@ def _run_in_onnxruntime(path, x):
 # (MODEL argument, input size): backbones of configs (all their returned maps) and classifiers
 CASES = [
     ('configs/retinanet_transxnet_t_coco.py', (224, 224)),
+    # stage maps 16x24 ... 2x3: no multiple of IDConv's 7 x 7 pooling, stage 4 smaller than it
+    ('configs/retinanet_transxnet_t_coco.py', (64, 96)),
     ('configs/retinanet_dfformer_s18_coco.py', (65, 97)),
     ('cdfformer_s18', (64, 64)),
     ('configs/retinanet_dmformer_s_coco.py', (64, 96)),
@@ -61,7 +64,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize('model_arg,size', CASES, ids=[c[0].split('/')[-1] for c in CASES])
+@pytest.mark.parametrize(
+    'model_arg,size', CASES, ids=[f'{c[0].split("/")[-1]}-{c[1][0]}x{c[1][1]}' for c in CASES]
+)
 def test_exported_file_matches_pytorch_in_onnxruntime(
     model_arg, size, tmp_path, capsys, repo_root, monkeypatch
 ):
@@ -98,17 +103,12 @@ def test_exporting_with_a_checkpoint_loads_it_strictly(tmp_path, repo_root, monk
         pytorch2onnx.build('dmformer_s', str(tmp_path / 'bad.pth'))
 
 
-def test_a_size_transxnet_cannot_take_in_onnx_is_a_clear_error(tmp_path, repo_root, monkeypatch):
-    monkeypatch.chdir(repo_root)
-    with pytest.raises(SystemExit, match='multiples of K'):
-        pytorch2onnx.main(
-            [
-                'configs/retinanet_transxnet_t_coco.py',
-                '--shape',
-                '64',
-                '96',
-                '--out',
-                str(tmp_path / 'x.onnx'),
-                '--no-verify',
-            ]
-        )
+@pytest.mark.parametrize('n', [2, 3, 4, 6, 7, 9, 13, 25, 38, 50])
+def test_adaptive_pooling_as_matrix_products_equals_pytorchs(n):
+    """IDConv's export path: every PyTorch window (maps smaller than, equal to and larger
+    than 7, multiples or not) averaged by the matrices."""
+    from mmtokenmix.models.layers.pooling import adaptive_avg_pool2d_as_matmul
+
+    x = torch.randn(2, 3, n, n + 3, dtype=torch.float64)
+    got = adaptive_avg_pool2d_as_matmul(x, 7)
+    torch.testing.assert_close(got, F.adaptive_avg_pool2d(x, 7), rtol=0, atol=1e-12)

@@ -22,6 +22,7 @@ from ..layers.depthwise import depthwise_conv2d, fast_backward_pays
 from ..layers.fast_paths import use_inference_fast_path, use_written_out_backward
 from ..layers.interpolation import bicubic_resize_separable
 from ..layers.pointwise import PointwiseConv2d
+from ..layers.pooling import adaptive_avg_pool2d_as_matmul
 
 
 def resize_relative_pos_enc(
@@ -86,6 +87,12 @@ class IDConv(nn.Module):
         nn.init.trunc_normal_(self.weight, std=0.02)
         nn.init.trunc_normal_(self.bias, std=0.02)
 
+    @torch.jit.unused
+    def _pool_for_export(self, x: torch.Tensor) -> torch.Tensor:
+        """The K x K adaptive pooling as two matrix products: ONNX has no adaptive pooling,
+        and mmdeploy's rewrite of it averages other windows (see ``layers/pooling.py``)."""
+        return adaptive_avg_pool2d_as_matmul(x, self.kernel_size)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape
         K, G = self.kernel_size, self.num_groups
@@ -97,7 +104,11 @@ class IDConv(nn.Module):
                     'does). Use >= 2 images per GPU, or norm_eval=True to keep BatchNorm '
                     'statistics fixed.'
                 )
-        scale = self.proj(self.pool(x)).reshape(B, G, C, K, K).softmax(dim=1)
+        exporting = False
+        if not torch.jit.is_scripting():
+            exporting = torch.onnx.is_in_onnx_export()
+        pooled = self._pool_for_export(x) if exporting else self.pool(x)
+        scale = self.proj(pooled).reshape(B, G, C, K, K).softmax(dim=1)
         weight = (scale * self.weight.unsqueeze(0)).sum(dim=1).reshape(B * C, 1, K, K)
         scale = self.proj(x.mean(dim=(2, 3), keepdim=True)).reshape(B, G, C).softmax(dim=1)
         bias = (scale * self.bias.unsqueeze(0)).sum(dim=1).flatten()

@@ -9,9 +9,10 @@ feature size and resized to the actual one on the fly, exactly as the official d
 unshifted spectrum), so any input size works. In inference the resized bases are kept for
 the next input of the same size (:mod:`mmtokenmix.models.layers.fast_paths`).
 
-For export (ONNX has no operator for ``torch.fft``), :func:`use_dft_matrices` switches the
-filter to the same transform written as products with real DFT matrices: equal to the FFT path
-up to float32 rounding (tested), for a fixed input size.
+For export (ONNX has no operator for ``torch.fft``) the filter is the same transform written as
+products with real DFT matrices: equal to the FFT path up to float32 rounding (tested), for a
+fixed input size. Any ONNX export takes it (``torch.onnx.is_in_onnx_export()``: ours, and
+mmdeploy's ``torch2onnx``); :func:`use_dft_matrices` switches it on outside an export too.
 """
 
 import math
@@ -202,7 +203,8 @@ class DynamicFilter(nn.Module):
         real = torch.float64 if self.complex_weights.dtype == torch.float64 else torch.float32
         y = self.act1(self.pwconv1(x)).to(real)
         if not torch.jit.is_scripting():
-            if self.spectral_impl == 'dft_matrices':
+            # any ONNX export (ours, mmdeploy's torch2onnx) traces the DFT-matrix filter
+            if self.spectral_impl == 'dft_matrices' or torch.onnx.is_in_onnx_export():
                 bases = resize_complex_weight(self.complex_weights, *filter_size_for((H, W)))
                 filters = torch.einsum('bfc,hwfi->bhwci', routing.to(real), bases)
                 return self.pwconv2(self.act2(global_filter_with_dft_matrices(y, filters)))
