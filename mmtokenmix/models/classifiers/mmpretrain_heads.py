@@ -22,17 +22,33 @@ from .heads import MlpHead
 TIMM_LINEAR_INIT = dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.0)
 
 
-def last_map(feats: Tuple[torch.Tensor], head: str) -> torch.Tensor:
-    x = feats[-1]
-    if x.dim() != 4:
-        raise ValueError(
-            f'{head} takes the backbone\'s last (B, C, H, W) map, got shape {tuple(x.shape)}: '
-            'build the ImageClassifier without a neck (the head pools)'
-        )
-    return x
+class LastMapClsHead(ClsHead):
+    """What both heads share: ``num_classes`` (positive) and ``in_channels``, the input being
+    the backbone's last (B, C, H, W) map, and timm's classifier init."""
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int,
+        init_cfg: Optional[dict] = TIMM_LINEAR_INIT,
+        **kwargs,
+    ):
+        super().__init__(init_cfg=init_cfg, **kwargs)
+        if num_classes <= 0:
+            raise ValueError(f'num_classes must be positive, got {num_classes}')
+        self.num_classes, self.in_channels = num_classes, in_channels
+
+    def last_map(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        x = feats[-1]
+        if x.dim() != 4:
+            raise ValueError(
+                f'{type(self).__name__} takes the backbone\'s last (B, C, H, W) map, got shape '
+                f'{tuple(x.shape)}: build the ImageClassifier without a neck (the head pools)'
+            )
+        return x
 
 
-class NormPoolLinearClsHead(ClsHead):
+class NormPoolLinearClsHead(LastMapClsHead):
     """norm (optional) -> global average pool -> dropout -> linear: TransXNet's head (GroupNorm
     with one group; Lou et al., TNNLS 2025; its 1x1 conv is this linear layer), DMFormer's
     (PoolFormer's: GroupNorm(1); Wei et al., ICASSP 2023) and XFormer's (MobileViT-S's: no
@@ -43,7 +59,8 @@ class NormPoolLinearClsHead(ClsHead):
         in_channels: channels of the backbone's last map.
         norm_cfg: mmcv norm config applied to the map before pooling (None: none).
         dropout: dropout before the linear layer.
-        **kwargs: ``loss``, ``topk``, ``cal_acc``, ``init_cfg`` of mmpretrain's ``ClsHead``.
+        **kwargs: ``loss``, ``topk``, ``cal_acc``, ``init_cfg`` of mmpretrain's ``ClsHead``
+            (``init_cfg`` default: timm's, truncated normal std 0.02, zero biases).
     """
 
     def __init__(
@@ -52,19 +69,15 @@ class NormPoolLinearClsHead(ClsHead):
         in_channels: int,
         norm_cfg: Optional[dict] = dict(type='GN', num_groups=1),
         dropout: float = 0.0,
-        init_cfg: Optional[dict] = TIMM_LINEAR_INIT,
         **kwargs,
     ):
-        super().__init__(init_cfg=init_cfg, **kwargs)
-        if num_classes <= 0:
-            raise ValueError(f'num_classes must be positive, got {num_classes}')
-        self.num_classes, self.in_channels = num_classes, in_channels
+        super().__init__(num_classes, in_channels, **kwargs)
         self.norm = build_norm_layer(norm_cfg, in_channels)[1] if norm_cfg else None
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(in_channels, num_classes)
 
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        x = last_map(feats, type(self).__name__)
+        x = self.last_map(feats)
         if self.norm is not None:
             x = self.norm(x)
         return x.mean((2, 3))
@@ -73,7 +86,7 @@ class NormPoolLinearClsHead(ClsHead):
         return self.fc(self.dropout(self.pre_logits(feats)))
 
 
-class MetaFormerClsHead(ClsHead):
+class MetaFormerClsHead(LastMapClsHead):
     """MetaFormer's head (DFFormer, CDFFormer; Tatsunami & Taki, AAAI 2024): global average
     pool -> LayerNorm (``norm``) -> :class:`MlpHead` (``mlp``: C -> 4C -> SquaredReLU ->
     LayerNorm -> dropout -> classes).
@@ -83,7 +96,8 @@ class MetaFormerClsHead(ClsHead):
         in_channels: channels of the backbone's last map.
         mlp_ratio: hidden width of the MLP over ``in_channels``.
         head_dropout: dropout inside the MLP.
-        **kwargs: ``loss``, ``topk``, ``cal_acc``, ``init_cfg`` of mmpretrain's ``ClsHead``.
+        **kwargs: ``loss``, ``topk``, ``cal_acc``, ``init_cfg`` of mmpretrain's ``ClsHead``
+            (``init_cfg`` default: timm's, truncated normal std 0.02, zero biases).
     """
 
     def __init__(
@@ -92,18 +106,14 @@ class MetaFormerClsHead(ClsHead):
         in_channels: int,
         mlp_ratio: float = 4.0,
         head_dropout: float = 0.0,
-        init_cfg: Optional[dict] = TIMM_LINEAR_INIT,
         **kwargs,
     ):
-        super().__init__(init_cfg=init_cfg, **kwargs)
-        if num_classes <= 0:
-            raise ValueError(f'num_classes must be positive, got {num_classes}')
-        self.num_classes, self.in_channels = num_classes, in_channels
+        super().__init__(num_classes, in_channels, **kwargs)
         self.norm = nn.LayerNorm(in_channels, eps=1e-6)
         self.mlp = MlpHead(in_channels, num_classes, mlp_ratio, head_dropout)
 
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        return self.norm(last_map(feats, type(self).__name__).mean((2, 3)))
+        return self.norm(self.last_map(feats).mean((2, 3)))
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         return self.mlp(self.pre_logits(feats))
