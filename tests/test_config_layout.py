@@ -45,7 +45,7 @@ RECIPES = {
     # ImageNet classifiers (mmpretrain): the timm recipes, batch 1024 = 8 x 128, 300 + 10
     # cool-down epochs, no decay on biases and 1-D parameters; toy pretraining from scratch
     ('classifier', 'in1k'): ('AdamW', 1e-3, 0.05, 310, 128, True),
-    ('classifier', 'toy'): ('AdamW', 1e-3, 0.05, 10, 32, True),
+    ('classifier', 'toy'): ('AdamW', 1e-3, 0.05, 10, 8, True),
 }
 FAMILY_RECIPES = {
     # DFFormer's detectors: weight decay 0.05 for RetinaNet too

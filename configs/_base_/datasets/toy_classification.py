@@ -1,7 +1,8 @@
 # The synthetic toy classification set (python tools/make_toy_data.py --classification):
 # data/toy_cls/{train,val}/<class>/*.png, one circle, square or triangle per 128x128 image,
-# lists in meta/{train,val}.txt, class names in meta/classes.txt. Flip only; 32 images per
-# batch (512 training images: 16 iterations per epoch).
+# lists in meta/{train,val}.txt, class names in meta/classes.txt. Flip only; 8 images per
+# batch (512 training images: 64 iterations per epoch; with 32, ten epochs were 160 steps and
+# left TransXNet-T at 42 % top-1 over 3 classes).
 dataset_type = 'CustomDataset'
 data_root = 'data/toy_cls'
 data_preprocessor = dict(
@@ -16,7 +17,7 @@ train_pipeline = [
 ]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 train_dataloader = dict(
-    batch_size=32,
+    batch_size=8,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
