@@ -67,6 +67,10 @@ def test_config_builds_with_the_indexed_size_trains_one_iteration_and_predicts(n
         cfg.model.data_preprocessor.size = (96, 128)
         if cfg.model.test_cfg.get('mode') == 'slide':
             cfg.model.test_cfg.update(crop_size=(64, 64), stride=(48, 48))
+    if cfg.model.backbone.get('drop_path_rate'):
+        # stochastic depth can skip the last block for both images, and then its parameters
+        # get no gradient; the check below is that gradients can reach them
+        cfg.model.backbone.drop_path_rate = 0.0
     model = build_model_from_config(cfg)
     params = count_parameters(model)
     assert params == entry['Metadata']['Parameters']

@@ -14,6 +14,8 @@ def build_model_from_config(cfg, pretrained: bool = False) -> torch.nn.Module:
 
     init_default_scope(detect_default_scope(cfg))
     model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor') is not None:  # as mmengine's Runner (mmpretrain's configs)
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     if not pretrained and model_cfg.get('backbone', {}).get('init_cfg') is not None:
         model_cfg.backbone = dict(model_cfg.backbone, init_cfg=None)
     return revert_sync_batchnorm(MODELS.build(model_cfg))
