@@ -53,7 +53,7 @@ def test_provenance_names_the_command_date_and_machine():
 
 
 @pytest.mark.slow
-def test_the_fast_path_benchmark_writes_its_table_into_the_page(tmp_path):
+def test_the_fast_path_benchmark_writes_its_table_into_the_page(tmp_path, capsys):
     page = tmp_path / 'speed.md'
     page.write_text(PAGE)
     tool = load_tool('tools/analysis_tools/benchmark_fast_paths.py')
@@ -69,10 +69,12 @@ def test_the_fast_path_benchmark_writes_its_table_into_the_page(tmp_path):
     assert '| model | input | plain s | fast s |' in section
     row = [line for line in lines if line.startswith('| XFormer-S | 1x64x64 |')]
     assert len(row) == 1 and 'wall time' in section
-    # a page without the section is refused before anything is measured
+    # a page without the section is refused (usage error) before anything is measured
     page.write_text('# nothing here\n')
-    with pytest.raises(ValueError, match='needs exactly one'):
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
         tool.main(args + ['--doc', str(page), 'inference'])
+    assert exit_info.value.code == 2 and 'needs exactly one' in capsys.readouterr().err
     assert page.read_text() == '# nothing here\n'
 
 

@@ -40,6 +40,36 @@ def write_section(path: str, name: str, body: str) -> None:
     atomic_write_text(path, replace_section(text, name, body, page=path))
 
 
+def add_doc_option(parser, what: str = 'the table') -> None:
+    """The ``--doc PAGE SECTION`` option of a tool that writes a generated section."""
+    parser.add_argument(
+        '--doc',
+        nargs=2,
+        metavar=('PAGE', 'SECTION'),
+        help=f'also write {what} into the generated section SECTION of the markdown PAGE '
+        '(between <!-- SECTION:start --> and <!-- SECTION:end -->)',
+    )
+
+
+def check_doc_option(parser, doc) -> None:
+    """Stop with a usage error, before anything is measured, if ``--doc``'s page cannot be read
+    or has no such section."""
+    if doc:
+        try:
+            with open(doc[0]) as f:
+                replace_section(f.read(), doc[1], '', page=doc[0])
+        except (OSError, ValueError) as e:
+            parser.error(str(e))
+
+
+def write_doc_option(doc, body: str, argv, script: str) -> None:
+    """Write ``body`` under the provenance line into ``--doc``'s section; ``argv`` as the tool's
+    ``main`` received it (None: this process's command line), ``script`` the tool's path."""
+    command = sys.argv if argv is None else [script, *argv]
+    write_section(doc[0], doc[1], provenance(command) + '\n\n' + body)
+    print(f'-> {doc[0]} (section {doc[1]})')
+
+
 def provenance(argv=None) -> str:
     """One line: the command (``argv``, default this process's; the script path relative to
     the working directory), the date, the CPU and torch's thread count."""

@@ -56,12 +56,11 @@ import argparse
 import copy
 import json
 import multiprocessing
-import sys
 import time
 
 import torch
 
-from mmtokenmix.analysis.generated_docs import provenance, replace_section, write_section
+from mmtokenmix.analysis.generated_docs import add_doc_option, check_doc_option, write_doc_option
 
 MODELS = ('TransXNet-T', 'TransXNet-S', 'DFFormer-S18', 'CDFFormer-S18')
 EXTRA_MODELS = ('XFormer-S', 'DMFormer-S')
@@ -429,19 +428,11 @@ def main(argv=None):
         'ConvNeXt-T, Swin-T and PVTv2-b2 instead',
     )
     parser.add_argument('--json', help='also write the rows to this file')
-    parser.add_argument(
-        '--doc',
-        nargs=2,
-        metavar=('PAGE', 'SECTION'),
-        help='also write the table into the generated section SECTION of the markdown PAGE '
-        '(between <!-- SECTION:start --> and <!-- SECTION:end -->)',
-    )
+    add_doc_option(parser)
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error('--repeats must be at least 1')
-    if args.doc:  # fail before measuring, not after
-        with open(args.doc[0]) as f:
-            replace_section(f.read(), args.doc[1], '', page=args.doc[0])
+    check_doc_option(parser, args.doc)
     report = []
 
     def emit(line: str):
@@ -454,10 +445,7 @@ def main(argv=None):
             with open(args.json, 'w') as f:
                 json.dump(rows, f, indent=1)
         if args.doc:
-            command = sys.argv if argv is None else [__file__, *argv]
-            body = provenance(command) + '\n\n' + '\n'.join(report)
-            write_section(args.doc[0], args.doc[1], body)
-            print(f'table -> {args.doc[0]} (section {args.doc[1]})')
+            write_doc_option(args.doc, '\n'.join(report), argv, __file__)
 
     start = time.perf_counter()
     if args.cost_table:

@@ -24,7 +24,7 @@ import re
 import statistics
 import sys
 
-from mmtokenmix.analysis.generated_docs import provenance, replace_section, write_section
+from mmtokenmix.analysis.generated_docs import add_doc_option, check_doc_option, write_doc_option
 from mmtokenmix.analysis.run_logs import run_summary
 
 HEADER = (
@@ -76,17 +76,10 @@ def main(argv=None):
         help='also summarise runs named <group>_s<seed> per group (mean ± std)',
     )
     parser.add_argument('--json', help='also write the rows to this file')
-    parser.add_argument(
-        '--doc',
-        nargs=2,
-        metavar=('PAGE', 'SECTION'),
-        help='write the table into the generated section SECTION of the markdown PAGE',
-    )
+    add_doc_option(parser)
     args = parser.parse_args(argv)
+    check_doc_option(parser, args.doc)
     try:
-        if args.doc:  # a page without the section fails before anything is read
-            with open(args.doc[0]) as f:
-                replace_section(f.read(), args.doc[1], '', page=args.doc[0])
         rows = [run_summary(path) for path in args.work_dirs]
         groups = seed_groups(rows) if args.seed_groups else []
     except (OSError, ValueError) as e:
@@ -97,9 +90,7 @@ def main(argv=None):
         with open(args.json, 'w') as f:
             json.dump(rows, f, indent=1)
     if args.doc:
-        command = sys.argv if argv is None else [__file__, *argv]
-        write_section(args.doc[0], args.doc[1], provenance(command) + '\n\n' + table)
-        print(f'table -> {args.doc[0]} (section {args.doc[1]})')
+        write_doc_option(args.doc, table, argv, __file__)
 
 
 if __name__ == '__main__':
