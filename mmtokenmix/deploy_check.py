@@ -114,6 +114,20 @@ def median_seconds(run: Callable[[], object], repeats: int) -> Dict:
     return dict(median=statistics.median(times), min=min(times), max=max(times))
 
 
+def save_initial_weights(model_cfg: str, path: str) -> str:
+    """Build ``model_cfg``, run its ``init_weights()`` after ``torch.manual_seed(0)`` and save the
+    state dict to ``path`` (a checkpoint for deploying a model before it is trained)."""
+    from mmengine.config import Config
+
+    from mmtokenmix.analysis import build_model_from_config
+
+    torch.manual_seed(0)
+    model = build_model_from_config(Config.fromfile(model_cfg))
+    model.init_weights()
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path
+
+
 def deploy_and_compare(
     deploy_cfg: str,
     model_cfg: str,
@@ -170,4 +184,5 @@ __all__ = [
     'compare_label_maps',
     'deploy_and_compare',
     'median_seconds',
+    'save_initial_weights',
 ]
