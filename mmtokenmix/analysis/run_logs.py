@@ -83,14 +83,15 @@ def run_summary(work_dir: str) -> dict:
     config_path = dumped_config(work_dir)
     cfg = Config.fromfile(config_path)
     wrapper = cfg.optim_wrapper
+    wrapper_type = wrapper.get('type', 'OptimWrapper')  # mmengine's default when unset
     precision = (
         str(wrapper.get('dtype', 'float16'))
-        if 'Amp' in wrapper.type or ('Autocast' in wrapper.type)
+        if 'Amp' in wrapper_type or 'Autocast' in wrapper_type
         else 'float32'
     )
     metric = next((k for k in SUMMARY_METRICS if any(k in r for r in val)), None)
     init = (cfg.get('model', {}).get('backbone') or {}).get('init_cfg') or {}
-    backbone_init = osp.basename(init['checkpoint']) if init.get('checkpoint') else 'none'
+    backbone_init = init['checkpoint'] if init.get('checkpoint') else 'none'
     times = [r['time'] for r in train if 'time' in r]
     return dict(
         work_dir=work_dir,
