@@ -114,29 +114,32 @@ def median_seconds(run: Callable[[], object], repeats: int) -> Dict:
     return dict(median=statistics.median(times), min=min(times), max=max(times))
 
 
-def save_initial_weights(model_cfg: str, path: str) -> str:
-    """Build ``model_cfg``, run its ``init_weights()`` after ``torch.manual_seed(0)`` and save the
-    state dict to ``path`` (a checkpoint for deploying a model before it is trained)."""
+def save_initial_weights(model_cfg, path: str) -> str:
+    """Build ``model_cfg`` (a path or an mmengine Config), run its ``init_weights()`` after
+    ``torch.manual_seed(0)`` and save the state dict to ``path`` (a checkpoint for deploying a
+    model before it is trained)."""
     from mmengine.config import Config
 
     from mmtokenmix.analysis import build_model_from_config
 
     torch.manual_seed(0)
-    model = build_model_from_config(Config.fromfile(model_cfg))
+    cfg = Config.fromfile(model_cfg) if isinstance(model_cfg, str) else model_cfg
+    model = build_model_from_config(cfg)
     model.init_weights()
     torch.save(dict(state_dict=model.state_dict()), path)
     return path
 
 
 def deploy_and_compare(
-    deploy_cfg: str,
-    model_cfg: str,
+    deploy_cfg,
+    model_cfg,
     checkpoint: str,
     images: List[str],
     work_dir: str,
     repeats: int = 5,
 ) -> Dict:
-    """Export ``model_cfg`` with ``checkpoint`` through mmdeploy for ``deploy_cfg`` into
+    """Export ``model_cfg`` (a path or an mmengine Config, as ``deploy_cfg``) with ``checkpoint``
+    through mmdeploy for ``deploy_cfg`` into
     ``work_dir``, then compare and time PyTorch and ONNX Runtime on ``images`` (see the module
     docstring). Returns the export time, one comparison per image and the timings."""
     import os.path as osp

@@ -3,6 +3,7 @@ exported model against PyTorch.
 
     python tools/deployment/deploy.py DEPLOY_CFG MODEL_CFG CHECKPOINT IMG [IMG ...]
         --work-dir DIR [--repeats 5] [--json FILE] [--doc PAGE SECTION]
+        [--cfg-options KEY=VALUE ...]
 
 DEPLOY_CFG: an mmdeploy deploy config (``configs/deploy/``; mmdeploy 1.3.1's wheel ships none
 and no ``tools/deploy.py``, so this is its counterpart). The model is exported with mmdeploy's
@@ -16,6 +17,8 @@ CHECKPOINT ``init`` exports the config's own initialisation (``init_weights()`` 
 ``torch.manual_seed(0)``, saved to ``DIR/init_weights.pth``): a check that a model exports before
 it is trained. Untrained detectors score every box alike, so their comparison is only meaningful
 with a score threshold of 0 and where NMS has no near-ties (see docs/deployment.md).
+``--cfg-options`` overrides MODEL_CFG's keys for the export and the PyTorch side alike (as in
+``tools/test.py``), e.g. the test-time post-processing to match mmdeploy's (docs/deployment.md).
 ``--doc PAGE SECTION`` writes the report (command, machine, comparisons, timings) into the
 generated section SECTION of the markdown PAGE.
 """
@@ -24,6 +27,8 @@ import argparse
 import json
 import os
 import sys
+
+from mmengine.config import Config, DictAction
 
 from mmtokenmix.analysis.generated_docs import add_doc_option, check_doc_option, write_doc_option
 
@@ -39,6 +44,13 @@ def main(argv=None):
     parser.add_argument('--work-dir', required=True, help='where end2end.onnx is written')
     parser.add_argument('--repeats', type=int, default=5, help='timed runs per image and model')
     parser.add_argument('--json', help='also write the report to this file')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        metavar='KEY=VALUE',
+        help='override keys of the model config (for both PyTorch and the export)',
+    )
     add_doc_option(parser, 'the report')
     args = parser.parse_args(argv)
     files = [args.deploy_cfg, args.model_cfg, *args.images]
@@ -50,16 +62,19 @@ def main(argv=None):
     if args.repeats < 1:
         parser.error('--repeats must be at least 1')
     check_doc_option(parser, args.doc)
+    model_cfg = Config.fromfile(args.model_cfg)
+    if args.cfg_options:
+        model_cfg.merge_from_dict(args.cfg_options)
     from mmtokenmix.deploy_check import deploy_and_compare, save_initial_weights
 
     os.makedirs(args.work_dir, exist_ok=True)
     checkpoint = args.checkpoint
     if checkpoint == 'init':
         checkpoint = save_initial_weights(
-            args.model_cfg, os.path.join(args.work_dir, 'init_weights.pth')
+            model_cfg, os.path.join(args.work_dir, 'init_weights.pth')
         )
     report = deploy_and_compare(
-        args.deploy_cfg, args.model_cfg, checkpoint, args.images, args.work_dir, args.repeats
+        args.deploy_cfg, model_cfg, checkpoint, args.images, args.work_dir, args.repeats
     )
     text = format_report(report)
     print(text)
