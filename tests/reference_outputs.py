@@ -8,9 +8,14 @@ exactly; ``python tests/reference_outputs.py`` records this machine's outputs in
 
 Float32 results are bit-reproducible only on the same kind of CPU: PyTorch and oneDNN pick
 their kernels by instruction set (AVX2, AVX-512, ...), and those kernels sum in different
-orders. So the file keeps one recording per instruction set, keyed by
-``torch.backends.cpu.get_cpu_capability()``; the saved ones were recorded from the same code
-on an Intel CPU with AVX-512/AMX ("AVX512") and on an AMD EPYC with AVX2 ("AVX2").
+orders; oneDNN also sizes its blocks by the caches, so two CPUs with the same instruction set
+can still differ in the last bit. So the file keeps recordings keyed by
+``torch.backends.cpu.get_cpu_capability()``, several per instruction set where machines of one
+set differed (``AVX512``, ``AVX512~2``: a machine must reproduce one of them exactly). The saved
+ones were recorded from the same code on an Intel CPU with AVX-512/AMX ("AVX512"), a second
+one whose oneDNN kernels rounded differently ("AVX512~2", 2026-12-06, outputs checked equal to
+the earlier code's on that machine before recording) and an AMD EPYC with AVX2 ("AVX2").
+``python tests/reference_outputs.py --variant N`` adds a recording as ``<set>~N``.
 """
 
 import os.path as osp
@@ -79,10 +84,16 @@ def run_case(model: torch.nn.Module, x: torch.Tensor) -> Dict[str, List[torch.Te
 
 
 if __name__ == '__main__':
+    import sys
+
     import numpy as np
 
     torch.set_num_threads(1)
     capability = cpu_capability()
+    if sys.argv[1:2] == ['--variant']:
+        capability = f'{capability}~{int(sys.argv[2])}'
+    elif sys.argv[1:]:
+        sys.exit('usage: python tests/reference_outputs.py [--variant N]')
     saved = (
         {k: v for k, v in np.load(DATA).items() if not k.startswith(capability + '/')}
         if osp.exists(DATA)

@@ -48,8 +48,10 @@ def test_outputs_are_bit_identical_to_the_saved_reference(name, one_thread):
     saved, capabilities = recordings()
     here = cpu_capability()
     outs = run_case(*build_case(name))
+    exact_misses = []  # recordings of this instruction set that this CPU does not reproduce
     for capability in capabilities:
-        exact = capability == here
+        exact = capability.split('~')[0] == here
+        mismatches = []
         for path, tensors in outs.items():
             prefix = f'{capability}/{name}/{path}'
             assert len(tensors) == 4 and f'{prefix}/4' not in saved
@@ -60,10 +62,14 @@ def test_outputs_are_bit_identical_to_the_saved_reference(name, one_thread):
                 diff = (out - ref).abs().max().item()
                 bound = CROSS_CPU_RTOL * ref.abs().max().item()
                 message = f'{prefix} stage {i} (this CPU: {here}): max |diff| {diff:.3g}'
-                if exact:
-                    assert torch.equal(out, ref), message
-                else:
-                    assert diff <= bound, f'{message} > {bound:.3g}'
+                assert diff <= bound, f'{message} > {bound:.3g}'
+                if exact and not torch.equal(out, ref):
+                    mismatches.append(message)
+        if exact:
+            exact_misses.append(mismatches)
+    # one recording of this CPU's instruction set must be reproduced bit for bit
+    if exact_misses:
+        assert any(not m for m in exact_misses), exact_misses
     # the two recordings themselves differ only by rounding, never by more than the bound
     for path in ('plain', 'fast'):
         for i in range(4):
