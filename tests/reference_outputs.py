@@ -9,7 +9,8 @@ exactly; ``python tests/reference_outputs.py`` records this machine's outputs in
 Float32 results are bit-reproducible only on the same kind of CPU: PyTorch and oneDNN pick
 their kernels by instruction set (AVX2, AVX-512, ...), and those kernels sum in different
 orders; two CPUs with the same instruction set have still differed in the last bit (seen on
-2026-12-06; oneDNN chooses kernels and blocking by more than the instruction set). So the file keeps recordings keyed by
+2026-12-06; oneDNN chooses kernels and blocking by more than the instruction set). So the
+file keeps recordings keyed by
 ``torch.backends.cpu.get_cpu_capability()``, several per instruction set where machines of one
 set differed (``AVX512``, ``AVX512~2``: a machine must reproduce one of them exactly). The saved
 ones were recorded from the same code on an Intel CPU with AVX-512/AMX ("AVX512"), a second
