@@ -2,9 +2,8 @@
 # synthetic toy classification set (python tools/make_toy_data.py --classification), on CPU in
 # minutes, then top-1 accuracy. The backbone is the one of retinanet_transxnet_t_toy.py (layer
 # scale 0.1, no drop path), so its checkpoint initialises that detector:
-#   --cfg-options model.backbone.init_cfg._delete_=True model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=work_dirs/classifier_transxnet_t_toy/epoch_10.pth \
-#       model.backbone.init_cfg.prefix=backbone.
+#   --cfg-options model.backbone.init_cfg.prefix=backbone. \
+#       model.backbone.init_cfg.checkpoint=work_dirs/classifier_transxnet_t_toy/epoch_10.pth
 # No Mixup/CutMix (3 classes, 512 images); label smoothing 0.1 as the ImageNet configs.
 _base_ = [
     './_base_/backbones/transxnet_t.py',

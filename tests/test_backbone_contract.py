@@ -409,3 +409,34 @@ def test_pretrained_argument_is_short_for_a_pretrained_init_cfg(name, tmp_path):
             build(name, pretrained=stock)
     with pytest.raises(TypeError, match='checkpoint path or URL'):
         build(name, pretrained=True)
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_empty_or_typeless_init_cfg(name, tmp_path):
+    """The config bases write ``init_cfg=dict()``: empty is the paper's initialisation, and a
+    dict of ``checkpoint`` without ``type`` (what ``--cfg-options
+    model.backbone.init_cfg.checkpoint=X`` makes of it) is a Pretrained init."""
+    torch.manual_seed(0)
+    paper = build(name, init_cfg=None)
+    paper.init_weights()
+    for empty in (dict(), []):
+        torch.manual_seed(0)
+        model = build(name, init_cfg=empty)
+        assert model.init_cfg is None
+        model.init_weights()
+        for k, v in model.state_dict().items():
+            assert torch.equal(v, paper.state_dict()[k]), k
+
+    source = randomised(name)
+    path = str(tmp_path / 'weights.pth')
+    torch.save(source.state_dict(), path)
+    model = build(name, init_cfg=dict(checkpoint=path))
+    assert model.init_cfg == dict(type='Pretrained', checkpoint=path)
+    model.init_weights()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, source.state_dict()[k]), k
+    # an empty init_cfg does not clash with mmseg's pretrained=
+    assert build(name, pretrained=path, init_cfg=dict()).init_cfg['checkpoint'] == path
+
+    with pytest.raises(ValueError, match=r"{'layer': 'conv'.* has no type"):
+        build(name, init_cfg=dict(layer='conv', checkpoint=path))

@@ -123,3 +123,19 @@ def test_cpu_distributed_runs_replace_sync_bn_and_use_gloo(repo_root):
     assert cfg.model.decode_head.norm_cfg.type == 'BN'
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg.device_ids is None
+
+
+@pytest.mark.parametrize(
+    'config',
+    ['retinanet_dmformer_s_coco.py', 'retinanet_transxnet_t_coco.py', 'yolov3_xformer_toy.py'],
+)
+def test_one_line_checkpoint_override_works_in_every_kind_of_leaf(repo_root, config):
+    """mmdet's usual ``--cfg-options model.backbone.init_cfg.checkpoint=X`` merges into a leaf
+    that trains from scratch (empty init_cfg) and into one that loads the official file alike."""
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', config))
+    cfg.merge_from_dict({'model.backbone.init_cfg.checkpoint': 'mine.pth'})
+    from mmtokenmix.registry import MODELS
+
+    backbone = MODELS.build(cfg.model.backbone)
+    assert backbone.init_cfg['type'] == 'Pretrained'
+    assert backbone.init_cfg['checkpoint'] == 'mine.pth'

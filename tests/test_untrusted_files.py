@@ -191,9 +191,6 @@ def test_every_tool_refuses_both_payloads(payload, toy_workdir, tmp_path):
                 '--work-dir',
                 work,
                 '--cfg-options',
-                # the backbone bases set init_cfg=None; _delete_ replaces it (docs/pretraining.md)
-                'model.backbone.init_cfg._delete_=True',
-                'model.backbone.init_cfg.type=Pretrained',
                 f'model.backbone.init_cfg.checkpoint={path}',
             ],
         ),

@@ -2,6 +2,6 @@
 # (strides 4, 8, 16, 32) and the official ImageNet-1K file (release "weights", saved under
 # checkpoints/). Drop path 0 as in the official dense models. nominal_size (the input size the
 # filter bases are stored for) is set per task: 800 for COCO, 512 for ADE20K, 1024 for Cityscapes.
-backbone = dict(type='mmtokenmix.DFFormer', arch='m36', drop_path_rate=0.0, init_cfg=None)
+backbone = dict(type='mmtokenmix.DFFormer', arch='m36', drop_path_rate=0.0, init_cfg=dict())
 backbone_widths = [96, 192, 384, 576]
 backbone_pretrained = dict(type='Pretrained', checkpoint='checkpoints/dfformer_m36.pth')

@@ -1,10 +1,10 @@
 # DMFormer-B (Wei et al., ICASSP 2023; a reconstruction, see docs/dmformer.md): the backbone, the
 # widths of its four stages (strides 4, 8, 16, 32) and drop path 0.1 (our choice). No released
-# weights exist for anyone, so the configs train the backbone from scratch (init_cfg None). With
+# weights exist for anyone, so the configs train the backbone from scratch (init_cfg empty). With
 # your own ImageNet-1K training of the timm model dmformer_b (its state dict saved to a file),
 # start from it in a config of your own (docs/dmformer.md), e.g.
 #   model = dict(backbone=dict(init_cfg=dict(
-#       _delete_=True, type='Pretrained', checkpoint='checkpoints/dmformer_b.pth')))
-backbone = dict(type='mmtokenmix.DMFormer', arch='b', drop_path_rate=0.1, init_cfg=None)
+#       type='Pretrained', checkpoint='checkpoints/dmformer_b.pth')))
+backbone = dict(type='mmtokenmix.DMFormer', arch='b', drop_path_rate=0.1, init_cfg=dict())
 backbone_widths = [96, 192, 384, 768]
-backbone_pretrained = None
+backbone_pretrained = dict()

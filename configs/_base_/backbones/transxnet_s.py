@@ -1,6 +1,6 @@
 # TransXNet-S (Lou et al., TNNLS 2025; 26.9 M parameters as an ImageNet classifier): the backbone,
 # the widths of its four stages (strides 4, 8, 16, 32), the official ImageNet-1K file (TransXNet
 # v1.0 release, saved under checkpoints/) and the drop-path rate of the official dense recipes.
-backbone = dict(type='mmtokenmix.TransXNet', arch='s', drop_path_rate=0.2, init_cfg=None)
+backbone = dict(type='mmtokenmix.TransXNet', arch='s', drop_path_rate=0.2, init_cfg=dict())
 backbone_widths = [64, 128, 320, 512]
 backbone_pretrained = dict(type='Pretrained', checkpoint='checkpoints/transx-s.pth.tar')

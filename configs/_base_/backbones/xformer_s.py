@@ -3,7 +3,7 @@
 # MobileViT-S ImageNet weights (mmpretrain) load wherever names and shapes agree (all but the
 # XFA temperatures); they expect MobileViT's input convention (RGB in [0, 1]), hence
 # backbone_input_norm for the data preprocessor of configs that load them.
-backbone = dict(type='mmtokenmix.XFormer', arch='s', init_cfg=None)
+backbone = dict(type='mmtokenmix.XFormer', arch='s', init_cfg=dict())
 backbone_widths = [32, 64, 96, 128, 160]
 backbone_pretrained = dict(
     type='Pretrained',

@@ -29,7 +29,7 @@ has returned, and the initialisation must see the head.)
 This class then provides: ``out_indices`` (stage numbers, negative allowed); ``frozen_stages``
 (-1: nothing, 0: the stem, k: the stem and stages 0..k-1) kept frozen and in eval mode across
 ``train()`` calls; ``norm_eval`` (BatchNorm layers stay in eval mode while training); ``with_cp``
-(a bool or one bool per stage); ``init_cfg``: ``None`` gives the paper's initialisation,
+(a bool or one bool per stage); ``init_cfg``: ``None`` or empty gives the paper's initialisation,
 ``dict(type='Pretrained', checkpoint=..., prefix=...)`` loads an official checkpoint with a
 strict key check (only the classifier may be unexpected and only the output norms missing;
 anything else raises :class:`~mmtokenmix.checkpoints.CheckpointMismatchError` listing the keys).
@@ -109,8 +109,9 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         frozen_stages: -1 (none), 0 (the stem) or k (the stem and stages 0..k-1).
         norm_eval: keep BatchNorm layers in eval mode while training.
         with_cp: gradient checkpointing, for every stage or one flag per stage.
-        init_cfg: None (the paper's init), ``dict(type='Pretrained', checkpoint=...,
-            prefix=...)`` or any other mmengine initializer (applied after the paper's init).
+        init_cfg: None or empty (the paper's init), ``dict(type='Pretrained', checkpoint=...,
+            prefix=...)`` (``type`` may be left out there) or any other mmengine initializer
+            (applied after the paper's init).
         pretrained: a checkpoint path or URL, short for ``init_cfg=dict(type='Pretrained',
             checkpoint=pretrained)`` (as mmseg's backbones take it: mmseg's segmentors pass
             ``model.pretrained`` here). Not together with ``init_cfg``; the stock backbones'
@@ -143,7 +144,7 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
         init_cfg: dict = None,
         pretrained: Optional[str] = None,
     ):
-        init_cfg = self.pretrained_init_cfg(pretrained, init_cfg)
+        init_cfg = self.pretrained_init_cfg(pretrained, self.normalise_init_cfg(init_cfg))
         if init_cfg is not None and not isinstance(init_cfg, (dict, list)):
             hint = (
                 f": to load a checkpoint, init_cfg=dict(type='Pretrained', checkpoint={init_cfg!r})"
@@ -187,6 +188,32 @@ class DenseBackbone(BaseModule, metaclass=_FinishedAfterInit):
 
     #: what stock mmdet/mmseg configs set ``model.pretrained`` to: their own backbones' weights
     _STOCK_WEIGHTS = re.compile(r'(open-?mmlab|torchvision|modelzoo|mmcls)://')
+
+    #: the keys of an mmengine ``Pretrained`` init that only it takes
+    _PRETRAINED_KEYS = frozenset({'checkpoint', 'prefix', 'map_location'})
+
+    @classmethod
+    def normalise_init_cfg(cls, init_cfg):
+        """``init_cfg`` as the configs write it, in one of the forms ``__init__`` checks.
+
+        The backbone bases set ``init_cfg=dict()`` (a dict, so that ``--cfg-options
+        model.backbone.init_cfg.checkpoint=X`` merges into it in any leaf, as in mmdet's
+        configs): an empty dict or list is the paper's initialisation (None), and a dict of
+        ``checkpoint`` (with ``prefix`` / ``map_location``) but no ``type`` is a ``Pretrained``
+        init, the only initializer those keys belong to. Any other dict without ``type`` is an
+        error naming what it holds.
+        """
+        if isinstance(init_cfg, (dict, list)) and not init_cfg:
+            return None
+        if isinstance(init_cfg, dict) and 'type' not in init_cfg:
+            if 'checkpoint' in init_cfg and set(init_cfg) <= cls._PRETRAINED_KEYS:
+                return dict(init_cfg, type='Pretrained')
+            raise ValueError(
+                f'{cls.__name__}: init_cfg {dict(init_cfg)!r} has no type; to load a checkpoint '
+                f"give init_cfg=dict(type='Pretrained', checkpoint=...), for the paper's "
+                f'initialisation leave it empty (dict() or None)'
+            )
+        return init_cfg
 
     @classmethod
     def pretrained_init_cfg(cls, pretrained: Optional[str], init_cfg):
