@@ -33,6 +33,21 @@ def replace_section(text: str, name: str, body: str, page: str = 'the page') -> 
     return f'{head}{start}\n{body.strip()}\n{end}{tail}'
 
 
+def read_section(path: str, name: str) -> str:
+    """The current text of the section ``name`` of the page at ``path`` (markers left out)."""
+    with open(path) as f:
+        text = f.read()
+    replace_section(text, name, '', page=path)  # the error naming the page if it lacks one
+    start, end = section_markers(name)
+    return text.split(start, 1)[1].split(end, 1)[0].strip()
+
+
+def format_duration(seconds: float) -> str:
+    """``'1 min 10 s'`` (``'42 s'`` under a minute), for the generated tables."""
+    seconds = round(seconds)
+    return f'{seconds // 60} min {seconds % 60:02d} s' if seconds >= 60 else f'{seconds} s'
+
+
 def write_section(path: str, name: str, body: str) -> None:
     """Replace the section ``name`` of the page at ``path`` by ``body`` (written atomically)."""
     with open(path) as f:

@@ -72,8 +72,10 @@ def run_summary(work_dir: str) -> dict:
     """What a generated table shows of a finished run: its config, precision and backbone
     initialisation (the checkpoint file of a ``Pretrained`` init, or ``'none'``; from the
     dumped config), start time, iterations, first and last training loss, the last value of
-    the first of :data:`SUMMARY_METRICS` it logged, and seconds per iteration (the logged
-    ``time`` of each logging interval: median, min, max)."""
+    the first of :data:`SUMMARY_METRICS` it logged, every metric of its last validation
+    (``final_metrics``), seconds per iteration (the logged ``time`` of each logging interval:
+    median, min, max) and the training time those intervals add up to (``train_seconds``: each
+    interval's ``time`` times its iterations; validation and checkpoint saving not counted)."""
     from mmengine.config import Config
 
     paths = find_scalars(work_dir)
@@ -93,6 +95,12 @@ def run_summary(work_dir: str) -> dict:
     init = (cfg.get('model', {}).get('backbone') or {}).get('init_cfg') or {}
     backbone_init = init['checkpoint'] if init.get('checkpoint') else 'none'
     times = [r['time'] for r in train if 'time' in r]
+    train_seconds, previous_step = 0.0, 0
+    for r in train:
+        train_seconds += r.get('time', 0.0) * (r['step'] - previous_step)
+        previous_step = r['step']
+    final = next((r for r in reversed(val) if metric in r), {}) if metric else {}
+    not_metrics = ('step', 'time', 'data_time')
     return dict(
         work_dir=work_dir,
         config=osp.basename(config_path),
@@ -104,8 +112,10 @@ def run_summary(work_dir: str) -> dict:
         first_loss=train[0]['loss'],
         last_loss=train[-1]['loss'],
         metric=metric,
-        metric_value=[r[metric] for r in val if metric in r][-1] if metric else None,
+        metric_value=final[metric] if metric else None,
+        final_metrics={k: v for k, v in final.items() if k not in not_metrics},
         s_per_iter=dict(median=statistics.median(times), min=min(times), max=max(times))
         if times
         else None,
+        train_seconds=train_seconds if times else None,
     )

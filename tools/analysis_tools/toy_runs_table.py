@@ -1,7 +1,7 @@
 """A table of finished training runs, read from their work dirs (for the docs' run tables).
 
     python tools/analysis_tools/toy_runs_table.py WORK_DIR [WORK_DIR ...] [--seed-groups]
-        [--doc PAGE SECTION] [--json FILE]
+        [--details] [--doc PAGE SECTION] [--json FILE]
 
 Each WORK_DIR is a ``--work-dir`` of ``tools/train.py``. Per run, from the config it dumped there
 and its logs (``<timestamp>/vis_data/scalars.json``, all parts of a resumed run): the config,
@@ -12,7 +12,10 @@ trained, the first and last logged training loss, the last validation metric (mm
 the first the run has) and the seconds per iteration of its logging intervals (median
 (min-max)). ``--seed-groups`` adds a summary of runs that differ only in the seed: work dirs
 named ``<group>_s<seed>`` give one row per group with the final metric's mean ± standard
-deviation (sample, n - 1) and range. Nothing is measured here: the numbers are the runs'.
+deviation (sample, n - 1) and range. ``--details`` adds two columns: the run's other final
+metrics of :data:`MORE_METRICS` (AP at IoU 0.5 / 0.75, mmseg's accuracies) and its training
+time (the logged iteration times added up; validation not counted). Nothing is measured here:
+the numbers are the runs'.
 ``--doc`` writes the tables into the generated section SECTION of the markdown PAGE (see
 ``generated_docs.py``).
 """
@@ -24,14 +27,41 @@ import re
 import statistics
 import sys
 
-from mmtokenmix.analysis.generated_docs import add_doc_option, check_doc_option, write_doc_option
+from mmtokenmix.analysis.generated_docs import (
+    add_doc_option,
+    check_doc_option,
+    format_duration,
+    write_doc_option,
+)
 from mmtokenmix.analysis.run_logs import run_summary
 
 HEADER = (
     '| work dir | config | precision | backbone init | seed | started | iterations '
     '| loss first → last | final metric | s/iter median (min-max) |\n' + '|---' * 10 + '|'
 )
+DETAILS_HEADER = (' other final metrics | training time |', '---|---|')
+#: the final metrics besides the main one that ``--details`` shows, when a run logged them
+MORE_METRICS = (
+    'coco/bbox_mAP',
+    'coco/bbox_mAP_50',
+    'coco/bbox_mAP_75',
+    'coco/segm_mAP_50',
+    'coco/segm_mAP_75',
+    'aAcc',
+    'mAcc',
+)
 GROUP_HEADER = '| runs | n | final metric mean ± std | min-max |\n|---|---|---|---|'
+
+
+def format_details(r: dict) -> str:
+    """The two ``--details`` cells of a row (see the docstring)."""
+    more = ' · '.join(
+        f'{k.replace("coco/", "")} {r["final_metrics"][k]:.4g}'
+        for k in MORE_METRICS
+        if k in r['final_metrics'] and k != r['metric']
+    )
+    seconds = r['train_seconds']
+    return f' {more or "-"} | {format_duration(seconds) if seconds else "-"} |'
 
 
 def format_row(r: dict) -> str:
@@ -75,6 +105,11 @@ def main(argv=None):
         action='store_true',
         help='also summarise runs named <group>_s<seed> per group (mean ± std)',
     )
+    parser.add_argument(
+        '--details',
+        action='store_true',
+        help="two more columns: the other final metrics and the logged training time",
+    )
     parser.add_argument('--json', help='also write the rows to this file')
     add_doc_option(parser)
     args = parser.parse_args(argv)
@@ -84,7 +119,12 @@ def main(argv=None):
         groups = seed_groups(rows) if args.seed_groups else []
     except (OSError, ValueError) as e:
         sys.exit(f'error: {e}')
-    table = '\n'.join([HEADER, *map(format_row, rows)] + ([''] + groups if groups else []))
+    header, lines = HEADER, [format_row(r) for r in rows]
+    if args.details:
+        names, rule = header.split('\n')
+        header = f'{names}{DETAILS_HEADER[0]}\n{rule}{DETAILS_HEADER[1]}'
+        lines = [line + format_details(r) for line, r in zip(lines, rows)]
+    table = '\n'.join([header, *lines] + ([''] + groups if groups else []))
     print(table)
     if args.json:
         with open(args.json, 'w') as f:
