@@ -172,6 +172,8 @@ def test_the_runs_table_summarises_seeds_and_names_the_backbone_init(tmp_path):
     rows = json.load(open(tmp_path / 'rows.json'))
     assert [r['backbone_init'] for r in rows] == ['w/epoch_10.pth'] * 3
     assert tool.seed_groups(rows)[-1] == '| ft_s* | 3 | coco/bbox_mAP 0.4 ± 0.1 | 0.3-0.5 |'
+    # a group of one run gets no summary row (its run row says it all)
+    assert tool.seed_groups(rows[:1] + [dict(rows[1], work_dir='other_s0')]) == [tool.GROUP_HEADER]
     _write_run(tmp_path / 'ft_last', pretrained, [('20260101_000000', records)])
     with pytest.raises(SystemExit, match='ft_last is not named <group>_s<seed>'):
         tool.main([str(tmp_path / 'ft_last'), '--seed-groups'])

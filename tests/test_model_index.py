@@ -163,7 +163,9 @@ def test_benchmark_table_writes_markdown_and_plot_for_a_filter(repo_root, tmp_pa
     assert xf[-2] == 'Top 1 Accuracy 78.5' and float(xf[8]) > 0 and float(xf[9]) > 0
     seg = rows['[sfpn_dmformer_s_toy](../configs/sfpn_dmformer_s_toy.py)']
     assert seg[1] == '128×128' and seg[2] == '21.41' and seg[3] == '—'
-    assert seg[-3].startswith('mIoU 41.8 (toy (synthetic))')  # the metafile's recorded run
+    # the metafile's recorded run
+    (recorded,) = measured(next(e for e in ENTRIES if e['Name'] == 'sfpn_dmformer_s_toy'))
+    assert seg[-3].startswith(f'mIoU {recorded["Metrics"]["mIoU"]} (toy (synthetic))')
     assert seg[8:10] == ['skipped (not in --speed-filter)'] * 2  # measured, not timed
     assert float(seg[5]) > 0 and float(seg[10]) > 0  # GFLOPs and peak memory
     run = json.loads((tmp_path / 'benchmarks.json').read_text())
@@ -259,3 +261,58 @@ def test_benchmark_table_reports_finished_runs_and_what_it_could_not_measure(rep
         )
         assert proc.returncode != 0 and message in proc.stderr
         assert not (tmp_path / 'c.md').exists()
+
+
+def generated_run_tables(page: str, section: str):
+    """(runs, groups) of a toy_runs_table.py section: work dir name -> (main metric, value, other
+    final metrics), and group name -> (metric, mean, std)."""
+    text = open(osp.join(REPO, page)).read()
+    body = text.split(f'<!-- {section}:start -->', 1)[1].split(f'<!-- {section}:end -->', 1)[0]
+    runs, groups = {}, {}
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip('|').split('|')]
+        if line.startswith('| work_dirs/') and len(cells) >= 10:
+            metric, value = cells[8].split()
+            others = dict(re.findall(r'([\w/]+) ([\d.]+)', cells[10])) if len(cells) > 10 else {}
+            runs[osp.basename(cells[0])] = (metric, float(value), others)
+        match = re.fullmatch(r'\| (\S+)_s\* \| \d+ \| (\S+) ([\d.]+) ± ([\d.]+) \|.*', line)
+        if match:
+            name, metric, mean, std = match.groups()
+            groups[name] = (metric, float(mean), float(std))
+    return runs, groups
+
+
+def test_the_index_holds_the_toy_runs_of_the_generated_tables():
+    """Every toy entry's results are the runs that docs/training.md's generated table (seed 0
+    of each toy config; the default toy's seeds as mean and std) and docs/pretraining.md's (the
+    toy classifier's seeds) show, so the index and the docs cannot disagree."""
+    runs, groups = generated_run_tables('docs/training.md', 'toy-runs')
+    _, pretraining = generated_run_tables('docs/pretraining.md', 'pretrain-finetune-seeds')
+    # the entries given as a seed group: entry name -> group
+    seed_groups = {
+        'retinanet_transxnet_t_toy': groups['retinanet_transxnet_t_toy'],
+        'classifier_transxnet_t_toy': pretraining['pretrain'],
+    }
+    names = {
+        'coco/bbox_mAP': 'box AP',
+        'coco/segm_mAP': 'mask AP',
+        'mIoU': 'mIoU',
+        'accuracy/top1': 'Top 1 Accuracy',
+    }
+    scale = {'coco/bbox_mAP': 100, 'coco/segm_mAP': 100, 'mIoU': 1, 'accuracy/top1': 1}
+    toy_entries = [e for e in ENTRIES if e['Name'].endswith('_toy')]
+    assert len(toy_entries) == 11
+    for e in toy_entries:
+        name = e['Name']
+        if name in seed_groups:
+            metric, mean, std = seed_groups[name]
+            expected = {
+                names[metric]: round(mean * scale[metric], 1),
+                f'{names[metric]} std': round(std * scale[metric], 1),
+            }
+        else:
+            metric, value, others = runs[f'{name}_s0']
+            expected = {names[metric]: round(value * scale[metric], 1)}
+            if metric == 'coco/segm_mAP':
+                expected['box AP'] = round(float(others['bbox_mAP']) * 100, 1)
+        assert [r['Metrics'] for r in measured(e)] == [expected], name

@@ -4,7 +4,7 @@ compares with, timm's ConvFormer-S18 (SepConv everywhere) and CAFormer-S18 (atte
 3-4) classifiers, at several square resolutions.
 
     python tools/analysis_tools/benchmark_highres.py [--resolutions 224 512 768 1024]
-        [--batch-size 1] [--repeats 3] [--device cpu|cuda] [--out-dir DIR]
+        [--batch-size 1] [--repeats 3] [--device cpu|cuda] [--out-dir DIR] [--doc PAGE SECTION]
 
 Every (model, resolution) point runs in a fresh process, with the model built for that
 resolution (DFFormer's filter bases stored at that size, so no resize), in eval mode under
@@ -14,7 +14,8 @@ input held: on CUDA ``torch.cuda.max_memory_allocated``; on CPU the process's pe
 set (VmHWM, reset just before the forward). Throughput = images / second from the median of
 ``--repeats`` timed forwards after that first one (``mmtokenmix.analysis.interleaved_seconds``,
 the timing loop of every benchmark tool). Writes ``results.json``, ``table.md`` and
-``highres.png`` (two panels, log scale) to ``--out-dir`` and prints the table.
+``highres.png`` (two panels, log scale) to ``--out-dir`` and prints the table; ``--doc``
+also writes it into the generated section SECTION of the markdown PAGE.
 """
 
 import argparse
@@ -115,6 +116,12 @@ def plot(results, path, title):
 
 
 def main(argv=None):
+    from mmtokenmix.analysis.generated_docs import (
+        add_doc_option,
+        check_doc_option,
+        write_doc_option,
+    )
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--resolutions', type=int, nargs='+', default=[224, 512, 768, 1024])
     parser.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
@@ -125,7 +132,9 @@ def main(argv=None):
     )
     parser.add_argument('--out-dir', default='work_dirs/benchmark_highres')
     parser.add_argument('--single', nargs=2, metavar=('MODEL', 'RES'), help=argparse.SUPPRESS)
+    add_doc_option(parser)
     args = parser.parse_args(argv)
+    check_doc_option(parser, args.doc)
     import torch
 
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -176,8 +185,13 @@ def main(argv=None):
         if device == 'cuda'
         else f'CPU, {torch.get_num_threads()} threads'
     )
-    print(f'\n{where}, batch {args.batch_size}, torch {torch.__version__}\n')
-    print(write_table(results, osp.join(args.out_dir, 'table.md')))
+    setting = f'{where}, batch {args.batch_size}, torch {torch.__version__}'
+    table = write_table(results, osp.join(args.out_dir, 'table.md'))
+    print(f'\n{setting}\n\n{table}')
+    if args.doc:
+        write_doc_option(
+            args.doc, f'{setting}; plot: {args.out_dir}/highres.png.\n\n{table}', argv, __file__
+        )
     plot(
         results,
         osp.join(args.out_dir, 'highres.png'),

@@ -3,13 +3,14 @@ the SegFormer all-MLP decoder at Cityscapes resolution (1024x2048) and the light
 320 and 416 (the paper reports 15.3 FPS for XFormer + all-MLP decoder on Cityscapes).
 
     python tools/analysis_tools/benchmark_xformer.py [--repeats 3] [--device cpu|cuda]
+        [--doc PAGE SECTION]
 
 Each model is built from our config with only the backbone (and the neck/decoder input widths)
 swapped, randomly initialised, in eval mode, batch 1; the time is one network forward
 (``mode='tensor'``: no data preprocessing, no resize of the logits, no NMS), the median of
 ``--repeats`` runs after one warm-up (``mmtokenmix.analysis.interleaved_seconds``, the timing
 loop of every benchmark tool). Prints a table with each model's FPS and its ratio to
-XFormer.
+XFormer; ``--doc`` also writes it into the generated section SECTION of the markdown PAGE.
 """
 
 import argparse
@@ -24,6 +25,7 @@ from mmtokenmix.analysis import (
     dummy_data_samples,
     interleaved_seconds,
 )
+from mmtokenmix.analysis.generated_docs import add_doc_option, check_doc_option, write_doc_option
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # backbone dicts and the widths they hand to the neck (YOLOv3: deepest first) / decoder
@@ -104,7 +106,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--device', choices=['cpu', 'cuda'], default=None)
+    add_doc_option(parser)
     args = parser.parse_args(argv)
+    check_doc_option(parser, args.doc)
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     from mmengine.logging import MMLogger
 
@@ -114,20 +118,26 @@ def main(argv=None):
         if device == 'cuda'
         else f'CPU, {torch.get_num_threads()} threads'
     )
-    print(f'{where}, batch 1, torch {torch.__version__}\n')
-    print('| setting | backbone | params (M) | s / image | FPS | FPS / XFormer FPS |')
-    print('|---|---|---|---|---|---|')
+    lines = [
+        f'{where}, batch 1, torch {torch.__version__}',
+        '',
+        '| setting | backbone | params (M) | s / image | FPS | FPS / XFormer FPS |',
+        '|---|---|---|---|---|---|',
+    ]
+    print('\n'.join(lines))
     for title, config, task, (h, w) in SETTINGS:
         fps = {}
         for backbone in BACKBONES:
             model, scope = build(config, task, backbone)
             sec = seconds_per_forward(model, scope, h, w, args.repeats, device)
             fps[backbone] = 1 / sec
-            print(
+            lines.append(
                 f'| {title} | {backbone} | {count_parameters(model) / 1e6:.2f} | {sec:.3f} | '
-                f'{fps[backbone]:.2f} | {fps[backbone] / fps["XFormer"]:.2f} |',
-                flush=True,
+                f'{fps[backbone]:.2f} | {fps[backbone] / fps["XFormer"]:.2f} |'
             )
+            print(lines[-1], flush=True)
+    if args.doc:
+        write_doc_option(args.doc, '\n'.join(lines), argv, __file__)
 
 
 if __name__ == '__main__':

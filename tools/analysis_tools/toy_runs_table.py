@@ -11,8 +11,9 @@ trained, the first and last logged training loss, the last validation metric (mm
 ``coco/segm_mAP`` or ``coco/bbox_mAP``, mmseg's ``mIoU`` or mmpretrain's ``accuracy/top1``,
 the first the run has) and the seconds per iteration of its logging intervals (median
 (min-max)). ``--seed-groups`` adds a summary of runs that differ only in the seed: work dirs
-named ``<group>_s<seed>`` give one row per group with the final metric's mean ± standard
-deviation (sample, n - 1) and range. ``--details`` adds two columns: the run's other final
+named ``<group>_s<seed>`` give one row per group of two or more runs with the final metric's
+mean ± standard deviation (sample, n - 1) and range (a single run's row is already in the
+first table). ``--details`` adds two columns: the run's other final
 metrics of :data:`MORE_METRICS` (AP at IoU 0.5 / 0.75, mmseg's accuracies) and its training
 time (the logged iteration times added up; validation not counted). Nothing is measured here:
 the numbers are the runs'.
@@ -86,13 +87,14 @@ def seed_groups(rows: list) -> list:
         groups.setdefault(match.group(1), []).append(r)
     lines = []
     for name, runs in groups.items():
+        if len(runs) < 2:
+            continue
         if len({r['metric'] for r in runs}) != 1 or runs[0]['metric'] is None:
             raise ValueError(f'--seed-groups: the runs of {name} do not share an evaluated metric')
         values = [r['metric_value'] for r in runs]
-        spread = f' ± {statistics.stdev(values):.4g}' if len(values) > 1 else ''
         lines.append(
-            f'| {name}_s* | {len(values)} | {runs[0]["metric"]} '
-            f'{statistics.mean(values):.4g}{spread} | {min(values):.4g}-{max(values):.4g} |'
+            f'| {name}_s* | {len(values)} | {runs[0]["metric"]} {statistics.mean(values):.4g}'
+            f' ± {statistics.stdev(values):.4g} | {min(values):.4g}-{max(values):.4g} |'
         )
     return [GROUP_HEADER, *lines]
 
