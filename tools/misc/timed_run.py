@@ -23,9 +23,8 @@ from mmtokenmix.analysis.generated_docs import (
     add_doc_option,
     check_doc_option,
     format_duration,
-    provenance,
     read_section,
-    write_section,
+    write_doc_option,
 )
 
 HEADER = '| date | commit | machine | command | result | wall time |\n|---|---|---|---|---|---|'
@@ -98,11 +97,8 @@ def main(argv=None) -> int:
     )
     print(row)
     if args.doc:
-        page, section = args.doc
-        rows = [row, *table_rows(read_section(page, section))]
-        argv_shown = sys.argv if argv is None else [__file__, *argv]
-        write_section(page, section, provenance(argv_shown) + '\n\n' + '\n'.join([HEADER, *rows]))
-        print(f'-> {page} (section {section})')
+        rows = [row, *table_rows(read_section(*args.doc))]
+        write_doc_option(args.doc, '\n'.join([HEADER, *rows]), argv, __file__)
     return rc
 
 
